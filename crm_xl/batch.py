@@ -1,0 +1,137 @@
+"""Batch jobs over files: read -> score -> write, as `crm-xl score` runs them."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from crm_xl.findings import CATALOGUE, InputError, finding
+from crm_xl.model import ScoringModel
+from crm_xl.scoring.customers import score_customers
+from crm_xl.sheets.reading import Table, read_table
+from crm_xl.sheets.schema import columns
+from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS, write_scored_workbook
+from crm_xl.sheets.writing import write_csv
+
+Progress = Callable[[str, int], Callable[[int], None]]  # (stage, total) -> advance(n)
+
+
+@dataclass
+class ScoreResult:
+    output: Path
+    rows: int
+    model: str
+    as_of: str
+    counts: dict[str, dict[str, int]]
+    issues: list[dict]  # every problem, with the input file's cell
+    notices: list[dict]  # column-level findings (e.g. an input column that is absent)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows_with_issues(self) -> int:
+        return len({i["row"] for i in self.issues if i["severity"] != "info"})
+
+    def as_dict(self, max_issues: int | None = None) -> dict:
+        return {"output": str(self.output), "rows": self.rows, "model": self.model, "as_of": self.as_of,
+                "counts": self.counts, "rows_with_issues": self.rows_with_issues,
+                "issue_count": len(self.issues), "issues": self.issues[:max_issues],
+                "notices": self.notices, "seconds": self.seconds}
+
+
+def score_file(source: Path, output: Path, model: ScoringModel, *, transactions: Path | None = None,
+               as_of: pd.Timestamp | None = None, indicator_set: str | None = None,
+               tier_preset: str | None = None, sheet: str | None = None,
+               progress: Progress | None = None) -> ScoreResult:
+    """Score every customer of `source` and write the scored workbook (or csv) to `output`."""
+    _check_choices(model, indicator_set, tier_preset)
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
+    clock = time.perf_counter()
+    table = read_table(source, sheet)
+    tx = read_table(transactions, key="customer_code").frame if transactions else None
+    read_s = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    scored = score_customers(table.frame, model, indicator_set=indicator_set, tier_preset=tier_preset,
+                             transactions=tx, as_of=as_of)
+    problems = _key_problems(table, scored.problems.frame())
+    out = scored.table().reset_index(drop=True)
+    score_s = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    counts = {c: {str(k): int(v) for k, v in out[c].value_counts(sort=False).items() if v}
+              for c in SUMMARY_COLUMNS}
+    facts = {"input": str(source), "customers": len(out), "model": model.title,
+             "as of": scored.as_of.date().isoformat(), "rows with issues": int(problems["row"].nunique())}
+    if output.suffix.lower() == ".csv":
+        write_csv(output, out)
+    else:
+        advance = progress("writing", len(out)) if progress else None
+        write_scored_workbook(output, out, problems, model, facts, advance)
+    write_s = time.perf_counter() - clock
+
+    return ScoreResult(
+        output=output, rows=len(out), model=model.title, as_of=scored.as_of.date().isoformat(),
+        counts=counts, issues=_issue_records(table, problems),
+        notices=_absent_columns(table, set(scored.inputs.columns), model, indicator_set, tier_preset),
+        seconds={"read": round(read_s, 3), "score": round(score_s, 3), "write": round(write_s, 3)})
+
+
+def _check_choices(model: ScoringModel, indicator_set: str | None, tier_preset: str | None) -> None:
+    bad = []
+    if indicator_set and indicator_set not in model.credit.sets:
+        bad.append(finding("model-unknown-reference", entry="--indicator-set", value=indicator_set,
+                           where="credit.indicator_sets", choices=", ".join(model.credit.sets)))
+    if tier_preset and tier_preset not in model.tiers:
+        bad.append(finding("model-unknown-reference", entry="--tier-preset", value=tier_preset,
+                           where="tiers.presets", choices=", ".join(model.tiers)))
+    if bad:
+        raise InputError(bad)
+
+
+def _key_problems(table: Table, problems: pd.DataFrame) -> pd.DataFrame:
+    """Every row needs its customer code: the key that links it to the master data."""
+    rows = table.frame["customer_code"].isna().to_numpy().nonzero()[0]
+    entry = CATALOGUE["missing-value"]
+    missing = pd.DataFrame({"row": rows, "column": "customer_code", "code": entry.code,
+                            "severity": entry.severity, "value": None,
+                            "message": entry.message(column="customer_code"),
+                            "fix": entry.fix(column="customer_code")})
+    if not len(missing):
+        return problems
+    return pd.concat([problems, missing], ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
+
+
+def _issue_records(table: Table, problems: pd.DataFrame) -> list[dict]:
+    records = []
+    for p in problems.itertuples(index=False):
+        value = p.value.item() if hasattr(p.value, "item") else p.value
+        records.append({"file": str(table.file), "sheet": table.sheet,
+                        "cell": table.cell(int(p.row), p.column) if p.column in table.letters else None,
+                        "row": int(p.row), "column": p.column, "code": p.code, "severity": p.severity,
+                        "value": None if value is None or value != value else value,
+                        "message": p.message, "fix": p.fix})
+    return records
+
+
+def _absent_columns(table: Table, present: set[str], model: ScoringModel, indicator_set: str | None,
+                    tier_preset: str | None) -> list[dict]:
+    """Scoring inputs the file has no column for, and which results they leave empty."""
+    needs: dict[str, list[str]] = {}
+    for key in model.credit.sets[indicator_set or model.credit.default_set]:
+        needs.setdefault(model.credit.indicators[key].column, []).append("credit_level")
+    for name in model.tiers[tier_preset or model.default_tier_preset].inputs:
+        needs.setdefault(name, []).append("customer_tier")
+    for name in ("business_format", "market_type"):
+        needs.setdefault(name, []).append("class_code")
+    for name in [*model.value.current, *model.value.potential]:
+        needs.setdefault(name, []).append("value_segment")
+    for name in ("last_order_date", "orders_12m", "amount_12m"):
+        needs.setdefault(name, []).append("rfm_segment")
+    return [finding("column-missing", file=table.file, sheet=table.sheet, column=name,
+                    affects=", ".join(dict.fromkeys(affects)),
+                    aliases=", ".join(columns()[name].aliases[:4]) if name in columns() else name).as_dict()
+            for name, affects in needs.items() if name not in present]

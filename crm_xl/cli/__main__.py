@@ -1,0 +1,3 @@
+from crm_xl.cli import main
+
+main()

@@ -1,0 +1,139 @@
+"""Subcommands of `crm-xl`: score, demo and model."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from crm_xl.cli import EXIT_FINDINGS, cli, emit_json, parse_date
+from crm_xl.model import load_model
+
+MODEL_OPTION = click.option("--model", "model_path", type=click.Path(path_type=Path),
+                            help="Scoring model: a .toml file or a workbook with a Model sheet (default: shipped model).")
+
+
+def progress_bar(quiet: bool):
+    """A factory of progress bars on stderr; silent when quiet or not on a terminal."""
+    def start(stage: str, total: int):
+        bar = tqdm(total=total, desc=stage, unit="row", disable=True if quiet else None,
+                   leave=False, mininterval=0.5)
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n >= total:
+                bar.close()
+        return advance
+    return start
+
+
+@cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Scored workbook to write (.xlsx, or .csv).")
+@MODEL_OPTION
+@click.option("--transactions", type=click.Path(path_type=Path),
+              help="Transactions (customer_code, date, quantity, amount): fills the system-generated columns and RFM.")
+@click.option("--as-of", help="Date recency is measured to (default: the day after the latest order).")
+@click.option("--indicator-set", help="Credit indicator set from the model (default: the model's, 5c).")
+@click.option("--tier-preset", help="Customer tier preset from the model (default: the model's, 8-tier).")
+@click.option("--sheet", help="Sheet to read (default: the first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any row has an error-level issue.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def score(source, output, model_path, transactions, as_of, indicator_set, tier_preset, sheet, as_json,
+          strict, quiet):
+    """Add every computed column to a customer table (xlsx or csv) and write a scored workbook."""
+    from crm_xl.batch import score_file
+
+    result = score_file(source, output, load_model(model_path), transactions=transactions,
+                        as_of=parse_date(as_of), indicator_set=indicator_set, tier_preset=tier_preset,
+                        sheet=sheet, progress=progress_bar(quiet or as_json))
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        print_score_summary(result)
+    if strict and any(i["severity"] == "error" for i in result.issues):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def print_score_summary(result, show: int = 10) -> None:
+    total = sum(result.seconds.values())
+    click.echo(f"Scored {result.rows:,} customers with {result.model} (as of {result.as_of}) in {total:.1f} s")
+    for column, counts in result.counts.items():
+        parts = " · ".join(f"{k} {v:,}" for k, v in counts.items())
+        click.echo(f"  {column:14} {parts or '(none)'}")
+    for notice in result.notices:
+        click.secho(f"  note: {notice['message']}", fg="yellow")
+    errors = [i for i in result.issues if i["severity"] != "info"]
+    if errors:
+        click.secho(f"  {result.rows_with_issues:,} rows have issues ({len(errors):,} in all); first {min(show, len(errors))}:",
+                    fg="yellow")
+        for issue in errors[:show]:
+            where = f"{Path(issue['file']).name} [{issue['sheet']}] {issue['cell'] or 'row ' + str(issue['row'] + 1)}"
+            click.echo(f"    {where}: {issue['message']} (fix: {issue['fix']})")
+        click.echo("  Every issue is listed on the Issues sheet and in the scoring_issues column.")
+    click.echo(f"Wrote {result.output}")
+
+
+@cli.command()
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("crm_xl_demo"), show_default=True,
+              help="Folder for the demo files.")
+@click.option("--customers", "n_customers", type=click.IntRange(10, 2_000_000), default=3000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def demo(folder: Path, n_customers: int, seed: int, quiet: bool):
+    """Make realistic demo data, run everything on it and say where the outputs are."""
+    from crm_xl.batch import score_file
+    from crm_xl.demo import make_demo, write_demo
+    from crm_xl.model.export import export_model
+
+    clock = time.perf_counter()
+    data = make_demo(n_customers, seed)
+    customers, transactions = write_demo(data, folder)
+    click.echo(f"Demo data: {len(data.customers):,} customers, {len(data.transactions):,} orders "
+               f"({time.perf_counter() - clock:.1f} s)")
+    click.echo(f"  {customers}\n  {transactions}")
+    result = score_file(customers, folder / "scored.xlsx", load_model(), transactions=transactions,
+                        as_of=data.as_of, progress=progress_bar(quiet))
+    print_score_summary(result, show=5)
+    model_file = export_model(load_model(), folder / "model.xlsx")
+    click.echo(f"Wrote {model_file} (edit it, then: crm-xl score {customers} -o rescored.xlsx --model {model_file})")
+
+
+@cli.group()
+def model():
+    """Show, check and export the scoring model."""
+
+
+@model.command("show")
+@MODEL_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the model as JSON.")
+def model_show(model_path, as_json):
+    """Print the scoring model in force: weights, bands and labels."""
+    from crm_xl.model.export import describe
+
+    m = load_model(model_path)
+    if as_json:
+        emit_json(m.raw)
+    else:
+        click.echo(describe(m))
+
+
+@model.command("check")
+@click.argument("path", type=click.Path(path_type=Path))
+def model_check(path):
+    """Check a model file (.toml or a workbook's Model sheet); exit 2 listing every problem."""
+    m = load_model(path)
+    click.echo(f"{path}: {m.title} is valid ({len(m.credit.indicators)} indicators, "
+               f"{len(m.credit.grades)} grades, {len(m.tiers)} tier presets, {len(m.tags)} tags)")
+
+
+@model.command("export")
+@click.argument("path", type=click.Path(path_type=Path))
+@MODEL_OPTION
+def model_export(path, model_path):
+    """Write the model as an editable Model sheet (load it back with --model FILE.xlsx)."""
+    from crm_xl.model.export import export_model
+
+    click.echo(f"Wrote {export_model(load_model(model_path), path)}")

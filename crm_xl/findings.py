@@ -1,0 +1,173 @@
+"""The catalogue of everything crm_xl reports about bad input: one place defines each code.
+
+Terminal messages, `--json` output, the `scoring_issues` column and the README's table of
+codes are all rendered from these entries, so they cannot disagree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: str
+    scope: str  # model, file, column or cell: what the finding is about
+    title: str
+    template: str  # message, with {named} fields
+    hint: str  # how to fix it, with the same fields
+
+    def message(self, **fields: Any) -> str:
+        return self.template.format_map(_Lenient(fields))
+
+    def fix(self, **fields: Any) -> str:
+        return self.hint.format_map(_Lenient(fields))
+
+
+class _Lenient(dict):
+    """A missing field renders as `?` rather than failing: a message must never crash."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+_CODES = [
+    # The scoring model
+    Code("model-unreadable", ERROR, "model", "Model cannot be read",
+         "{source}: {detail}", "Fix the file syntax, or start again from `crm-xl model export`."),
+    Code("model-missing-entry", ERROR, "model", "Required model entry missing",
+         "{entry}: required entry is missing", "Add {entry} (see the shipped default model)."),
+    Code("model-wrong-type", ERROR, "model", "Model entry has the wrong type",
+         "{entry}: {value!r} is not {expected}", "Give {entry} as {expected}."),
+    Code("model-not-positive", ERROR, "model", "Weight or factor not positive",
+         "{entry}: {value} is not above 0", "Use a number above 0, or remove the entry."),
+    Code("model-out-of-range", ERROR, "model", "Model value out of range",
+         "{entry}: {value} is outside {low}–{high}", "Use a value from {low} to {high}."),
+    Code("model-band-order", ERROR, "model", "Bands not strictly ordered",
+         "{entry}: lower edge {value} is not above {previous}",
+         "List bands from the lowest to the highest lower edge, each edge above the one before."),
+    Code("model-duplicate", ERROR, "model", "Label or code used twice",
+         "{entry}: {value!r} is already used by {other}", "Give every entry its own label."),
+    Code("model-unknown-reference", ERROR, "model", "Model refers to something undefined",
+         "{entry}: {value!r} is not defined in {where}", "Use one of: {choices}."),
+    Code("model-grid-coverage", ERROR, "model", "RFM grid not covered exactly once",
+         "rfm.segments: cell R{r} F{f} is covered {count} times",
+         "Make the segments' r and f ranges cover every cell of the 5 x 5 grid exactly once."),
+    Code("model-sheet-missing", ERROR, "model", "Workbook has no model sheet",
+         "{source}: no sheet named {sheet!r} (sheets: {sheets})",
+         "Export a model sheet with `crm-xl model export FILE.xlsx` and edit that."),
+    Code("model-bad-key", ERROR, "model", "Model sheet key not understood",
+         "{source} {cell}: key {value!r} {detail}",
+         "Keys look like credit.grades[2].from; keep the keys as exported."),
+    # Input files
+    Code("file-not-found", ERROR, "file", "File not found",
+         "{file}: no such file", "Check the path."),
+    Code("file-unreadable", ERROR, "file", "File cannot be read",
+         "{file}: {detail}", "Save the file as .xlsx or UTF-8 .csv and try again."),
+    Code("sheet-missing", ERROR, "file", "Sheet not found",
+         "{file}: no sheet named {sheet!r} (sheets: {sheets})", "Name one of the sheets that exist."),
+    Code("no-header", ERROR, "file", "No header row found",
+         "{file} [{sheet}]: no row in the first {rows} rows has the customer_code column",
+         "Put the column headers (e.g. customer_code / 고객코드 / 客户编码) in one row above the data."),
+    Code("duplicate-column", ERROR, "file", "Two columns mean the same field",
+         "{file} [{sheet}] {cell}: {header!r} is {column} again (first at {first})",
+         "Delete or rename one of the two columns."),
+    Code("column-missing", WARNING, "column", "Input column absent",
+         "{file} [{sheet}]: no {column} column, so {affects} cannot be computed",
+         "Add a {column} column (headers accepted: {aliases})."),
+    Code("unsupported-output", ERROR, "file", "Output type not supported",
+         "{file}: cannot write {suffix!r} files", "Name an output ending in .xlsx or .csv."),
+    # Values in cells
+    Code("missing-value", WARNING, "cell", "Value missing",
+         "{column} is empty", "Fill in {column}."),
+    Code("not-a-number", ERROR, "cell", "Not a number",
+         "{column}: {value!r} is not a number", "Type a plain number, e.g. 1234.5."),
+    Code("not-a-date", ERROR, "cell", "Not a date",
+         "{column}: {value!r} is not a date", "Type a date as YYYY-MM-DD."),
+    Code("out-of-range", ERROR, "cell", "Value out of range",
+         "{column}: {value} is outside {low}–{high}", "Use a value from {low} to {high}."),
+    Code("unknown-code", ERROR, "cell", "Unknown code",
+         "{column}: {value!r} is not a known {kind}", "Use one of: {choices}."),
+    Code("below-bands", ERROR, "cell", "Value below the lowest band",
+         "{column}: {value} is below the lowest band ({low})", "Check the value; bands start at {low}."),
+    Code("needs-population", WARNING, "cell", "Rank needs more customers",
+         "{column}: {method} scoring needs at least {needed} customers, got {count}",
+         "Score the whole customer list at once, or use fixed bands in the model."),
+    Code("no-orders", INFO, "cell", "No orders in the window",
+         "no orders in the last {months} months, so there is no RFM score",
+         "Nothing to fix unless the customer did order: then check the transactions file."),
+]
+
+CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}
+
+
+def code(name: str) -> Code:
+    return CATALOGUE[name]
+
+
+def markdown_table() -> str:
+    """The table of codes for the README (a test keeps the README in step with this)."""
+    rows = ["| code | severity | about | what it means | how to fix |", "|---|---|---|---|---|"]
+    for c in _CODES:
+        hint = c.hint.replace("|", "\\|")
+        rows.append(f"| `{c.code}` | {c.severity} | {c.scope} | {c.title} | {hint} |")
+    return "\n".join(rows)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reported problem: a catalogue code and the fields its message needs."""
+
+    code: str
+    fields: dict
+
+    @property
+    def severity(self) -> str:
+        return CATALOGUE[self.code].severity
+
+    @property
+    def message(self) -> str:
+        return CATALOGUE[self.code].message(**self.fields)
+
+    @property
+    def fix(self) -> str:
+        return CATALOGUE[self.code].fix(**self.fields)
+
+    def as_dict(self) -> dict:
+        plain = {k: _plain(v) for k, v in self.fields.items()}
+        return {"code": self.code, "severity": self.severity, "message": self.message,
+                "fix": self.fix, **plain}
+
+
+def finding(name: str, **fields: Any) -> Finding:
+    if name not in CATALOGUE:
+        raise KeyError(f"{name} is not in the findings catalogue")
+    return Finding(name, fields)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly value (numpy scalars, paths and dates become plain types)."""
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class CrmError(Exception):
+    """Bad input that stops a command: carries every finding, never a traceback."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = list(findings)
+        super().__init__("\n".join(f.message for f in self.findings))
+
+
+class ModelError(CrmError):
+    """The scoring model failed its checks; one finding per problem."""
+
+
+class InputError(CrmError):
+    """An input file cannot be used."""

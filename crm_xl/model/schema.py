@@ -1,0 +1,416 @@
+"""The scoring model's structure, and the checks that turn a raw dict into it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from crm_xl.findings import ModelError
+from crm_xl.model.checker import Checker, join
+
+RFM_SCORES = range(1, 6)
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Ordered lower edges (each included in its band) and what each band stands for."""
+
+    edges: np.ndarray
+    labels: tuple
+
+    def index(self, values: np.ndarray) -> np.ndarray:
+        """Band position of every value; -1 below the first edge or for NaN."""
+        idx = np.searchsorted(self.edges, values, side="right") - 1
+        idx[np.isnan(values)] = -1
+        return idx
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: str
+    column: str
+    bands: Bands | None  # raw figure -> 1..10; None for indicators typed as 1..10
+
+
+@dataclass(frozen=True)
+class Grade:
+    label: str
+    lower: float
+    limit_factor: float
+    policy: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class CreditModel:
+    indicators: dict[str, Indicator]
+    sets: dict[str, dict[str, float]]
+    default_set: str
+    grades: tuple[Grade, ...]
+    level_decimals: int
+    default_terms_days: float
+    net_worth_cap: float
+    limit_round_to: float
+    scorecard: dict[str, float]
+
+    @property
+    def grade_bands(self) -> Bands:
+        return Bands(np.array([g.lower for g in self.grades], float), tuple(g.label for g in self.grades))
+
+
+@dataclass(frozen=True)
+class TierPreset:
+    name: str
+    description: str
+    measure: str | None = None  # banded measure ...
+    bands: Bands | None = None
+    levels: int | None = None  # ... or equal-frequency levels over a composite of ranks
+    label_prefix: str = "L"
+    composite: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        if self.bands is not None:
+            return self.bands.labels
+        return tuple(f"{self.label_prefix}{n}" for n in range(1, self.levels + 1))
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.measure,) if self.measure else tuple(self.composite)
+
+
+@dataclass(frozen=True)
+class Coded:
+    code: str
+    label: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Classification:
+    markets: tuple[Coded, ...]
+    formats: tuple[Coded, ...]
+    scales: tuple[Coded, ...]
+    scale_bands: Bands  # labels are scale codes
+    scale_measure: str
+
+    @property
+    def class_codes(self) -> tuple[str, ...]:
+        """All market x format x scale codes, in the order the scoring indexes them."""
+        return tuple(m.code + f.code + s.code
+                     for m in self.markets for f in self.formats for s in self.scales)
+
+
+@dataclass(frozen=True)
+class ValueModel:
+    split: float | str  # a fixed threshold, or "mean"
+    current: dict[str, float]
+    potential: dict[str, float]
+    segments: dict[tuple[str, str], str]  # (current high/low, potential high/low) -> label
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.segments[k] for k in (("high", "high"), ("high", "low"), ("low", "high"), ("low", "low")))
+
+
+@dataclass(frozen=True)
+class RfmDimension:
+    method: str  # "quintile" or "bands"
+    bands: Bands | None
+
+
+@dataclass(frozen=True)
+class RfmModel:
+    window_months: int
+    money_decimals: int
+    recency: RfmDimension
+    frequency: RfmDimension
+    monetary: RfmDimension
+    grid: np.ndarray  # 5x5 of segment positions, [r-1, f-1]
+    segment_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TagRule:
+    label: str
+    column: str
+    values: tuple[str, ...] | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    name: str
+    version: str
+    description: str
+    credit: CreditModel
+    tiers: dict[str, TierPreset]
+    default_tier_preset: str
+    classification: Classification
+    value: ValueModel
+    rfm: RfmModel
+    tags: tuple[TagRule, ...]
+    raw: dict  # the checked source, for export and display
+    source: str
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} {self.version}"
+
+    def labels_of(self, column: str) -> tuple[str, ...] | None:
+        """The labels a computed column can take (used by tag rules and checks)."""
+        return {
+            "credit_grade": tuple(g.label for g in self.credit.grades),
+            "customer_tier": tuple(dict.fromkeys(l for p in self.tiers.values() for l in p.labels)),
+            "value_segment": self.value.labels,
+            "rfm_segment": self.rfm.segment_labels,
+            "class_code": self.classification.class_codes,
+        }.get(column)
+
+
+def parse_model(raw: dict, source: str) -> ScoringModel:
+    """Check every entry of a raw model; raise ModelError listing all problems at once."""
+    c = Checker()
+    head = c.get(raw, "model", "", "table") or {}
+    credit = _credit(c, c.get(raw, "credit", "", "table") or {})
+    tiers, default_tier = _tiers(c, c.get(raw, "tiers", "", "table") or {})
+    classification = _classification(c, c.get(raw, "classification", "", "table") or {})
+    value = _value(c, c.get(raw, "value", "", "table") or {})
+    rfm = _rfm(c, c.get(raw, "rfm", "", "table") or {})
+    partial = dict(credit=credit, tiers=tiers, classification=classification, value=value, rfm=rfm)
+    name = c.get(head, "name", "model", "text")
+    version = c.get(head, "version", "model", "text")
+    if c.problems:
+        raise ModelError(c.problems)
+    tags = _tags(c, c.get(raw, "tags", "", "list", []), partial)
+    if c.problems:
+        raise ModelError(c.problems)
+    return ScoringModel(name=name, version=version, description=head.get("description", ""),
+                        tags=tags, default_tier_preset=default_tier, raw=raw, source=source,
+                        **partial)
+
+
+def _bands(c: Checker, items: Any, path: str, payload: str, kind: str) -> Bands | None:
+    """A list of {from, <payload>} tables, strictly ascending, payloads checked by kind."""
+    if not isinstance(items, list) or not items:
+        c.report("model-wrong-type", entry=path, value=items, expected="a non-empty list of bands")
+        return None
+    edges, labels = [], []
+    for i, item in enumerate(items):
+        p = f"{path}[{i}]"
+        edges.append(c.get(item, "from", p, "number"))
+        if kind == "score":
+            labels.append(c.in_range(item, payload, p, 1, 10))
+        else:
+            labels.append(c.get(item, payload, p, "text"))
+    c.ascending(edges, path)
+    if kind != "score":
+        c.unique(labels, path, payload)
+    if None in edges or None in labels:
+        return None
+    return Bands(np.array(edges, float), tuple(labels))
+
+
+def _credit(c: Checker, t: dict) -> CreditModel | None:
+    indicators: dict[str, Indicator] = {}
+    items = c.get(t, "indicators", "credit", "list") or []
+    for i, item in enumerate(items):
+        p = f"credit.indicators[{i}]"
+        key, column = c.get(item, "key", p, "text"), c.get(item, "column", p, "text")
+        bands = _bands(c, item["bands"], f"{p}.bands", "score", "score") if "bands" in item else None
+        if key is not None and column is not None:
+            indicators[key] = Indicator(key, item.get("label", key), column, bands)
+    c.unique([it.get("key") if isinstance(it, dict) else None for it in items], "credit.indicators", "key")
+
+    sets: dict[str, dict[str, float]] = {}
+    for name, weights in (c.get(t, "indicator_sets", "credit", "table") or {}).items():
+        p = f"credit.indicator_sets.{name}"
+        if not isinstance(weights, dict) or not weights:
+            c.report("model-wrong-type", entry=p, value=weights, expected="a table of indicator = weight")
+            continue
+        for key in weights:
+            c.defined(key, join(p, key), list(indicators), "credit.indicators")
+            c.positive(weights, key, p)
+        sets[name] = {k: float(w) for k, w in weights.items()}
+    default_set = c.get(t, "default_indicator_set", "credit", "text")
+    if default_set is not None:
+        c.defined(default_set, "credit.default_indicator_set", list(sets), "credit.indicator_sets")
+
+    grades = []
+    items = c.get(t, "grades", "credit", "list") or []
+    for i, item in enumerate(items):
+        p = f"credit.grades[{i}]"
+        grades.append(Grade(c.get(item, "label", p, "text"), c.in_range(item, "from", p, 0, 1),
+                            c.get(item, "limit_factor", p, "number"), c.get(item, "policy", p, "text"),
+                            str(item.get("colour", "FFFFFF")) if isinstance(item, dict) else "FFFFFF"))
+        if grades[-1].limit_factor is not None and grades[-1].limit_factor < 0:
+            c.report("model-out-of-range", entry=f"{p}.limit_factor", value=grades[-1].limit_factor,
+                     low=0, high="∞")
+    c.ascending([g.lower for g in grades], "credit.grades")
+    c.unique([g.label for g in grades], "credit.grades")
+    if not grades:
+        c.report("model-wrong-type", entry="credit.grades", value=[], expected="a non-empty list of grades")
+    scorecard = c.get(t, "scorecard", "credit", "table", {})
+    return CreditModel(
+        indicators=indicators, sets=sets, default_set=default_set, grades=tuple(grades),
+        level_decimals=int(c.in_range(t, "level_decimals", "credit", 0, 15, 9) or 9),
+        default_terms_days=c.positive(t, "default_terms_days", "credit", 30),
+        net_worth_cap=c.positive(t, "net_worth_cap", "credit", 0.2),
+        limit_round_to=c.positive(t, "limit_round_to", "credit", 1),
+        scorecard={k: c.positive(scorecard, k, "credit.scorecard", d)
+                   for k, d in (("base_points", 600), ("base_odds", 50), ("pdo", 20))},
+    )
+
+
+def _tiers(c: Checker, t: dict) -> tuple[dict[str, TierPreset], str | None]:
+    presets: dict[str, TierPreset] = {}
+    for name, item in (c.get(t, "presets", "tiers", "table") or {}).items():
+        p = f"tiers.presets.{name}"
+        if not isinstance(item, dict):
+            c.report("model-wrong-type", entry=p, value=item, expected="a table")
+            continue
+        description = item.get("description", name)
+        if "bands" in item:
+            presets[name] = TierPreset(name, description, measure=c.get(item, "measure", p, "text"),
+                                       bands=_bands(c, item["bands"], f"{p}.bands", "label", "label"))
+        elif "levels" in item:
+            levels = c.in_range(item, "levels", p, 2, 1000)
+            composite = c.get(item, "composite", p, "table") or {}
+            for key in composite:
+                c.positive(composite, key, f"{p}.composite")
+            presets[name] = TierPreset(name, description, levels=int(levels or 2),
+                                       label_prefix=str(item.get("label_prefix", "L")),
+                                       composite={k: float(v) for k, v in composite.items()})
+        else:
+            c.report("model-missing-entry", entry=f"{p}.bands (or levels with composite)")
+    default = c.get(t, "default_preset", "tiers", "text")
+    if default is not None:
+        c.defined(default, "tiers.default_preset", list(presets), "tiers.presets")
+    return presets, default
+
+
+def _coded(c: Checker, items: Any, path: str) -> tuple[Coded, ...]:
+    out = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        p = f"{path}[{i}]"
+        code, label = c.get(item, "code", p, "text"), c.get(item, "label", p, "text")
+        aliases = c.get(item, "aliases", p, "list", [])
+        out.append(Coded(code, label, tuple(str(a) for a in aliases or ())))
+    c.unique([o.code for o in out], path, "code")
+    names = [[o.code, o.label, *o.aliases] for o in out]
+    seen: dict[str, str] = {}
+    for i, group in enumerate(names):
+        for name in dict.fromkeys(n.casefold() for n in group if n):
+            if name in seen:
+                c.report("model-duplicate", entry=f"{path}[{i}].aliases", value=name, other=seen[name])
+            seen[name] = f"{path}[{i}]"
+    return tuple(out)
+
+
+def _classification(c: Checker, t: dict) -> Classification:
+    items = c.get(t, "scales", "classification", "list") or []
+    scales = _coded(c, items, "classification.scales")
+    edges = [c.get(item, "from", f"classification.scales[{i}]", "number") for i, item in enumerate(items)]
+    c.ascending(edges, "classification.scales")
+    return Classification(
+        markets=_coded(c, c.get(t, "markets", "classification", "list"), "classification.markets"),
+        formats=_coded(c, c.get(t, "formats", "classification", "list"), "classification.formats"),
+        scales=scales,
+        scale_bands=Bands(np.array([e if e is not None else np.nan for e in edges], float),
+                          tuple(s.code for s in scales)),
+        scale_measure=c.get(t, "scale_measure", "classification", "text"),
+    )
+
+
+def _value(c: Checker, t: dict) -> ValueModel:
+    split = t.get("split", 50)
+    if split != "mean" and c.in_range(t, "split", "value", 0, 100, 50) is None:
+        split = None
+    parts = {}
+    for part in ("current", "potential"):
+        weights = c.get(t, part, "value", "table") or {}
+        for key in weights:
+            c.positive(weights, key, f"value.{part}")
+        parts[part] = {k: float(v) for k, v in weights.items() if isinstance(v, (int, float))}
+    segments: dict[tuple[str, str], str] = {}
+    for i, item in enumerate(c.get(t, "segments", "value", "list") or []):
+        p = f"value.segments[{i}]"
+        cur, pot = c.get(item, "current", p, "text"), c.get(item, "potential", p, "text")
+        label = c.get(item, "label", p, "text")
+        for key, v in (("current", cur), ("potential", pot)):
+            if v is not None:
+                c.defined(v, f"{p}.{key}", ["high", "low"], "high/low")
+        segments[(cur, pot)] = label
+    c.unique(list(segments.values()), "value.segments")
+    for combo in (("high", "high"), ("high", "low"), ("low", "high"), ("low", "low")):
+        if combo not in segments:
+            c.report("model-missing-entry", entry=f"value.segments (current={combo[0]}, potential={combo[1]})")
+    return ValueModel(split, parts["current"], parts["potential"], segments)
+
+
+def _rfm(c: Checker, t: dict) -> RfmModel:
+    dims = {}
+    for name in ("recency", "frequency", "monetary"):
+        d = c.get(t, name, "rfm", "table") or {}
+        if "bands" in d:
+            bands = _bands(c, d["bands"], f"rfm.{name}.bands", "score", "score")
+            if bands is not None and not set(bands.labels) <= set(RFM_SCORES):
+                c.report("model-out-of-range", entry=f"rfm.{name}.bands", value=list(bands.labels), low=1, high=5)
+            dims[name] = RfmDimension("bands", bands)
+        else:
+            method = c.get(d, "method", f"rfm.{name}", "text")
+            if method is not None:
+                c.defined(method, f"rfm.{name}.method", ["quintile"], "rfm methods")
+            dims[name] = RfmDimension("quintile", None)
+    grid = np.zeros((5, 5), int)
+    owner = np.full((5, 5), -1)
+    labels = []
+    for i, item in enumerate(c.get(t, "segments", "rfm", "list") or []):
+        p = f"rfm.segments[{i}]"
+        labels.append(c.get(item, "label", p, "text"))
+        ranges = [c.get(item, k, p, "list") for k in ("r", "f")]
+        for k, rg in zip("rf", ranges):
+            if rg is not None and not (len(rg) == 2 and all(v in RFM_SCORES for v in rg) and rg[0] <= rg[1]):
+                c.report("model-wrong-type", entry=f"{p}.{k}", value=rg, expected="[low, high] with 1 <= low <= high <= 5")
+                ranges = None
+                break
+        if ranges and None not in ranges:
+            (r0, r1), (f0, f1) = ranges
+            grid[r0 - 1:r1, f0 - 1:f1] += 1
+            owner[r0 - 1:r1, f0 - 1:f1] = i
+    c.unique(labels, "rfm.segments")
+    if not c.problems:
+        for r, f in zip(*np.nonzero(grid != 1)):
+            c.report("model-grid-coverage", r=r + 1, f=f + 1, count=int(grid[r, f]))
+    return RfmModel(
+        window_months=int(c.in_range(t, "window_months", "rfm", 1, 120, 12) or 12),
+        money_decimals=int(c.in_range(t, "money_decimals", "rfm", 0, 6, 2) or 2),
+        grid=owner, segment_labels=tuple(labels), **dims)
+
+
+def _tags(c: Checker, items: list, parts: dict) -> tuple[TagRule, ...]:
+    from crm_xl.sheets.schema import known_columns  # the customer columns a rule may test
+
+    partial = ScoringModel("", "", "", parts["credit"], parts["tiers"], "", parts["classification"],
+                           parts["value"], parts["rfm"], (), {}, "")
+    rules = []
+    for i, item in enumerate(items):
+        p = f"tags[{i}]"
+        label, column = c.get(item, "label", p, "text"), c.get(item, "column", p, "text")
+        values = c.get(item, "in", p, "list", None)
+        low, high = c.get(item, "min", p, "number", None), c.get(item, "max", p, "number", None)
+        if values is None and low is None and high is None:
+            c.report("model-missing-entry", entry=f"{p}.in (or min / max)")
+        if column is not None:
+            allowed = partial.labels_of(column)
+            if allowed is not None and values is not None:
+                for j, v in enumerate(values):
+                    c.defined(v, f"{p}.in[{j}]", list(allowed), column)
+            elif allowed is None:
+                c.defined(column, f"{p}.column", sorted(known_columns()), "the customer columns")
+        rules.append(TagRule(label, column, tuple(values) if values is not None else None, low, high))
+    c.unique([r.label for r in rules], "tags")
+    return tuple(rules)

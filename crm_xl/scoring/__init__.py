@@ -1,0 +1,1 @@
+"""Scoring: credit, tiers, classes, value segments, RFM and tags, vectorised over pandas."""

@@ -1,0 +1,108 @@
+"""Credit by the feature-analysis method: level, grade, limit, policy and scorecard points."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.model.schema import CreditModel, Indicator
+from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.problems import Problems
+
+SCORE_LOW, SCORE_HIGH = 1, 10
+
+
+def indicator_scores(frame: pd.DataFrame, indicator: Indicator, problems: Problems) -> np.ndarray:
+    """1-10 scores of one indicator: typed scores checked for range, raw figures banded."""
+    raw = numbers(frame, indicator.column, problems, required=True)
+    missing = np.isnan(raw)
+    if indicator.bands is None:
+        outside = ~missing & ((raw < SCORE_LOW) | (raw > SCORE_HIGH))
+        problems.add("out-of-range", indicator.column, outside, raw, low=SCORE_LOW, high=SCORE_HIGH)
+        return np.where(outside, np.nan, raw)
+    idx = indicator.bands.index(raw)
+    below = ~missing & (idx < 0)
+    problems.add("below-bands", indicator.column, below, raw, low=_num(indicator.bands.edges[0]))
+    scores = np.asarray(indicator.bands.labels, float)[np.maximum(idx, 0)]
+    return np.where(idx < 0, np.nan, scores)
+
+
+def levels(frame: pd.DataFrame, credit: CreditModel, problems: Problems,
+           indicator_set: str | None = None, weights: dict[str, float] | None = None) -> np.ndarray:
+    """Credit level = sum(w*s) / sum(w*10) per row, rounded so band edges are exact; NaN when unscorable."""
+    weights = weights or credit.sets[indicator_set or credit.default_set]
+    matrix = np.column_stack([indicator_scores(frame, credit.indicators[k], problems) for k in weights])
+    w = np.fromiter(weights.values(), float, len(weights))
+    level = matrix @ w / (w.sum() * SCORE_HIGH)  # NaN in any score makes the level NaN
+    return np.round(level, credit.level_decimals)
+
+
+def grade_positions(level: np.ndarray, credit: CreditModel, problems: Problems) -> np.ndarray:
+    """Position of each level's grade in credit.grades; -1 where there is no level."""
+    bands = credit.grade_bands
+    edges = np.round(bands.edges, credit.level_decimals)
+    idx = np.searchsorted(edges, level, side="right") - 1
+    idx[np.isnan(level)] = -1
+    below = ~np.isnan(level) & (idx < 0)
+    problems.add("below-bands", "credit_level", below, level, low=_num(edges[0]))
+    return idx
+
+
+def grades(positions: np.ndarray, credit: CreditModel) -> pd.Categorical:
+    return pd.Categorical.from_codes(positions, categories=[g.label for g in credit.grades], ordered=True)
+
+
+def positions_of_grades(labels, credit: CreditModel, problems: Problems, column: str = "credit_grade") -> np.ndarray:
+    """Grade positions from grade labels typed by people (e.g. an Excel cell holding "AA")."""
+    names = [g.label for g in credit.grades]
+    lookup = {n.casefold(): i for i, n in enumerate(names)}
+    s = pd.Series(labels, dtype=object)
+    idx = s.map(lambda v: lookup.get(str(v).strip().casefold(), -1) if v is not None and v == v else -2)
+    idx = idx.to_numpy(dtype=np.int64)
+    problems.add("missing-value", column, idx == -2)
+    problems.add("unknown-code", column, idx == -1, s.to_numpy(dtype=object), kind="credit grade",
+                 choices=", ".join(names))
+    return np.where(idx < 0, -1, idx)
+
+
+def limits(positions: np.ndarray, monthly_purchases: np.ndarray, terms_days: np.ndarray,
+           net_worth: np.ndarray, credit: CreditModel, problems: Problems,
+           purchases_column: str = "avg_monthly_amount") -> np.ndarray:
+    """min(purchases * terms/30 * k(grade), cap * net worth when known), rounded down; NaN when unknown."""
+    k = np.array([g.limit_factor for g in credit.grades], float)[np.maximum(positions, 0)]
+    k[positions < 0] = np.nan
+    terms = np.where(np.isnan(terms_days), credit.default_terms_days, terms_days)
+    for name, values in ((purchases_column, monthly_purchases), ("terms_days", terms)):
+        problems.add("out-of-range", name, values < 0, values, low=0, high="∞")
+    purchases = np.where(monthly_purchases < 0, np.nan, monthly_purchases)
+    limit = purchases * np.where(terms < 0, np.nan, terms) / 30 * k
+    limit[k == 0] = 0.0  # a cash-only grade has no credit whatever the purchases
+    problems.add("missing-value", purchases_column, np.isnan(monthly_purchases) & (positions >= 0) & (k > 0))
+    cap = credit.net_worth_cap * np.clip(net_worth, 0, None)  # negative net worth: no credit
+    limit = np.where(np.isnan(cap), limit, np.fmin(limit, cap))
+    step = credit.limit_round_to
+    return np.floor(limit / step + 1e-9) * step
+
+
+def policies(positions: np.ndarray, credit: CreditModel) -> pd.Categorical:
+    texts = list(dict.fromkeys(g.policy for g in credit.grades))
+    code_of_grade = np.array([texts.index(g.policy) for g in credit.grades] + [-1])
+    return pd.Categorical.from_codes(code_of_grade[positions], categories=texts)
+
+
+def scorecard_points(probability_good: np.ndarray, credit: CreditModel) -> np.ndarray:
+    """points = offset + factor * ln(odds), factor = PDO / ln 2, base points at base odds (good:bad)."""
+    card = credit.scorecard
+    factor = card["pdo"] / math.log(2)
+    offset = card["base_points"] - factor * math.log(card["base_odds"])
+    p = np.atleast_1d(np.asarray(probability_good, float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds = p / (1 - p)
+        points = offset + factor * np.log(odds)
+    points[(p <= 0) | (p >= 1) | np.isnan(p)] = np.nan
+    return points
+
+
+def _num(value: float):
+    return int(value) if float(value).is_integer() else float(value)

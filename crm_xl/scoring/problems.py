@@ -1,0 +1,87 @@
+"""Per-row problems found while scoring: collected as arrays, rendered only where they occur."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.findings import CATALOGUE
+
+PROBLEM_COLUMNS = ["row", "column", "code", "severity", "value", "message", "fix"]
+
+
+@dataclass
+class RowProblems:
+    """One check's failures: a catalogue code, the input column, the failing rows and values."""
+
+    code: str
+    column: str
+    rows: np.ndarray
+    values: np.ndarray | None  # None: the same message for every row
+    fields: dict = field(default_factory=dict)
+
+    def messages(self) -> list[str]:
+        entry = CATALOGUE[self.code]
+        if self.values is None:
+            return [entry.message(column=self.column, **self.fields)] * len(self.rows)
+        return [entry.message(column=self.column, value=_show(v), **self.fields) for v in self.values]
+
+
+class Problems:
+    """All per-row problems of one scoring run over `n` rows."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.batches: list[RowProblems] = []
+
+    def add(self, code: str, column: str, mask: np.ndarray, values=None, **fields) -> None:
+        rows = np.flatnonzero(mask)
+        if len(rows):
+            picked = None if values is None else np.asarray(values, dtype=object)[rows]
+            self.batches.append(RowProblems(code, column, rows, picked, fields))
+
+    def extend(self, other: "Problems") -> None:
+        self.batches.extend(other.batches)
+
+    def __len__(self) -> int:
+        return sum(len(b.rows) for b in self.batches)
+
+    def frame(self) -> pd.DataFrame:
+        """One line per problem, ordered by row."""
+        if not self.batches:
+            return pd.DataFrame(columns=PROBLEM_COLUMNS)
+        parts = [pd.DataFrame({
+            "row": b.rows, "column": b.column, "code": b.code,
+            "severity": CATALOGUE[b.code].severity,
+            "value": b.values if b.values is not None else None,
+            "message": b.messages(),
+            "fix": CATALOGUE[b.code].fix(column=b.column, **b.fields),
+        }) for b in self.batches]
+        merged = pd.concat(parts, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
+        # A cell read by two scores (an amount used by limit and scale) is reported once.
+        return merged.drop_duplicates(["row", "column", "code"], ignore_index=True)
+
+    def per_row(self) -> np.ndarray:
+        """The `scoring_issues` text of every row: its messages joined by "; ", None where clean."""
+        out = np.full(self.n, None, dtype=object)
+        if not self.batches:
+            return out
+        problems = self.frame()
+        joined = problems.groupby("row", sort=False)["message"].agg("; ".join)
+        out[joined.index.to_numpy()] = joined.to_numpy()
+        return out
+
+    def first(self) -> str | None:
+        """The first message of row 0 (for the single-value forms)."""
+        row0 = [m for b in self.batches for r, m in zip(b.rows, b.messages()) if r == 0]
+        return row0[0] if row0 else None
+
+
+def _show(value):
+    """A value as it should read in a message: 12 rather than 12.0."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

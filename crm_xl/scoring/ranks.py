@@ -1,0 +1,27 @@
+"""Rank-based scores with one documented tie rule, shared by tiers and RFM."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def position_share(values: np.ndarray) -> np.ndarray:
+    """Share of valid values strictly below each value, in [0, 1); NaN stays NaN.
+
+    Tie rule: tied values share the position of the first of their group (rank "min"),
+    so equal inputs always get equal scores and a heavily tied column cannot break the cut.
+    """
+    out = np.full(len(values), np.nan)
+    valid = ~np.isnan(values)
+    n = int(valid.sum())
+    if n:
+        ranks = pd.Series(values[valid]).rank(method="min").to_numpy()
+        out[valid] = (ranks - 1) / n
+    return out
+
+
+def equal_frequency(values: np.ndarray, levels: int) -> np.ndarray:
+    """Level 1..levels by equal-frequency cut of the position share; 0 where NaN."""
+    share = position_share(values)
+    level = np.floor(share * levels) + 1
+    return np.where(np.isnan(share), 0, level).astype(np.int64)

@@ -1,0 +1,37 @@
+"""Portrait tags: short labels from the model's rules, joined per customer."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.model.schema import TagRule
+from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.problems import Problems
+
+SEPARATOR = ", "
+
+
+def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
+    if rule.column not in frame.columns:
+        return np.zeros(len(frame), bool)
+    if rule.values is not None:
+        s = frame[rule.column]
+        return s.isin(rule.values).to_numpy(dtype=bool)
+    values = numbers(frame, rule.column, Problems(len(frame)))  # input problems are reported elsewhere
+    mask = ~np.isnan(values)
+    if rule.low is not None:
+        mask &= values >= rule.low
+    if rule.high is not None:
+        mask &= values < rule.high
+    return mask
+
+
+def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
+    """Each row's matching tag labels, in rule order; computed once per distinct combination."""
+    bits = np.zeros(len(frame), np.int64)
+    for i, rule in enumerate(rules):
+        bits |= rule_mask(frame, rule).astype(np.int64) << i
+    combos, positions = np.unique(bits, return_inverse=True)
+    texts = [SEPARATOR.join(r.label for i, r in enumerate(rules) if combo >> i & 1) for combo in combos]
+    codes = np.array([i if t else -1 for i, t in enumerate(texts)])[positions]
+    return pd.Categorical.from_codes(codes, categories=[t or "(none)" for t in texts])

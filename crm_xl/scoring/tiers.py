@@ -1,0 +1,39 @@
+"""Customer tier: a banded measure, or equal-frequency levels over a composite of ranks."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.model.schema import TierPreset
+from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.ranks import equal_frequency, position_share
+
+
+def tiers(frame: pd.DataFrame, preset: TierPreset, problems: Problems) -> pd.Categorical:
+    if preset.bands is not None:
+        return banded(numbers(frame, preset.measure, problems, required=True), preset, problems, preset.measure)
+    return _levels(frame, preset, problems)
+
+
+def banded(measure: np.ndarray, preset: TierPreset, problems: Problems, column: str) -> pd.Categorical:
+    idx = preset.bands.index(measure)
+    below = ~np.isnan(measure) & (idx < 0)
+    problems.add("below-bands", column, below, measure, low=float(preset.bands.edges[0]))
+    return pd.Categorical.from_codes(idx, categories=list(preset.labels), ordered=True)
+
+
+def _levels(frame: pd.DataFrame, preset: TierPreset, problems: Problems) -> pd.Categorical:
+    parts = {name: numbers(frame, name, problems, required=True) for name in preset.composite}
+    complete = np.logical_and.reduce([~np.isnan(v) for v in parts.values()])
+    weights = np.array(list(preset.composite.values()))
+    shares = np.column_stack([np.where(complete, position_share(np.where(complete, v, np.nan)), np.nan)
+                              for v in parts.values()])
+    composite = shares @ weights / weights.sum()
+    count = int(complete.sum())
+    if count < preset.levels:
+        problems.add("needs-population", "customer_tier", complete, method=f"{preset.levels}-level",
+                     needed=preset.levels, count=count)
+        return pd.Categorical.from_codes(np.full(len(complete), -1), categories=list(preset.labels), ordered=True)
+    level = equal_frequency(composite, preset.levels)
+    return pd.Categorical.from_codes(level - 1, categories=list(preset.labels), ordered=True)

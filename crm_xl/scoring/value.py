@@ -1,0 +1,39 @@
+"""Value segment from five 0-100 indices: current and potential value, each high or low."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.model.schema import ValueModel
+from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.problems import Problems
+
+INDEX_LOW, INDEX_HIGH = 0, 100
+
+
+def weighted(frame: pd.DataFrame, weights: dict[str, float], problems: Problems) -> np.ndarray:
+    """Weighted average of indices; NaN when any is missing or outside 0-100."""
+    columns = []
+    for name in weights:
+        values = numbers(frame, name, problems, required=True)
+        outside = (values < INDEX_LOW) | (values > INDEX_HIGH)
+        problems.add("out-of-range", name, outside, values, low=INDEX_LOW, high=INDEX_HIGH)
+        columns.append(np.where(outside, np.nan, values))
+    w = np.array(list(weights.values()))
+    return np.column_stack(columns) @ w / w.sum()
+
+
+def segments(frame: pd.DataFrame, value: ValueModel, problems: Problems) -> pd.Categorical:
+    current = weighted(frame, value.current, problems)
+    potential = weighted(frame, value.potential, problems)
+    low_current = current < _threshold(current, value.split)
+    low_potential = potential < _threshold(potential, value.split)
+    idx = low_current.astype(np.int64) * 2 + low_potential  # labels are hh, hl, lh, ll
+    idx[np.isnan(current) | np.isnan(potential)] = -1
+    return pd.Categorical.from_codes(idx, categories=list(value.labels))
+
+
+def _threshold(values: np.ndarray, split) -> float:
+    if split == "mean":
+        return float(np.nanmean(values)) if (~np.isnan(values)).any() else np.nan
+    return float(split)

@@ -1,0 +1,144 @@
+"""Reading customer and transaction tables from xlsx or csv, headers matched to canonical names."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from crm_xl.findings import Finding, InputError, finding
+from crm_xl.sheets.safety import check_xlsx
+from crm_xl.sheets.schema import canonical, columns
+
+HEADER_SEARCH_ROWS = 20
+CSV_ENCODINGS = ("utf-8-sig", "cp949", "gb18030")  # Excel's CSV exports in Korea and China
+
+
+@dataclass
+class Table:
+    """A table read from a file, with canonical column names and where each came from."""
+
+    frame: pd.DataFrame
+    file: Path
+    sheet: str
+    header_row: int  # 1-based spreadsheet row of the headers
+    letters: dict[str, str]  # column name -> spreadsheet column letter
+    notices: list[Finding] = field(default_factory=list)
+
+    def cell(self, position: int, column: str) -> str:
+        """Spreadsheet reference of the `position`-th data row in `column`, e.g. E8."""
+        column_letter = self.letters.get(column, "")
+        return f"{column_letter}{self.header_row + 1 + int(self.frame.index[position])}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file} [{self.sheet}]"
+
+
+def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_code") -> Table:
+    """The first sheet (or `sheet`) of an xlsx, or a csv, whose header row has the `key` column."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([finding("file-not-found", file=path)])
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        rows, sheet = _xlsx_rows(path, sheet)
+    elif suffix in (".csv", ".txt"):
+        rows, sheet = _csv_rows(path), path.stem
+    else:
+        raise InputError([finding("file-unreadable", file=path, detail=f"{suffix or 'no suffix'} is not .xlsx or .csv")])
+    return _to_table(rows, path, sheet, key)
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[list], str]:
+    from python_calamine import CalamineWorkbook
+
+    check_xlsx(path)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several error types for damaged or encrypted files
+        raise InputError([finding("file-unreadable", file=path, detail=f"cannot be opened as a workbook ({exc})")]) from None
+    try:
+        names = wb.sheet_names
+        name = sheet or names[0]
+        if name not in names:
+            raise InputError([finding("sheet-missing", file=path, sheet=name, sheets=", ".join(names))])
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    finally:
+        wb.close()
+    return rows, name
+
+
+def _csv_rows(path: Path) -> list[list]:
+    for encoding in CSV_ENCODINGS:
+        try:
+            frame = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding=encoding)
+            return frame.to_numpy(dtype=object).tolist()
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError([finding("file-unreadable", file=path, detail=f"is not a readable CSV ({exc})")]) from None
+    raise InputError([finding("file-unreadable", file=path,
+                              detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
+
+
+def _to_table(rows: list[list], path: Path, sheet: str, key: str) -> Table:
+    header_at = next((i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+                      if any(canonical(v) == key for v in row if v not in (None, ""))), None)
+    if header_at is None:
+        raise InputError([finding("no-header", file=path, sheet=sheet, rows=HEADER_SEARCH_ROWS)])
+    headers = rows[header_at]
+    names, letters, problems = [], {}, []
+    for j, header in enumerate(headers):
+        text = "" if header is None else str(header).strip()
+        name = canonical(text) or text or None
+        if name is not None and name in letters:
+            problems.append(finding("duplicate-column", file=path, sheet=sheet, cell=f"{letter(j)}{header_at + 1}",
+                                    header=text, column=name, first=f"{letters[name]}{header_at + 1}"))
+        if name is not None:
+            letters.setdefault(name, letter(j))
+        names.append(name)
+    if problems:
+        raise InputError(problems)
+    body = rows[header_at + 1:]
+    data = {}
+    for j, name in enumerate(names):
+        if name is None:
+            continue
+        data[name] = _clean([r[j] if j < len(r) else None for r in body], name)
+    frame = pd.DataFrame(data)
+    # Blank rows are dropped but the index keeps each row's offset below the header, for cell references.
+    frame = frame.loc[frame.notna().any(axis=1).to_numpy(dtype=bool)] if len(frame.columns) else frame
+    return Table(frame, path, sheet, header_at + 1, letters)
+
+
+def _clean(values: list, name: str) -> pd.Series:
+    """Empty text becomes missing; whole numbers in text columns read as text without `.0`."""
+    s = pd.Series(values, dtype=object)
+    s = s.where(~s.map(lambda v: v is None or (isinstance(v, str) and v.strip() == "")), None)
+    spec = columns().get(name)
+    if spec is not None and spec.type == "text":
+        s = s.map(_as_text)
+    elif spec is not None and spec.type == "number":
+        converted = pd.to_numeric(s, errors="coerce")
+        if not (converted.isna() & s.notna()).any():  # all plain numbers: a fast float column
+            return converted.astype(float)
+    return s
+
+
+def _as_text(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out

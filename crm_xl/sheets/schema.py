@@ -1,0 +1,58 @@
+"""The customer-sheet schema: canonical columns, their header aliases and value types."""
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+# Written by scoring, in this order, after the input columns.
+COMPUTED_COLUMNS = (
+    "credit_level", "credit_grade", "credit_limit", "credit_policy", "customer_tier", "class_code",
+    "value_segment", "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "tags", "scoring_issues",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # text, number or date
+    group: str
+    kind: str  # static, dynamic, system
+    aliases: tuple[str, ...]
+
+
+@cache
+def columns() -> dict[str, Column]:
+    raw = tomllib.loads(resources.files("crm_xl.sheets").joinpath("schema.toml").read_text("utf-8"))
+    return {name: Column(name, c["type"], c["group"], c["kind"], tuple(c["aliases"]))
+            for name, c in raw["columns"].items()}
+
+
+def known_columns() -> set[str]:
+    return set(columns()) | set(COMPUTED_COLUMNS)
+
+
+def normalise_header(text: object) -> str:
+    """Case, width, spacing and punctuation folded, so `Customer_Code ` matches `customer code`."""
+    folded = unicodedata.normalize("NFKC", str(text)).casefold().strip()
+    folded = re.sub(r"[\s_\-./()（）:]+", " ", folded).strip()
+    return folded
+
+
+@cache
+def header_lookup() -> dict[str, str]:
+    """Every accepted header (canonical name or alias), normalised, to its canonical column."""
+    lookup: dict[str, str] = {}
+    for name in [*columns(), *COMPUTED_COLUMNS]:
+        lookup[normalise_header(name)] = name
+    for col in columns().values():
+        for alias in col.aliases:
+            lookup.setdefault(normalise_header(alias), col.name)
+    return lookup
+
+
+def canonical(header: object) -> str | None:
+    return header_lookup().get(normalise_header(header)) if header is not None else None

@@ -1,0 +1,108 @@
+"""The workbook `crm-xl score` writes: Customers, Summary (live COUNTIF formulas), Issues, Model."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from crm_xl.files import atomic_path
+from crm_xl.model.schema import ScoringModel
+from crm_xl.model.sheet import write_model_sheet
+from crm_xl.sheets.reading import letter
+from crm_xl.sheets.writing import new_workbook, write_table
+
+CUSTOMERS, SUMMARY, ISSUES = "Customers", "Summary", "Issues"
+MAX_LINKED_ISSUES = 65_000  # Excel keeps at most 65,530 hyperlinks per sheet
+MAX_ISSUE_ROWS = 200_000
+SUMMARY_COLUMNS = ("credit_grade", "customer_tier", "value_segment", "rfm_segment")
+
+
+def write_scored_workbook(path: Path, table: pd.DataFrame, problems: pd.DataFrame, model: ScoringModel,
+                          facts: dict[str, object], progress: Callable[[int], None] | None = None) -> None:
+    with atomic_path(path) as tmp:
+        wb = new_workbook(tmp)
+        ws = write_table(wb, CUSTOMERS, table, progress)
+        _grade_colours(wb, ws, table, model)
+        _summary(wb, table, model, facts)
+        _issues(wb, table, problems)
+        write_model_sheet(wb, model)
+        wb.close()
+
+
+def _grade_colours(wb, ws, table: pd.DataFrame, model: ScoringModel) -> None:
+    if "credit_grade" not in table.columns or not len(table):
+        return
+    j = table.columns.get_loc("credit_grade")
+    for grade in model.credit.grades:
+        fmt = wb.add_format({"bg_color": f"#{grade.colour.lstrip('#')}"})
+        ws.conditional_format(1, j, len(table), j, {"type": "cell", "criteria": "==",
+                                                      "value": f'"{grade.label}"', "format": fmt})
+
+
+def _summary(wb, table: pd.DataFrame, model: ScoringModel, facts: dict[str, object]) -> None:
+    """Counts as COUNTIF formulas over the Customers sheet, so any spreadsheet can recompute them."""
+    ws = wb.add_worksheet(SUMMARY)
+    bold = wb.add_format({"bold": True})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    pct = wb.add_format({"num_format": "0.0%"})
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 2, 14)
+    ws.write_string(0, 0, "crm_xl scoring summary", title)
+    row = 2
+    for key, value in facts.items():
+        ws.write_string(row, 0, key, bold)
+        ws.write(row, 1, value if isinstance(value, (int, float)) else str(value))
+        row += 1
+    last = len(table) + 1
+    for column in SUMMARY_COLUMNS:
+        if column not in table.columns:
+            continue
+        row += 1
+        ws.write_row(row, 0, [column, "customers", "share"], bold)
+        row += 1
+        counts = table[column].astype(object).value_counts()
+        col = letter(table.columns.get_loc(column))
+        labels = list(model.labels_of(column) or [])
+        if column == "customer_tier":
+            labels = [l for l in labels if l in counts.index]
+        first = row
+        for label in reversed(labels) if column in ("credit_grade", "customer_tier") else labels:
+            ws.write_string(row, 0, label)
+            rng = f"{CUSTOMERS}!${col}$2:${col}${last}"
+            ws.write_formula(row, 1, f'=COUNTIF({rng},A{row + 1})', None, int(counts.get(label, 0)))
+            ws.write_formula(row, 2, f"=IF(SUM($B${first + 1}:$B${first + len(labels)})=0,0,"
+                                     f"B{row + 1}/SUM($B${first + 1}:$B${first + len(labels)}))", pct,
+                             _share(counts.get(label, 0), counts.sum()))
+            row += 1
+
+
+def _share(part, whole) -> float:
+    return float(part) / float(whole) if whole else 0.0
+
+
+def _issues(wb, table: pd.DataFrame, problems: pd.DataFrame) -> None:
+    """One row per problem, linked to its cell on the Customers sheet."""
+    ws = wb.add_worksheet(ISSUES)
+    bold = wb.add_format({"bold": True, "bg_color": "#FCE4D6"})
+    ws.write_row(0, 0, ["cell", "column", "code", "severity", "value", "message", "fix"], bold)
+    for j, width in enumerate((10, 20, 18, 9, 14, 60, 60)):
+        ws.set_column(j, j, width)
+    ws.freeze_panes(1, 0)
+    positions = {c: letter(i) for i, c in enumerate(table.columns)}
+    for i, p in enumerate(problems.head(MAX_ISSUE_ROWS).itertuples(index=False), start=1):
+        ref = f"{positions.get(p.column, 'A')}{int(p.row) + 2}"
+        if i <= MAX_LINKED_ISSUES:
+            ws.write_url(i, 0, f"internal:'{CUSTOMERS}'!{ref}", string=ref)
+        else:
+            ws.write_string(i, 0, ref)
+        ws.write_string(i, 1, p.column)
+        ws.write_string(i, 2, p.code)
+        ws.write_string(i, 3, p.severity)
+        if p.value is not None and p.value == p.value:
+            ws.write_string(i, 4, str(p.value))
+        ws.write_string(i, 5, p.message)
+        ws.write_string(i, 6, p.fix)
+    if len(problems) > MAX_ISSUE_ROWS:
+        ws.write_string(MAX_ISSUE_ROWS + 1, 0, f"... and {len(problems) - MAX_ISSUE_ROWS:,} more; "
+                                               "see the scoring_issues column")

@@ -1,0 +1,98 @@
+"""Writing tables to xlsx (and csv) that open cleanly, with user text never turned into formulas."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+from crm_xl.files import atomic_path
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+CHUNK = 5_000
+
+NUMBER_FORMATS = {"credit_level": "0.000", "credit_limit": "#,##0", "avg_monthly_amount": "#,##0",
+                  "amount_12m": "#,##0", "net_worth": "#,##0", "registered_capital": "#,##0"}
+WIDTHS = {"store_name": 22, "credit_policy": 34, "tags": 30, "scoring_issues": 60, "address": 30}
+
+
+def new_workbook(path: Path) -> xlsxwriter.Workbook:
+    # strings_to_formulas=False: a cell typed "=1+1" by a user is text, never a live formula
+    return xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False, "nan_inf_to_errors": False,
+        "default_date_format": "yyyy-mm-dd"})
+
+
+def write_table(wb: xlsxwriter.Workbook, name: str, frame: pd.DataFrame,
+                progress: Callable[[int], None] | None = None, freeze_columns: int = 1):
+    """A sheet with a bold frozen header, filters, formats, then every row; returns the sheet."""
+    ws = wb.add_worksheet(name)
+    header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+    formats = {c: wb.add_format({"num_format": f}) for c, f in NUMBER_FORMATS.items() if c in frame.columns}
+    for j, col in enumerate(frame.columns):
+        ws.set_column(j, j, WIDTHS.get(col, max(10, min(24, len(str(col)) + 2))), formats.get(col))
+    ws.write_row(0, 0, [str(c) for c in frame.columns], header)
+    ws.freeze_panes(1, freeze_columns)
+    if len(frame.columns):
+        ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+    writers = [_cell_writer(ws, formats.get(col)) for col in frame.columns]
+    for start, rows in _row_chunks(frame):
+        for i, row in enumerate(rows, start=start + 1):
+            for j, value in enumerate(row):
+                if value is not None:
+                    writers[j](i, j, value)
+        if progress:
+            progress(len(rows))
+    return ws
+
+
+def _row_chunks(frame: pd.DataFrame) -> Iterable[tuple[int, list[tuple]]]:
+    for start in range(0, len(frame), CHUNK):
+        part = frame.iloc[start:start + CHUNK]
+        cols = [_python_values(part[c]) for c in part.columns]
+        yield start, list(zip(*cols))
+
+
+def _python_values(s: pd.Series) -> list:
+    """Plain Python values with None for anything missing (NaN, NaT, pd.NA)."""
+    values = s.to_numpy(dtype=object, copy=True)
+    missing = pd.isna(values)
+    values[missing] = None
+    return values.tolist()
+
+
+def _cell_writer(ws, fmt):
+    def write(row: int, col: int, value) -> None:
+        if isinstance(value, str):
+            ws.write_string(row, col, value)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value)
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            if math.isfinite(value):
+                ws.write_number(row, col, value, fmt)
+        elif isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
+            ws.write_datetime(row, col, pd.Timestamp(value).to_pydatetime().replace(tzinfo=None))
+        else:
+            ws.write_string(row, col, str(value))
+    return write
+
+
+def safe_csv_text(value):
+    """CSV has no cell types: text that a spreadsheet would run as a formula gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or isinstance(safe[col].dtype, (pd.CategoricalDtype, pd.StringDtype)):
+            safe[col] = safe[col].astype(object).map(safe_csv_text)
+    with atomic_path(path) as tmp:
+        safe.to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
