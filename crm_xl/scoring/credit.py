@@ -43,7 +43,9 @@ def grade_positions(level: np.ndarray, credit: CreditModel, problems: Problems) 
     bands = credit.grade_bands
     edges = np.round(bands.edges, credit.level_decimals)
     idx = np.searchsorted(edges, level, side="right") - 1
-    idx[np.isnan(level)] = -1
+    outside = (level < 0) | (level > 1)
+    problems.add("out-of-range", "credit_level", outside, level, low=0, high=1)
+    idx[np.isnan(level) | outside] = -1
     below = ~np.isnan(level) & (idx < 0)
     problems.add("below-bands", "credit_level", below, level, low=_num(edges[0]))
     return idx

@@ -9,6 +9,8 @@ from crm_xl.scoring.inputs import numbers
 from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.ranks import equal_frequency, position_share
 
+COMPOSITE_DECIMALS = 9
+
 
 def tiers(frame: pd.DataFrame, preset: TierPreset, problems: Problems) -> pd.Categorical:
     if preset.bands is not None:
@@ -29,7 +31,8 @@ def _levels(frame: pd.DataFrame, preset: TierPreset, problems: Problems) -> pd.C
     weights = np.array(list(preset.composite.values()))
     shares = np.column_stack([np.where(complete, position_share(np.where(complete, v, np.nan)), np.nan)
                               for v in parts.values()])
-    composite = shares @ weights / weights.sum()
+    # Rounded so that equal composites summed in a different order still tie.
+    composite = np.round(shares @ weights / weights.sum(), COMPOSITE_DECIMALS)
     count = int(complete.sum())
     if count < preset.levels:
         problems.add("needs-population", "customer_tier", complete, method=f"{preset.levels}-level",
