@@ -131,7 +131,12 @@ def _absent_columns(table: Table, present: set[str], model: ScoringModel, indica
         needs.setdefault(name, []).append("value_segment")
     for name in ("last_order_date", "orders_12m", "amount_12m"):
         needs.setdefault(name, []).append("rfm_segment")
-    return [finding("column-missing", file=table.file, sheet=table.sheet, column=name,
-                    affects=", ".join(dict.fromkeys(affects)),
-                    aliases=", ".join(columns()[name].aliases[:4]) if name in columns() else name).as_dict()
-            for name, affects in needs.items() if name not in present]
+    absent: dict[str, list[str]] = {}
+    for name, affects in needs.items():
+        if name not in present:
+            for result in dict.fromkeys(affects):
+                absent.setdefault(result, []).append(name)
+    return [finding("column-missing", file=table.file, sheet=table.sheet, affects=result, column=", ".join(names),
+                    aliases="; ".join(f"{n}: {', '.join(columns()[n].aliases[:3])}" for n in names if n in columns())
+                    ).as_dict()
+            for result, names in absent.items()]

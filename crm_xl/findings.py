@@ -76,8 +76,8 @@ _CODES = [
          "{file} [{sheet}] {cell}: {header!r} is {column} again (first at {first})",
          "Delete or rename one of the two columns."),
     Code("column-missing", WARNING, "column", "Input column absent",
-         "{file} [{sheet}]: no {column} column, so {affects} cannot be computed",
-         "Add a {column} column (headers accepted: {aliases})."),
+         "{file} [{sheet}]: {affects} cannot be computed: no column for {column}",
+         "Add the column(s); accepted headers include {aliases}."),
     Code("unsupported-output", ERROR, "file", "Output type not supported",
          "{file}: cannot write {suffix!r} files", "Name an output ending in .xlsx or .csv."),
     # Values in cells

@@ -18,7 +18,7 @@ EXIT_FINDINGS, EXIT_CANNOT_RUN, EXIT_INTERNAL = 1, 2, 3
 def main(argv: list[str] | None = None) -> None:
     """Entry point: bad input ends with its findings and exit 2, never a traceback."""
     try:
-        cli.main(args=argv, prog_name="crm-xl", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="crm-xl", standalone_mode=False)
     except CrmError as exc:
         for f in exc.findings:
             click.secho(f"error [{f.code}] {f.message}", fg="red", err=True)
@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
         click.secho(f"crm-xl: internal error: {type(exc).__name__}: {exc}", fg="red", err=True)
         click.echo("  This is a bug in crm-xl, not in your file. Set CRM_XL_DEBUG=1 for the details.", err=True)
         sys.exit(EXIT_INTERNAL)
+    if isinstance(code, int) and code:  # without standalone mode click returns ctx.exit codes
+        sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -65,10 +65,12 @@ def print_score_summary(result, show: int = 10) -> None:
         click.echo(f"  {column:14} {parts or '(none)'}")
     for notice in result.notices:
         click.secho(f"  note: {notice['message']}", fg="yellow")
-    errors = [i for i in result.issues if i["severity"] != "info"]
+    rank = {"error": 0, "warning": 1}
+    errors = sorted((i for i in result.issues if i["severity"] in rank), key=lambda i: (rank[i["severity"]], i["row"]))
     if errors:
-        click.secho(f"  {result.rows_with_issues:,} rows have issues ({len(errors):,} in all); first {min(show, len(errors))}:",
-                    fg="yellow")
+        rows = result.rows_with_issues
+        click.secho(f"  {rows:,} {'row has' if rows == 1 else 'rows have'} issues ({len(errors):,} in all); "
+                    f"first {min(show, len(errors))}:", fg="yellow")
         for issue in errors[:show]:
             where = f"{Path(issue['file']).name} [{issue['sheet']}] {issue['cell'] or 'row ' + str(issue['row'] + 1)}"
             click.echo(f"    {where}: {issue['message']} (fix: {issue['fix']})")

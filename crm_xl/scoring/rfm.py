@@ -63,7 +63,7 @@ def scores(recency_days: np.ndarray, frequency: np.ndarray, monetary: np.ndarray
            model: RfmModel, problems: Problems) -> RfmScores:
     """1-5 scores (5 best, recency reversed) and the R x F segment; customers without orders get none."""
     ordered = ~np.isnan(frequency) & (frequency > 0) & ~np.isnan(recency_days)
-    problems.add("no-orders", "orders_12m", ~ordered, months=model.window_months)
+    problems.add("no-orders", "orders_12m", frequency == 0, months=model.window_months)
     money = np.round(monetary, model.money_decimals)
     r = _score(np.where(ordered, recency_days, np.nan), model.recency, "recency", problems, reverse=True)
     f = _score(np.where(ordered, frequency, np.nan), model.frequency, "frequency", problems)
@@ -98,5 +98,5 @@ def from_customers(frame: pd.DataFrame, model: RfmModel, as_of: pd.Timestamp | N
     """RFM over the customer table's system-generated columns (last order, orders, amount)."""
     last = dates(frame, "last_order_date", problems)
     as_of = as_of if as_of is not None else default_as_of(last)
-    return scores(recency_days(last, as_of), numbers(frame, "orders_12m", problems),
+    return scores(recency_days(last, as_of), numbers(frame, "orders_12m", problems, required=True),
                   numbers(frame, "amount_12m", problems), model, problems), as_of

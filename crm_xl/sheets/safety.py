@@ -15,6 +15,7 @@ from crm_xl.findings import InputError, finding
 MAX_UNCOMPRESSED = 2 * 1024**3  # bytes inflated in all
 MAX_RATIO = 200  # inflated / compressed, per large member
 MAX_CELLS = 60_000_000  # declared sheet area (rows x columns)
+_CELL_REF = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})(\d{1,7})"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 
 
@@ -43,17 +44,38 @@ def check_xlsx(path: Path) -> None:
                     head = fh.read(4096)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                     raise fail(f"{m.filename} declares XML entities, which workbooks never need")
-                _check_dimension(head, m.filename, fail)
+                match = _DIMENSION.search(head)
+                if match:
+                    _check_area(match.group(1), match.group(2), match.group(3) or match.group(1),
+                                match.group(4) or match.group(2), m.filename, fail)
+                else:  # no declared size (hand-made files): find the farthest cell ourselves
+                    _check_cells(z, m, fail)
 
 
-def _check_dimension(head: bytes, name: str, fail) -> None:
-    match = _DIMENSION.search(head)
-    if not match or not match.group(3):
-        return
-    rows = int(match.group(4)) - int(match.group(2)) + 1
-    cols = _col_number(match.group(3)) - _col_number(match.group(1)) + 1
+def _check_area(col0: bytes, row0: bytes, col1: bytes, row1: bytes, name: str, fail) -> None:
+    rows = int(row1) - int(row0) + 1
+    cols = _col_number(col1) - _col_number(col0) + 1
     if rows * cols > MAX_CELLS:
-        raise fail(f"{name} declares {rows:,} rows x {cols:,} columns, far beyond any customer table")
+        raise fail(f"{name} spans {rows:,} rows x {cols:,} columns, far beyond any customer table")
+
+
+def _check_cells(z: zipfile.ZipFile, member: zipfile.ZipInfo, fail) -> None:
+    max_row, max_col, tail = 1, 1, b""
+    with z.open(member) as fh:
+        while chunk := fh.read(1 << 20):
+            text = tail + chunk
+            for col, row in _CELL_REF.findall(text):
+                max_row, max_col = max(max_row, int(row)), max(max_col, _col_number(col))
+            tail = text[-32:]
+    _check_area(b"A", b"1", _col_letters(max_col), str(max_row).encode(), member.filename, fail)
+
+
+def _col_letters(n: int) -> bytes:
+    out = b""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = bytes([65 + rem]) + out
+    return out
 
 
 def _col_number(letters: bytes) -> int:
