@@ -105,6 +105,13 @@ def test_credit_limit_rules():
     assert credit_limit("aa", 100_000, 30) == 120_000  # grades are matched without case
 
 
+def test_no_grade_means_no_limit_even_with_net_worth(model):
+    problems = Problems(2)
+    out = credit.limits(np.array([-1, 2]), np.array([300_000.0, 300_000.0]), np.array([30.0, 30.0]),
+                        np.array([1e9, 1e9]), model.credit, problems)
+    assert np.isnan(out[0]) and out[1] == 300_000
+
+
 def test_credit_limit_bad_inputs():
     with pytest.raises(ScoringInputError, match="'Z' is not a known credit grade"):
         credit_limit("Z", 1000)

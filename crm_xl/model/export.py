@@ -38,7 +38,7 @@ def describe(model: ScoringModel) -> str:
     for p in model.tiers.values():
         mark = " (default)" if p.name == model.default_tier_preset else ""
         if p.bands is not None:
-            bands = ", ".join(f"{l} ≥ {e:g}" for e, l in zip(p.bands.edges, p.bands.labels))
+            bands = ", ".join(f"{l} ≥ {_n(e)}" for e, l in zip(p.bands.edges, p.bands.labels))
             lines.append(f"  {p.name}{mark}: {p.measure}: {bands}")
         else:
             lines.append(f"  {p.name}{mark}: {p.levels} equal-frequency levels over "
@@ -46,9 +46,14 @@ def describe(model: ScoringModel) -> str:
     cls = model.classification
     lines.append(f"Classification: {len(cls.class_codes)} classes = market ({'/'.join(m.code for m in cls.markets)})"
                  f" × format ({'/'.join(f.code for f in cls.formats)}) × scale "
-                 f"({', '.join(f'{s.code} ≥ {e:g}' for s, e in zip(cls.scales, cls.scale_bands.edges))} {cls.scale_measure})")
+                 f"({', '.join(f'{s.code} ≥ {_n(e)}' for s, e in zip(cls.scales, cls.scale_bands.edges))} {cls.scale_measure})")
     v = model.value
-    lines.append(f"Value segments: split at {v.split}; current {v.current}; potential {v.potential}")
+    weights = [", ".join(f"{k} {w:g}" for k, w in part.items()) for part in (v.current, v.potential)]
+    lines.append(f"Value segments: current = {weights[0]}; potential = {weights[1]}; high from {v.split}")
     lines.append("RFM segments: " + ", ".join(model.rfm.segment_labels))
     lines.append("Tags: " + ", ".join(t.label for t in model.tags))
     return "\n".join(lines)
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"

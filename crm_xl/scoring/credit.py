@@ -82,7 +82,7 @@ def limits(positions: np.ndarray, monthly_purchases: np.ndarray, terms_days: np.
     limit[k == 0] = 0.0  # a cash-only grade has no credit whatever the purchases
     problems.add("missing-value", purchases_column, np.isnan(monthly_purchases) & (positions >= 0) & (k > 0))
     cap = credit.net_worth_cap * np.clip(net_worth, 0, None)  # negative net worth: no credit
-    limit = np.where(np.isnan(cap), limit, np.fmin(limit, cap))
+    limit = np.where(np.isnan(cap), limit, np.minimum(limit, cap))  # minimum keeps an unknown limit unknown
     step = credit.limit_round_to
     return np.floor(limit / step + 1e-9) * step
 
