@@ -2,6 +2,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crm_xl.scoring import rfm
 from crm_xl.scoring.problems import Problems
@@ -17,6 +19,13 @@ def test_ties_share_the_score_of_their_first_position():
     values = np.array([1, 1, 1, 1, 1, 1, 2, 2, 3, 9], float)  # half the customers bought once
     assert list(equal_frequency(values, 5)) == [1, 1, 1, 1, 1, 1, 4, 4, 5, 5]
     assert list(position_share(np.array([3.0, np.nan, 3.0]))[[0, 2]]) == [0.0, 0.0]
+
+
+@given(st.lists(st.one_of(st.integers(0, 5).map(float), st.floats(-1e6, 1e6), st.just(np.nan)), max_size=200))
+def test_position_share_is_rank_min_over_count(values):
+    arr = np.array(values, float)
+    expected = (pd.Series(arr).rank(method="min") - 1) / np.count_nonzero(~np.isnan(arr))
+    np.testing.assert_allclose(position_share(arr), expected.to_numpy(), equal_nan=True)
 
 
 def test_scores_reverse_recency_and_segment_by_grid(model):

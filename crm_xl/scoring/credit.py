@@ -32,9 +32,9 @@ def levels(frame: pd.DataFrame, credit: CreditModel, problems: Problems,
            indicator_set: str | None = None, weights: dict[str, float] | None = None) -> np.ndarray:
     """Credit level = sum(w*s) / sum(w*10) per row, rounded so band edges are exact; NaN when unscorable."""
     weights = weights or credit.sets[indicator_set or credit.default_set]
-    matrix = np.column_stack([indicator_scores(frame, credit.indicators[k], problems) for k in weights])
+    matrix = np.vstack([indicator_scores(frame, credit.indicators[k], problems) for k in weights])
     w = np.fromiter(weights.values(), float, len(weights))
-    level = matrix @ w / (w.sum() * SCORE_HIGH)  # NaN in any score makes the level NaN
+    level = w @ matrix / (w.sum() * SCORE_HIGH)  # NaN in any score makes the level NaN
     return np.round(level, credit.level_decimals)
 
 

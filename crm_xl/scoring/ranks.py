@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 
 def position_share(values: np.ndarray) -> np.ndarray:
@@ -15,8 +14,15 @@ def position_share(values: np.ndarray) -> np.ndarray:
     valid = ~np.isnan(values)
     n = int(valid.sum())
     if n:
-        ranks = pd.Series(values[valid]).rank(method="min").to_numpy()
-        out[valid] = (ranks - 1) / n
+        present = values[valid]
+        order = np.argsort(present)
+        ordered = present[order]
+        group_start = np.r_[True, ordered[1:] != ordered[:-1]]
+        # rank "min" - 1: the sorted position where each value's tie group starts
+        first = np.maximum.accumulate(np.where(group_start, np.arange(n), 0))
+        below = np.empty(n)
+        below[order] = first
+        out[valid] = below / n
     return out
 
 

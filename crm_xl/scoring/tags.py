@@ -31,7 +31,10 @@ def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
     bits = np.zeros(len(frame), np.int64)
     for i, rule in enumerate(rules):
         bits |= rule_mask(frame, rule).astype(np.int64) << i
-    combos, positions = np.unique(bits, return_inverse=True)
+    combos = np.flatnonzero(np.bincount(bits)) if len(rules) <= 20 else np.unique(bits)
     texts = [SEPARATOR.join(r.label for i, r in enumerate(rules) if combo >> i & 1) for combo in combos]
-    codes = np.array([i if t else -1 for i, t in enumerate(texts)])[positions]
-    return pd.Categorical.from_codes(codes, categories=[t or "(none)" for t in texts])
+    kept = [(combo, text) for combo, text in zip(combos, texts) if text]
+    code_of = np.full(int(combos.max(initial=0)) + 1, -1, dtype=np.int64)
+    for position, (combo, _) in enumerate(kept):
+        code_of[combo] = position
+    return pd.Categorical.from_codes(code_of[bits], categories=[text for _, text in kept])

@@ -29,10 +29,10 @@ def _levels(frame: pd.DataFrame, preset: TierPreset, problems: Problems) -> pd.C
     parts = {name: numbers(frame, name, problems, required=True) for name in preset.composite}
     complete = np.logical_and.reduce([~np.isnan(v) for v in parts.values()])
     weights = np.array(list(preset.composite.values()))
-    shares = np.column_stack([np.where(complete, position_share(np.where(complete, v, np.nan)), np.nan)
-                              for v in parts.values()])
+    shares = np.vstack([np.where(complete, position_share(np.where(complete, v, np.nan)), np.nan)
+                        for v in parts.values()])
     # Rounded so that equal composites summed in a different order still tie.
-    composite = np.round(shares @ weights / weights.sum(), COMPOSITE_DECIMALS)
+    composite = np.round(weights @ shares / weights.sum(), COMPOSITE_DECIMALS)
     count = int(complete.sum())
     if count < preset.levels:
         problems.add("needs-population", "customer_tier", complete, method=f"{preset.levels}-level",

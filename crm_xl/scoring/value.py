@@ -20,7 +20,7 @@ def weighted(frame: pd.DataFrame, weights: dict[str, float], problems: Problems)
         problems.add("out-of-range", name, outside, values, low=INDEX_LOW, high=INDEX_HIGH)
         columns.append(np.where(outside, np.nan, values))
     w = np.array(list(weights.values()))
-    return np.column_stack(columns) @ w / w.sum()
+    return w @ np.vstack(columns) / w.sum()
 
 
 def segments(frame: pd.DataFrame, value: ValueModel, problems: Problems) -> pd.Categorical:
