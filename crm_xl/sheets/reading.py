@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from crm_xl.findings import Finding, InputError, finding
@@ -42,15 +43,15 @@ def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_
         raise InputError([finding("file-not-found", file=path)])
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        rows, sheet = _xlsx_rows(path, sheet)
+        grid, sheet = _xlsx_grid(path, sheet)
     elif suffix in (".csv", ".txt"):
-        rows, sheet = _csv_rows(path), path.stem
+        grid, sheet = _csv_grid(path), path.stem
     else:
         raise InputError([finding("file-unreadable", file=path, detail=f"{suffix or 'no suffix'} is not .xlsx or .csv")])
-    return _to_table(rows, path, sheet, key)
+    return _to_table(grid, path, sheet, key)
 
 
-def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[list], str]:
+def _xlsx_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     from python_calamine import CalamineWorkbook
 
     check_xlsx(path)
@@ -66,14 +67,13 @@ def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[list], str]:
         rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
     finally:
         wb.close()
-    return rows, name
+    return pd.DataFrame(rows, dtype=object), name
 
 
-def _csv_rows(path: Path) -> list[list]:
+def _csv_grid(path: Path) -> pd.DataFrame:
     for encoding in CSV_ENCODINGS:
         try:
-            frame = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding=encoding)
-            return frame.to_numpy(dtype=object).tolist()
+            return pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding)
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -82,15 +82,15 @@ def _csv_rows(path: Path) -> list[list]:
                               detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
 
 
-def _to_table(rows: list[list], path: Path, sheet: str, key: str) -> Table:
-    header_at = next((i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+def _to_table(grid: pd.DataFrame, path: Path, sheet: str, key: str) -> Table:
+    top = grid.head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist()
+    header_at = next((i for i, row in enumerate(top)
                       if any(canonical(v) == key for v in row if v not in (None, ""))), None)
     if header_at is None:
         raise InputError([finding("no-header", file=path, sheet=sheet, rows=HEADER_SEARCH_ROWS)])
-    headers = rows[header_at]
     names, letters, problems = [], {}, []
-    for j, header in enumerate(headers):
-        text = "" if header is None else str(header).strip()
+    for j, header in enumerate(top[header_at]):
+        text = "" if header is None or header != header else str(header).strip()
         name = canonical(text) or text or None
         if name is not None and name in letters:
             problems.append(finding("duplicate-column", file=path, sheet=sheet, cell=f"{letter(j)}{header_at + 1}",
@@ -100,30 +100,26 @@ def _to_table(rows: list[list], path: Path, sheet: str, key: str) -> Table:
         names.append(name)
     if problems:
         raise InputError(problems)
-    body = rows[header_at + 1:]
-    data = {}
-    for j, name in enumerate(names):
-        if name is None:
-            continue
-        data[name] = _clean([r[j] if j < len(r) else None for r in body], name)
-    frame = pd.DataFrame(data)
+    body = grid.iloc[header_at + 1:]
+    frame = pd.DataFrame({name: _clean(body.iloc[:, j], name) for j, name in enumerate(names) if name is not None})
+    frame.index = pd.RangeIndex(len(body))
     # Blank rows are dropped but the index keeps each row's offset below the header, for cell references.
     frame = frame.loc[frame.notna().any(axis=1).to_numpy(dtype=bool)] if len(frame.columns) else frame
     return Table(frame, path, sheet, header_at + 1, letters)
 
 
-def _clean(values: list, name: str) -> pd.Series:
-    """Empty text becomes missing; whole numbers in text columns read as text without `.0`."""
-    s = pd.Series(values, dtype=object)
-    s = s.where(~s.map(lambda v: v is None or (isinstance(v, str) and v.strip() == "")), None)
+def _clean(column: pd.Series, name: str) -> pd.Series:
+    """Empty cells become None; whole numbers in text columns read as text without `.0`."""
+    values = column.to_numpy(dtype=object, copy=True)
+    values[pd.isna(values) | (values == "")] = None
     spec = columns().get(name)
     if spec is not None and spec.type == "text":
-        s = s.map(_as_text)
+        values = np.array([_as_text(v) for v in values], dtype=object)
     elif spec is not None and spec.type == "number":
-        converted = pd.to_numeric(s, errors="coerce")
-        if not (converted.isna() & s.notna()).any():  # all plain numbers: a fast float column
-            return converted.astype(float)
-    return s
+        converted = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+        if not (np.isnan(converted) & (values != None)).any():  # noqa: E711 - all plain numbers: a float column
+            return pd.Series(converted)
+    return pd.Series(values, dtype=object)
 
 
 def _as_text(v):
@@ -131,7 +127,8 @@ def _as_text(v):
         return None
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return str(v).strip()
+    text = str(v).strip()
+    return text or None
 
 
 def letter(index: int) -> str:
