@@ -21,6 +21,7 @@ Progress = Callable[[str, int], Callable[[int], None]]  # (stage, total) -> adva
 
 @dataclass
 class ScoreResult:
+    source: str
     output: Path
     rows: int
     model: str
@@ -32,7 +33,8 @@ class ScoreResult:
 
     @property
     def rows_with_issues(self) -> int:
-        return len({i["row"] for i in self.issues if i["severity"] != "info"})
+        """Customer rows with a warning or error (transaction-file issues and info notes not counted)."""
+        return len({i["row"] for i in self.issues if i["severity"] != "info" and i["file"] == self.source})
 
     def as_dict(self, max_issues: int | None = None) -> dict:
         return {"output": str(self.output), "rows": self.rows, "model": self.model, "as_of": self.as_of,
@@ -51,12 +53,12 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
     clock = time.perf_counter()
     table = read_table(source, sheet)
-    tx = read_table(transactions, key="customer_code").frame if transactions else None
+    tx_table = read_table(transactions, key="customer_code") if transactions else None
     read_s = time.perf_counter() - clock
 
     clock = time.perf_counter()
     scored = score_customers(table.frame, model, indicator_set=indicator_set, tier_preset=tier_preset,
-                             transactions=tx, as_of=as_of)
+                             transactions=tx_table.frame if tx_table else None, as_of=as_of)
     problems = _key_problems(table, scored.problems.frame())
     out = scored.table().reset_index(drop=True)
     score_s = time.perf_counter() - clock
@@ -65,7 +67,8 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     counts = {c: {str(k): int(v) for k, v in out[c].value_counts(sort=False).items() if v}
               for c in SUMMARY_COLUMNS}
     facts = {"input": str(source), "customers": len(out), "model": model.title,
-             "as of": scored.as_of.date().isoformat(), "rows with issues": int(problems["row"].nunique())}
+             "as of": scored.as_of.date().isoformat(),
+             "rows with issues": int(problems.loc[problems.severity != "info", "row"].nunique())}
     if output.suffix.lower() == ".csv":
         write_csv(output, out)
     else:
@@ -73,9 +76,12 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         write_scored_workbook(output, out, problems, model, facts, advance)
     write_s = time.perf_counter() - clock
 
+    issues = _issue_records(table, problems)
+    if tx_table is not None:
+        issues += _issue_records(tx_table, scored.transaction_problems.frame())
     return ScoreResult(
-        output=output, rows=len(out), model=model.title, as_of=scored.as_of.date().isoformat(),
-        counts=counts, issues=_issue_records(table, problems),
+        source=str(source), output=output, rows=len(out), model=model.title, as_of=scored.as_of.date().isoformat(),
+        counts=counts, issues=issues,
         notices=_absent_columns(table, set(scored.inputs.columns), model, indicator_set, tier_preset),
         seconds={"read": round(read_s, 3), "score": round(score_s, 3), "write": round(write_s, 3)})
 

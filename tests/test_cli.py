@@ -248,3 +248,22 @@ def test_far_cells_are_caught_without_a_declared_dimension(tmp_path):
             z.writestr(n, data)
     with pytest.raises(InputError, match="spans 1,048,576 rows x 16,384 columns"):
         check_xlsx(path)
+
+
+def test_rescoring_a_scored_workbook_gives_the_same_scores(ko_csv, tmp_path, capsys):
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    assert run(["score", ko_csv, "-o", first, "-q"], capsys)[0] == 0
+    assert run(["score", first, "-o", second, "-q"], capsys)[0] == 0
+    a = pd.read_excel(first, sheet_name="Customers", engine="calamine")
+    b = pd.read_excel(second, sheet_name="Customers", engine="calamine")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_bad_transaction_cells_are_reported_at_their_cells(ko_csv, tmp_path, capsys):
+    tx = tmp_path / "거래.csv"
+    tx.write_text("고객코드,일자,수량,금액\n001,2026-10-01,3,30000\n001,2026-13-45,2,20000\n002,2026-09-01,많이,100\n",
+                  "utf-8")
+    code, out, err = run(["score", ko_csv, "-o", tmp_path / "s.xlsx", "--transactions", tx, "--json"], capsys)
+    assert code == 0, err
+    issues = [i for i in json.loads(out)["issues"] if i["file"] == str(tx)]
+    assert [(i["cell"], i["code"]) for i in issues] == [("B3", "not-a-date"), ("C4", "not-a-number")]

@@ -22,15 +22,15 @@ class ScoredCustomers:
     transaction_problems: Problems  # bad cells of the transactions table (its own row numbers)
 
     def table(self) -> pd.DataFrame:
-        """Input columns followed by the computed ones (computed replace same-named inputs)."""
-        keep = [c for c in self.inputs.columns if c not in self.computed.columns]
-        return pd.concat([self.inputs[keep], self.computed], axis=1)
+        """Input columns followed by the computed ones."""
+        return pd.concat([self.inputs, self.computed], axis=1)
 
 
 def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: str | None = None,
                     tier_preset: str | None = None, transactions: pd.DataFrame | None = None,
                     as_of: pd.Timestamp | None = None) -> ScoredCustomers:
     """Every computed column for every row; bad inputs give per-row problems, never an exception."""
+    frame = frame.drop(columns=[c for c in COMPUTED_COLUMNS if c in frame.columns])  # stale results of a past run
     problems = Problems(len(frame))
     tx_problems = Problems(0 if transactions is None else len(transactions))
     if transactions is not None:
