@@ -31,27 +31,76 @@ def _flatten(value: Any, path: str) -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
+SECTIONS = {"model": "About this model", "credit": "Credit: indicators, weights, grades, limits",
+            "tiers": "Customer tiers", "classification": "Classification (42 classes)",
+            "value": "Value segments", "rfm": "Behaviour (RFM)", "tags": "Portrait tags"}
+
+# What a key means, for the person editing it: (pattern, text); {1}, {2} are the pattern's groups.
+KEY_NOTES = [
+    (r"credit\.indicator_sets\.([^.]+)\.(\w+)", "weight of {2} in the {1} indicator set (relative)"),
+    (r"credit\.indicators\[\d+\]\.bands\[\d+\]\.from", "raw value from which this score applies"),
+    (r"credit\.indicators\[\d+\]\.bands\[\d+\]\.score", "score 1-10 given from that value up"),
+    (r"credit\.indicators\[\d+\]\.column", "input column holding this indicator"),
+    (r"credit\.grades\[\d+\]\.from", "lowest credit level (0-1) of this grade"),
+    (r"credit\.grades\[\d+\]\.limit_factor", "k: limit = monthly purchases x terms/30 x k"),
+    (r"credit\.grades\[\d+\]\.policy", "credit policy shown for this grade"),
+    (r"credit\.grades\[\d+\]\.colour", "cell colour (hex RGB) for this grade"),
+    (r"credit\.net_worth_cap", "a limit never exceeds this share of net worth"),
+    (r"credit\.level_decimals", "the level is rounded to this many decimals before grading"),
+    (r"tiers\.presets\.[^.]+\.bands\[\d+\]\.from", "lowest value of the measure for this tier"),
+    (r"tiers\.presets\.[^.]+\.composite\.(\w+)", "weight of {1} in the composite"),
+    (r"classification\.scales\[\d+\]\.from", "lowest monthly amount for this scale"),
+    (r"classification\.\w+\[\d+\]\.aliases\[\d+\]", "another spelling staff may type"),
+    (r"value\.split", "high from this weighted index (0-100), or \"mean\""),
+    (r"value\.(current|potential)\.(\w+)", "weight of {2} in {1} value"),
+    (r"rfm\.segments\[\d+\]\.([rf])\[0\]", "lowest {1} score (1-5) of this segment"),
+    (r"rfm\.segments\[\d+\]\.([rf])\[1\]", "highest {1} score (1-5) of this segment"),
+    (r"tags\[\d+\]\.in\[\d+\]", "the tag applies when the column has this value"),
+    (r"tags\[\d+\]\.min", "the tag applies from this value up"),
+]
+
+
+def key_note(key: str) -> str:
+    for pattern, text in KEY_NOTES:
+        match = re.fullmatch(pattern, key)
+        if match:
+            return text.format("", *match.groups())
+    return ""
+
+
 def write_model_sheet(workbook, model, name: str = "Model") -> None:
     """Add the model as a sheet to an xlsxwriter workbook (user text always stays text)."""
     ws = workbook.add_worksheet(name)
-    bold = workbook.add_format({"bold": True})
+    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7"})
+    section = workbook.add_format({"bold": True, "font_color": "#1F4E78"})
     title = workbook.add_format({"bold": True, "font_size": 14})
+    note = workbook.add_format({"font_color": "#595959", "italic": True})
+    editable = workbook.add_format({"bg_color": "#FFF2CC"})
     ws.write_string(0, 0, f"Scoring model: {model.title}", title)
-    ws.write_string(1, 0, "Edit the Value column, then load this workbook with --model FILE.xlsx. "
-                          "Bands go from the lowest to the highest lower edge.")
-    ws.write_string(3, 0, KEY_HEADER, bold)
-    ws.write_string(3, 1, VALUE_HEADER, bold)
-    for row, (key, value) in enumerate(model_rows(model.raw), start=4):
+    ws.write_string(1, 0, "Edit the yellow Value cells, then use this workbook with --model FILE.xlsx "
+                          "(crm-xl model check FILE.xlsx checks it). Bands go from the lowest to the highest edge.")
+    ws.write_row(3, 0, [KEY_HEADER, VALUE_HEADER, "Meaning"], bold)
+    row, current = 4, None
+    for key, value in model_rows(model.raw):
+        top = re.split(r"[.\[]", key, maxsplit=1)[0]
+        if top != current:
+            current = top
+            row += 1 if row > 4 else 0
+            ws.write_string(row, 0, f"# {SECTIONS.get(top, top)}", section)
+            row += 1
         ws.write_string(row, 0, key)
         if isinstance(value, bool):
-            ws.write_boolean(row, 1, value)
+            ws.write_boolean(row, 1, value, editable)
         elif isinstance(value, (int, float)):
-            ws.write_number(row, 1, value)
+            ws.write_number(row, 1, value, editable)
         else:
-            ws.write_string(row, 1, str(value))
-    ws.set_column(0, 0, 48)
-    ws.set_column(1, 1, 40)
-    ws.freeze_panes(4, 0)
+            ws.write_string(row, 1, str(value), editable)
+        ws.write_string(row, 2, key_note(key), note)
+        row += 1
+    ws.set_column(0, 0, 46)
+    ws.set_column(1, 1, 34)
+    ws.set_column(2, 2, 52)
+    ws.freeze_panes(4, 1)
 
 
 def read_model_sheet(path: Path, sheet: str) -> dict:

@@ -25,7 +25,7 @@ class RowProblems:
         entry = CATALOGUE[self.code]
         if self.values is None:
             return [entry.message(column=self.column, **self.fields)] * len(self.rows)
-        return [entry.message(column=self.column, value=_show(v), **self.fields) for v in self.values]
+        return [entry.message(column=self.column, value=display_value(v), **self.fields) for v in self.values]
 
 
 class Problems:
@@ -78,7 +78,7 @@ class Problems:
         return row0[0] if row0 else None
 
 
-def _show(value):
+def display_value(value):
     """A value as it should read in a message: 12 rather than 12.0."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return int(value)

@@ -9,6 +9,7 @@ import pandas as pd
 from crm_xl.files import atomic_path
 from crm_xl.model.schema import ScoringModel
 from crm_xl.model.sheet import write_model_sheet
+from crm_xl.scoring.problems import display_value
 from crm_xl.sheets.reading import letter
 from crm_xl.sheets.writing import new_workbook, write_table
 
@@ -100,7 +101,7 @@ def _issues(wb, table: pd.DataFrame, problems: pd.DataFrame) -> None:
         ws.write_string(i, 2, p.code)
         ws.write_string(i, 3, p.severity)
         if p.value is not None and p.value == p.value:
-            ws.write_string(i, 4, str(p.value))
+            ws.write_string(i, 4, str(display_value(p.value)))
         ws.write_string(i, 5, p.message)
         ws.write_string(i, 6, p.fix)
     if len(problems) > MAX_ISSUE_ROWS:
