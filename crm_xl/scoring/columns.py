@@ -1,0 +1,130 @@
+"""Scores over plain columns of cell values, with a reason for every row that has no result.
+
+This is what a spreadsheet function needs: lists in (cells, None for empty), a list of results
+out and, for each row without a result, the catalogue code and message saying why. Rows whose
+inputs are all empty get no result and no reason. Everything here calls the vectorised scoring.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.findings import CATALOGUE
+from crm_xl.model import ScoringModel
+from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
+from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.problems import Problems
+
+
+@dataclass
+class Column:
+    values: list  # one result per row; None where there is none
+    reasons: list  # (code, message) for rows with inputs but no result; None elsewhere
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
+    series = pd.Series(values, dtype=object)
+    out = series.where(series.notna(), None).tolist()
+    reasons: list = [None] * len(out)
+    found = problems.frame()
+    if len(found):
+        rank = found.severity.map({"error": 0, "warning": 1, "info": 2})
+        first = found.assign(rank=rank).sort_values(["row", "rank"], kind="stable").drop_duplicates("row")
+        for row, code, message in zip(first.row, first.code, first.message):
+            if out[row] is None:
+                reasons[row] = (code, message)
+    for i in np.flatnonzero(empty_rows):
+        out[i], reasons[i] = None, None
+    return Column(out, reasons)
+
+
+def _frame(columns: dict[str, Sequence]) -> tuple[pd.DataFrame, np.ndarray]:
+    frame = pd.DataFrame({k: pd.Series(list(v), dtype=object) for k, v in columns.items()})
+    empty = frame.map(lambda v: v is None or (isinstance(v, str) and not v.strip())).all(axis=1).to_numpy()
+    return frame, empty
+
+
+def credit_levels(scores: Sequence[Sequence], model: ScoringModel, weights: Sequence[float] | None = None,
+                  indicator_set: str | None = None) -> Column:
+    """Credit level of each row of indicator scores (columns in the indicator set's order)."""
+    keys = list(model.credit.sets[indicator_set or model.credit.default_set])
+    names = [model.credit.indicators[k].column for k in keys]
+    frame, empty = _frame({n: [row[j] if j < len(row) else None for row in scores] for j, n in enumerate(names)})
+    chosen = dict(zip(keys, weights)) if weights is not None else None
+    problems = Problems(len(frame))
+    return _result(credit.levels(frame, model.credit, problems, indicator_set, chosen), problems, empty)
+
+
+def credit_grades(levels: Sequence, model: ScoringModel) -> Column:
+    frame, empty = _frame({"credit_level": levels})
+    problems = Problems(len(frame))
+    level = numbers(frame, "credit_level", problems, required=True)
+    idx = credit.grade_positions(level, model.credit, problems)
+    return _result(credit.grades(idx, model.credit), problems, empty)
+
+
+def credit_limits(grades: Sequence, purchases: Sequence, terms_days: Sequence, net_worth: Sequence,
+                  model: ScoringModel) -> Column:
+    frame, empty = _frame({"credit_grade": grades, "monthly_purchases": purchases, "terms_days": terms_days,
+                           "net_worth": net_worth})
+    empty = frame[["credit_grade", "monthly_purchases"]].isna().all(axis=1).to_numpy()
+    problems = Problems(len(frame))
+    idx = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems)
+    numbers_ = [numbers(frame, c, problems) for c in ("monthly_purchases", "terms_days", "net_worth")]
+    limit = credit.limits(idx, *numbers_, model.credit, problems, "monthly_purchases")
+    return _result(limit, problems, empty)
+
+
+def credit_policies(grades: Sequence, model: ScoringModel) -> Column:
+    frame, empty = _frame({"credit_grade": grades})
+    problems = Problems(len(frame))
+    idx = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems)
+    return _result(credit.policies(idx, model.credit), problems, empty)
+
+
+def customer_tiers(sales: Sequence, model: ScoringModel, preset: str | None = None) -> Column:
+    chosen = model.tiers[preset or model.default_tier_preset]
+    if chosen.bands is None:  # equal-frequency levels rank a whole table over several measures
+        raise ValueError(CATALOGUE["needs-population"].message(
+            column="customer_tier", method=f"{chosen.levels}-level", needed=chosen.levels, count=len(sales)))
+    frame, empty = _frame({chosen.measure: sales})
+    problems = Problems(len(frame))
+    return _result(tiers.tiers(frame, chosen, problems), problems, empty)
+
+
+def customer_classes(formats: Sequence, markets: Sequence, scales: Sequence, model: ScoringModel) -> Column:
+    """Class codes; a scale cell may hold a scale (L/M/S, 대형, 大型 ...) or the monthly amount."""
+    cls = model.classification
+    numeric = [isinstance(s, (int, float)) and not isinstance(s, bool) for s in scales]
+    frame, empty = _frame({"business_format": formats, "market_type": markets, "business_scale":
+                           [None if n else s for s, n in zip(scales, numeric)]})
+    frame[cls.scale_measure] = [s if n else None for s, n in zip(scales, numeric)]
+    problems = Problems(len(frame))
+    return _result(classes.classes(frame, cls, problems), problems, empty)
+
+
+def value_segments(contribution, support, credit_index, growth, influence, model: ScoringModel) -> Column:
+    frame, empty = _frame({"value_contribution": contribution, "value_support": support,
+                           "value_credit": credit_index, "value_growth": growth, "value_influence": influence})
+    problems = Problems(len(frame))
+    return _result(value.segments(frame, model.value, problems), problems, empty)
+
+
+def rfm_segments(recency_days: Sequence, frequency: Sequence, monetary: Sequence, model: ScoringModel) -> Column:
+    """Segments for a population of customers (quintiles rank within the given rows)."""
+    frame, empty = _frame({"recency_days": recency_days, "frequency": frequency, "monetary": monetary})
+    problems = Problems(len(frame))
+    r, f, m = (numbers(frame, c, problems, required=True) for c in ("recency_days", "frequency", "monetary"))
+    scored = rfm.scores(r, f, m, model.rfm, problems)
+    return _result(scored.segment, problems, empty)
+
+
+def customer_tags(columns: dict[str, Sequence], model: ScoringModel) -> Column:
+    frame, empty = _frame(columns)
+    return _result(tags.tags(frame, model.tags), Problems(len(frame)), empty)
