@@ -378,7 +378,7 @@ def _rfm(c: Checker, t: dict) -> RfmModel:
                 ranges = None
                 break
         if ranges and None not in ranges:
-            (r0, r1), (f0, f1) = ranges
+            (r0, r1), (f0, f1) = [[int(v) for v in rg] for rg in ranges]  # Excel cells hold 5.0
             grid[r0 - 1:r1, f0 - 1:f1] += 1
             owner[r0 - 1:r1, f0 - 1:f1] = i
     c.unique(labels, "rfm.segments")

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 from crm_xl.findings import ModelError, finding
 
 KEY_HEADER, VALUE_HEADER = "Key", "Value"
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_TOKEN = re.compile(r"([A-Za-z0-9_\-]+)|\[(\d+)\]")
 
 
 def model_rows(raw: dict) -> list[tuple[str, Any]]:
@@ -118,14 +118,12 @@ def read_model_sheet(path: Path, sheet: str) -> dict:
         rows = list(wb[sheet].iter_rows(max_col=2, values_only=True))
     finally:
         wb.close()
-    return _unflatten(rows, f"{path} [{sheet}]")
+    return rows_to_raw(rows, f"{path} [{sheet}]")
 
 
-def _unflatten(rows: list[tuple], source: str) -> dict:
-    start = next((i + 1 for i, r in enumerate(rows) if r[:2] == (KEY_HEADER, VALUE_HEADER)), None)
-    if start is None:
-        raise ModelError([finding("model-unreadable", source=source,
-                                  detail=f"no header row with {KEY_HEADER} | {VALUE_HEADER}")])
+def rows_to_raw(rows: list[tuple], source: str) -> dict:
+    """The raw model from Key | Value rows; rows above a Key | Value header are skipped."""
+    start = next((i + 1 for i, r in enumerate(rows) if tuple(r[:2]) == (KEY_HEADER, VALUE_HEADER)), 0)
     root: dict = {}
     problems = []
     for i, row in enumerate(rows[start:], start=start + 1):
@@ -145,7 +143,7 @@ def _unflatten(rows: list[tuple], source: str) -> dict:
 def _place(root: dict, key: str, value: Any) -> str | None:
     tokens = [(m.group(1), m.group(2)) for m in _TOKEN.finditer(key)]
     rebuilt = "".join(name if name is not None else f"[{idx}]" for name, idx in tokens)
-    if not tokens or rebuilt.replace(".", "") != key.replace(".", "") or tokens[0][0] is None:
+    if not tokens or rebuilt.replace(".", "") != key.replace(".", "") or tokens[0][0] is None or ".." in key:
         return "is not a model path"
     node = root
     steps = [name if name is not None else int(idx) for name, idx in tokens]

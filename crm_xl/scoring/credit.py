@@ -8,7 +8,7 @@ import pandas as pd
 
 from crm_xl.model.schema import CreditModel, Indicator
 from crm_xl.scoring.inputs import numbers
-from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.problems import Problems, display_value
 
 SCORE_LOW, SCORE_HIGH = 1, 10
 
@@ -23,7 +23,7 @@ def indicator_scores(frame: pd.DataFrame, indicator: Indicator, problems: Proble
         return np.where(outside, np.nan, raw)
     idx = indicator.bands.index(raw)
     below = ~missing & (idx < 0)
-    problems.add("below-bands", indicator.column, below, raw, low=_num(indicator.bands.edges[0]))
+    problems.add("below-bands", indicator.column, below, raw, low=display_value(indicator.bands.edges[0]))
     scores = np.asarray(indicator.bands.labels, float)[np.maximum(idx, 0)]
     return np.where(idx < 0, np.nan, scores)
 
@@ -47,7 +47,7 @@ def grade_positions(level: np.ndarray, credit: CreditModel, problems: Problems) 
     problems.add("out-of-range", "credit_level", outside, level, low=0, high=1)
     idx[np.isnan(level) | outside] = -1
     below = ~np.isnan(level) & (idx < 0)
-    problems.add("below-bands", "credit_level", below, level, low=_num(edges[0]))
+    problems.add("below-bands", "credit_level", below, level, low=display_value(edges[0]))
     return idx
 
 
@@ -104,7 +104,3 @@ def scorecard_points(probability_good: np.ndarray, credit: CreditModel) -> np.nd
         points = offset + factor * np.log(odds)
     points[(p <= 0) | (p >= 1) | np.isnan(p)] = np.nan
     return points
-
-
-def _num(value: float):
-    return int(value) if float(value).is_integer() else float(value)

@@ -1,6 +1,7 @@
 """Per-row problems found while scoring: collected as arrays, rendered only where they occur."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,4 +85,6 @@ def display_value(value):
         return int(value)
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M").removesuffix(" 00:00")
     return value

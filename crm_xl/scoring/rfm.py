@@ -8,7 +8,7 @@ import pandas as pd
 
 from crm_xl.model.schema import RfmDimension, RfmModel
 from crm_xl.scoring.inputs import dates, numbers
-from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.ranks import equal_frequency
 
 QUINTILES = 5
@@ -78,7 +78,7 @@ def _score(values: np.ndarray, dim: RfmDimension, name: str, problems: Problems,
     valid = ~np.isnan(values)
     if dim.method == "bands":
         idx = dim.bands.index(values)
-        problems.add("below-bands", name, valid & (idx < 0), values, low=float(dim.bands.edges[0]))
+        problems.add("below-bands", name, valid & (idx < 0), values, low=display_value(dim.bands.edges[0]))
         out = np.asarray(dim.bands.labels, np.int64)[np.maximum(idx, 0)]
         return np.where(idx < 0, 0, out)
     count = int(valid.sum())

@@ -6,7 +6,7 @@ import pandas as pd
 
 from crm_xl.model.schema import TierPreset
 from crm_xl.scoring.inputs import numbers
-from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.ranks import equal_frequency, position_share
 
 COMPOSITE_DECIMALS = 9
@@ -21,7 +21,7 @@ def tiers(frame: pd.DataFrame, preset: TierPreset, problems: Problems) -> pd.Cat
 def banded(measure: np.ndarray, preset: TierPreset, problems: Problems, column: str) -> pd.Categorical:
     idx = preset.bands.index(measure)
     below = ~np.isnan(measure) & (idx < 0)
-    problems.add("below-bands", column, below, measure, low=float(preset.bands.edges[0]))
+    problems.add("below-bands", column, below, measure, low=display_value(preset.bands.edges[0]))
     return pd.Categorical.from_codes(idx, categories=list(preset.labels), ordered=True)
 
 

@@ -1,0 +1,88 @@
+"""The shapes Excel passes and expects: scalars, 1-D lists, 2-D lists; None or "" for empty cells.
+
+Desktop xlwings passes a scalar for one cell, a list for one row or column and a list of lists
+for a 2-D range; xlwings Server and Lite (Office.js) pass every argument as a list of lists.
+Results go back in the shape of the input, so a column in gives a spilled column out.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# Excel error kinds by finding code: missing inputs are "not available", the rest bad values.
+NOT_AVAILABLE = {"missing-value", "needs-population", "no-orders"}
+
+
+@dataclass
+class Cells:
+    values: list  # row-major, one per cell; None for empty
+    rows: int
+    cols: int
+    scalar: bool  # one cell passed as a plain value
+    flat: bool = False  # a 1-D list (desktop's shape for one row or one column)
+
+    def grid(self) -> list[list]:
+        return [self.values[r * self.cols:(r + 1) * self.cols] for r in range(self.rows)]
+
+
+def read(arg: Any) -> Cells:
+    """Any Excel argument as cells: a 1-D list is taken as a column."""
+    if isinstance(arg, np.ndarray):
+        arg = arg.tolist()
+    if isinstance(arg, (list, tuple)):
+        if arg and all(isinstance(row, (list, tuple)) for row in arg):
+            width = max(len(row) for row in arg)
+            values = [clean(row[j]) if j < len(row) else None for row in arg for j in range(width)]
+            return Cells(values, len(arg), width, False)
+        return Cells([clean(v) for v in arg], len(arg), 1, False, flat=True)
+    return Cells([clean(arg)], 1, 1, True)
+
+
+def clean(value: Any) -> Any:
+    """Empty text (Office.js) and NaN are empty cells; numpy scalars become Python values."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, str) and value == "") or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def shaped(results: list, like: Cells) -> Any:
+    """Results in the shape of `like`: a scalar for one cell, else a list of rows."""
+    if like.scalar:
+        return results[0]
+    return [results[r * like.cols:(r + 1) * like.cols] for r in range(like.rows)]
+
+
+def as_column(results: list, scalar: bool) -> Any:
+    """One result per record: a scalar for one record, else a spilled column."""
+    return results[0] if scalar else [[v] for v in results]
+
+
+def error_text(reason: tuple[str, str]) -> str:
+    """An Excel-style error text for one row, e.g. `#VALUE! score_capacity: 12 is outside 1–10`."""
+    code, message = reason
+    return f"{'#N/A' if code in NOT_AVAILABLE else '#VALUE!'} {message}"
+
+
+def with_errors(column) -> list:
+    """Column results with each row's reason, as error text, where there is no result."""
+    return [v if v is not None or r is None else error_text(r) for v, r in zip(column.values, column.reasons)]
+
+
+def broadcast(*args: Any) -> tuple[list[list], Cells]:
+    """Arguments of one row each (a single cell repeats down the longest); the shape to return."""
+    cells = [read(a) for a in args]
+    longest = max(cells, key=lambda c: len(c.values))
+    n = len(longest.values)
+    out = []
+    for c in cells:
+        if len(c.values) not in (1, n):
+            raise ValueError(f"#VALUE! ranges differ in size ({len(c.values)} and {n} cells)")
+        out.append(c.values * n if len(c.values) == 1 else c.values)
+    return out, longest

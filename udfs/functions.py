@@ -1,0 +1,195 @@
+"""Custom functions for Excel (category CRM): one cell or whole columns, one vectorised call.
+
+Each function reads Excel's argument shapes (udfs.cells), calls the column API of the scoring
+engine (crm_xl.scoring.columns) and returns results in the input's shape. A bad row shows an
+Excel-style error text for that row only; empty rows give empty results. An optional `model`
+argument takes a Key | Value range (a copy of the sheet `crm-xl model export` writes), so a
+workbook can carry its own model.
+"""
+from __future__ import annotations
+
+from functools import lru_cache, wraps
+from typing import Any, Callable
+
+from xlwings import arg, func
+
+from crm_xl.findings import CrmError
+from crm_xl.model import ScoringModel, default_model
+from crm_xl.model.overrides import model_from_rows, with_grade_bands, with_weights
+from crm_xl.scoring import columns
+from udfs import cells
+
+CATEGORY = "CRM"
+MODEL_DOC = "Optional: a Key | Value range holding a scoring model (as exported by crm-xl model export)."
+
+# What Excel's function wizard shows, and the source of the Office.js metadata: name -> (description, arg docs).
+CATALOGUE: dict[str, tuple[str, dict[str, str]]] = {}
+
+
+def crm_function(description: str, matrix: tuple[str, ...] = (), **arg_docs: str) -> Callable:
+    """Register `f` as an Excel function of category CRM, documented for the function wizard.
+
+    Range arguments are asked for as 2-D lists (`ndim=2`) so rows and columns keep their shape.
+    Any CrmError (a bad model range, an unknown preset) becomes one error text, never a crash.
+    """
+    def decorate(f: Callable) -> Callable:
+        @wraps(f)
+        def safe(*args):
+            try:
+                return f(*args)
+            except CrmError as exc:
+                return f"#VALUE! {exc.findings[0].message}"
+            except ValueError as exc:  # shape problems and population-only presets
+                text = str(exc)
+                return text if text.startswith("#") else f"#VALUE! {text}"
+
+        safe.__doc__ = description
+        wrapped = safe
+        for name, doc in reversed(list(arg_docs.items())):
+            wrapped = arg(name, doc=doc, ndim=2)(wrapped) if name in matrix else arg(name, doc=doc)(wrapped)
+        wrapped = func(category=CATEGORY)(wrapped)
+        CATALOGUE[f.__name__.upper()] = (description, dict(arg_docs))
+        return wrapped
+    return decorate
+
+
+@lru_cache(maxsize=32)
+def _model_of(rows: tuple) -> ScoringModel:
+    return model_from_rows(rows, "model range")
+
+
+def resolve_model(model: Any) -> ScoringModel:
+    """The default model, or the model held in a Key | Value range."""
+    if model is None or model == "":
+        return default_model()
+    grid = cells.read(model).grid()
+    return _model_of(tuple(tuple(row[:2]) for row in grid if any(v is not None for v in row[:2])))
+
+
+def _records(scores: Any, width: int) -> tuple[list[list], bool]:
+    """Rows of indicator scores, and whether it was one customer's (returned as one value).
+
+    One cell, a 1-D list, one row, or a single column exactly `width` cells tall is one customer.
+    """
+    c = cells.read(scores)
+    if c.scalar or c.flat:
+        return [c.values], True
+    if c.cols == 1 and c.rows == width:
+        return [c.values], True
+    return c.grid(), c.rows == 1
+
+
+@crm_function(
+    "Credit level (0.1-1) by the feature-analysis method: sum(weight x score) / sum(weight x 10).",
+    matrix=("scores", "weights", "model"),
+    scores="Indicator scores 1-10 (character, capacity, capital, collateral, conditions): one row per customer.",
+    weights="Optional: weights in the same order, overriding the model's.",
+    model=MODEL_DOC)
+def credit_score(scores, weights=None, model=None):
+    m = resolve_model(model)
+    if weights is not None and weights != "":
+        m = with_weights(m, [v for v in cells.read(weights).values if v is not None])
+    records, single = _records(scores, len(m.credit.sets[m.credit.default_set]))
+    return cells.as_column(cells.with_errors(columns.credit_levels(records, m)), single)
+
+
+@crm_function(
+    "Credit grade (AAA ... C) from a credit level, or from a row of indicator scores.",
+    matrix=("level_or_scores", "bands", "model"),
+    level_or_scores="Credit levels (one column), or indicator scores (one row of 5 per customer).",
+    bands="Optional: grade bands as rows of (lowest level, grade), lowest first.",
+    model=MODEL_DOC)
+def credit_grade(level_or_scores, bands=None, model=None):
+    m = resolve_model(model)
+    if bands is not None and bands != "":
+        m = with_grade_bands(m, cells.read(bands).grid())
+    width = len(m.credit.sets[m.credit.default_set])
+    c = cells.read(level_or_scores)
+    if c.cols == width and width > 1:  # rows of scores; a single column or 1-D list holds levels
+        records, single = c.grid(), c.rows == 1
+        levels = columns.credit_levels(records, m)
+        grades = columns.credit_grades(levels.values, m)
+        merged = [g if g is not None or lv is not None else None for g, lv in zip(grades.values, levels.values)]
+        reasons = [r1 if lv is None else r2 for lv, r1, r2 in zip(levels.values, levels.reasons, grades.reasons)]
+        return cells.as_column(cells.with_errors(columns.Column(merged, reasons)), single)
+    return cells.shaped(cells.with_errors(columns.credit_grades(c.values, m)), c)
+
+
+@crm_function(
+    "Credit limit: min(monthly purchases x terms/30 x k(grade), cap x net worth), rounded down.",
+    matrix=("grade", "monthly_purchases", "terms_days", "net_worth", "model"),
+    grade="Credit grade (AAA ... C).",
+    monthly_purchases="Average monthly purchase amount.",
+    terms_days="Optional: payment terms in days (default from the model, 30).",
+    net_worth="Optional: net worth; the limit is capped at a share of it.",
+    model=MODEL_DOC)
+def credit_limit(grade, monthly_purchases, terms_days=None, net_worth=None, model=None):
+    m = resolve_model(model)
+    (g, p, t, w), shape = cells.broadcast(grade, monthly_purchases, terms_days, net_worth)
+    return cells.shaped(cells.with_errors(columns.credit_limits(g, p, t, w, m)), shape)
+
+
+@crm_function(
+    "Customer tier from average monthly sales through the model's tier bands (T1 = top).",
+    matrix=("monthly_sales", "model"),
+    monthly_sales="Average monthly sales quantity.",
+    preset="Optional: tier preset name from the model (default 8-tier).",
+    model=MODEL_DOC)
+def customer_tier(monthly_sales, preset=None, model=None):
+    m = resolve_model(model)
+    if preset and preset not in m.tiers:
+        return f"#VALUE! preset {preset!r} is not in the model (presets: {', '.join(m.tiers)})"
+    c = cells.read(monthly_sales)
+    return cells.shaped(cells.with_errors(columns.customer_tiers(c.values, m, preset or None)), c)
+
+
+@crm_function(
+    "42-class code: market + format + scale, e.g. CZL (urban grocery, large).",
+    matrix=("business_format", "market_type", "scale", "model"),
+    business_format="Business format: code (Z B S N Y F Q) or name in English, Korean or Chinese.",
+    market_type="Market: C/X, urban/rural, 도시/농촌, 城镇/乡村.",
+    scale="Scale (L/M/S, large, 대형, 大型 ...) or the average monthly purchase amount.",
+    model=MODEL_DOC)
+def customer_class(business_format, market_type, scale=None, model=None):
+    m = resolve_model(model)
+    (f, mk, s), shape = cells.broadcast(business_format, market_type, scale)
+    return cells.shaped(cells.with_errors(columns.customer_classes(f, mk, s, m)), shape)
+
+
+@crm_function(
+    "Value segment (core, secondary, potential, low-value) from five 0-100 indices.",
+    matrix=("contribution", "support", "credit", "growth", "influence", "model"),
+    contribution="Contribution index 0-100.", support="Support index 0-100.", credit="Credit index 0-100.",
+    growth="Growth index 0-100.", influence="Influence index 0-100.", model=MODEL_DOC)
+def value_segment(contribution, support, credit, growth, influence, model=None):
+    m = resolve_model(model)
+    values, shape = cells.broadcast(contribution, support, credit, growth, influence)
+    return cells.shaped(cells.with_errors(columns.value_segments(*values, m)), shape)
+
+
+@crm_function(
+    "RFM segment (Champions ... Hibernating); recency and monetary are ranked within the given rows.",
+    matrix=("recency_days", "frequency", "monetary", "model"),
+    recency_days="Days since the last order.", frequency="Orders in the window (12 months).",
+    monetary="Amount in the window.", model=MODEL_DOC)
+def rfm_segment(recency_days, frequency, monetary, model=None):
+    m = resolve_model(model)
+    (r, f, mo), shape = cells.broadcast(recency_days, frequency, monetary)
+    return cells.shaped(cells.with_errors(columns.rfm_segments(r, f, mo, m)), shape)
+
+
+@crm_function(
+    "Portrait tags (e.g. \"high value, top tier\") from the model's tag rules.",
+    matrix=("credit_grade", "customer_tier", "value_segment", "rfm_segment", "collection_days", "model"),
+    credit_grade="Credit grade.", customer_tier="Customer tier.", value_segment="Value segment.",
+    rfm_segment="RFM segment.", collection_days="Optional: average collection days.", model=MODEL_DOC)
+def customer_tags(credit_grade, customer_tier, value_segment, rfm_segment, collection_days=None, model=None):
+    m = resolve_model(model)
+    values, shape = cells.broadcast(credit_grade, customer_tier, value_segment, rfm_segment, collection_days)
+    names = ("credit_grade", "customer_tier", "value_segment", "rfm_segment", "avg_collection_days")
+    return cells.shaped(cells.with_errors(columns.customer_tags(dict(zip(names, values)), m)), shape)
+
+
+@crm_function("Name and version of the scoring model in force.", matrix=("model",), model=MODEL_DOC)
+def crm_model(model=None):
+    return resolve_model(model).title
