@@ -91,8 +91,9 @@ def credit_policies(grades: Sequence, model: ScoringModel) -> Column:
 def customer_tiers(sales: Sequence, model: ScoringModel, preset: str | None = None) -> Column:
     chosen = model.tiers[preset or model.default_tier_preset]
     if chosen.bands is None:  # equal-frequency levels rank a whole table over several measures
-        raise ValueError(CATALOGUE["needs-population"].message(
-            column="customer_tier", method=f"{chosen.levels}-level", needed=chosen.levels, count=len(sales)))
+        message = CATALOGUE["needs-population"].message(
+            column="customer_tier", method=f"{chosen.levels}-level", needed=chosen.levels, count=len(sales))
+        return Column([None] * len(sales), [("needs-population", message)] * len(sales))
     frame, empty = _frame({chosen.measure: sales})
     problems = Problems(len(frame))
     return _result(tiers.tiers(frame, chosen, problems), problems, empty)

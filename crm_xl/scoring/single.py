@@ -48,11 +48,7 @@ def credit_policy(grade: str, model: ScoringModel | None = None) -> str:
 
 def customer_tier(monthly_sales: float, preset: str | None = None, model: ScoringModel | None = None) -> str:
     m = model or default_model()
-    try:
-        column = columns.customer_tiers([monthly_sales], m, preset)
-    except ValueError as exc:
-        raise ScoringInputError(str(exc)) from None
-    return _one(column, m.tiers[preset or m.default_tier_preset].measure)
+    return _one(columns.customer_tiers([monthly_sales], m, preset), m.tiers[preset or m.default_tier_preset].measure)
 
 
 def customer_class(business_format: str, market_type: str, business_scale: str | None = None,

@@ -1,0 +1,141 @@
+"""The Excel functions with the exact argument shapes Excel passes, and agreement with the batch job.
+
+Desktop xlwings passes a scalar for one cell, a 1-D list for a row or column and a list of lists
+for a 2-D range, None for empty cells; xlwings Server and Lite (Office.js) pass everything as a
+list of lists with "" for empty cells.
+"""
+import datetime as dt
+import inspect
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_xl.demo import make_demo
+from crm_xl.model import default_model
+from crm_xl.model.sheet import model_rows
+from crm_xl.scoring.customers import score_customers
+from udfs import functions as f
+
+FIVE = ["score_character", "score_capacity", "score_capital", "score_collateral", "score_conditions"]
+
+
+def test_every_function_is_registered_with_descriptions():
+    names = {n for n, obj in inspect.getmembers(f, inspect.isfunction) if n.upper() in f.CATALOGUE}
+    assert {n.upper() for n in names} == set(f.CATALOGUE) == {
+        "CREDIT_SCORE", "CREDIT_GRADE", "CREDIT_LIMIT", "CUSTOMER_TIER", "CUSTOMER_CLASS", "VALUE_SEGMENT",
+        "RFM_SEGMENT", "CUSTOMER_TAGS", "CRM_MODEL"}
+    for name, (description, docs) in f.CATALOGUE.items():
+        params = list(inspect.signature(getattr(f, name.lower())).parameters)
+        assert description and set(docs) == set(params), name
+        assert all(docs.values()), name
+
+
+@pytest.mark.parametrize("scores, expected", [
+    (7, "#N/A score_capacity is empty"),  # one cell: only the first indicator
+    ([7, 7, 7, 7, 7], 0.7),  # desktop: one row as a 1-D list
+    ([[7, 7, 7, 7, 7]], 0.7),  # Office.js: one row as a list of lists
+    ([[7], [7], [7], [7], [7]], 0.7),  # one customer typed down a column
+    ([7.0, 8.0, 9.0, 10.0, 6.0], 0.795),
+    (np.array([7, 7, 7, 7, 7]), 0.7),
+])
+def test_credit_score_one_customer(scores, expected):
+    assert f.credit_score(scores) == expected
+
+
+def test_credit_score_column_of_customers_spills_with_per_row_errors():
+    out = f.credit_score([[9, 9, 9, 9, 9], [7, 12, 7, 7, 7], [None] * 5, ["", "", "", "", ""],
+                          [7, 7, 7, 7, None], ["high", 1, 1, 1, 1], [dt.datetime(2026, 1, 1), 5, 5, 5, 5]])
+    assert out == [[0.9], ["#VALUE! score_capacity: 12 is outside 1–10"], [None], [None],
+                   ["#N/A score_conditions is empty"], ["#VALUE! score_character: 'high' is not a number"],
+                   ["#VALUE! score_character: '2026-01-01' is not a number"]]
+
+
+def test_weights_and_model_ranges_override_the_defaults():
+    assert f.credit_score([10, 5, 5, 5, 5], [1, 0, 0, 0, 0]).startswith("#VALUE! credit.indicator_sets.5c.capacity")
+    assert f.credit_score([10, 5, 5, 5, 5], [[1, 1, 1, 1, 1]]) == 0.6
+    rows = [["Key", "Value"]] + [[k, v] for k, v in model_rows(default_model().raw)]
+    for row in rows:
+        if row[0] == "credit.grades[2].from":
+            row[1] = 0.75
+        if row[0] == "model.name":
+            row[1] = "our workbook model"
+    assert f.crm_model(rows) == "our workbook model 1.0.0"
+    assert f.credit_grade(0.72) == "A" and f.credit_grade(0.72, None, rows) == "B"
+    assert f.credit_grade(0.72, [[0, "LOW"], [0.7, "HIGH"]]) == "HIGH"
+    assert f.credit_grade(0.72, [[0.7, "HIGH"], [0, "LOW"]]) == \
+        "#VALUE! credit.grades[1]: lower edge 0 is not above 0.7"
+
+
+def test_credit_grade_from_levels_or_score_rows():
+    assert f.credit_grade(0.7) == "A"
+    assert f.credit_grade([0.95, 0.5, None, 2]) == [["AAA"], ["C"], [None], ["#VALUE! credit_level: 2 is outside 0–1"]]
+    assert f.credit_grade([[9, 9, 9, 9, 9], [6, 6, 6, 6, 6], [None] * 5]) == [["AAA"], ["B"], [None]]
+    assert f.credit_grade([[9, 9, 9, 9, 9], [6, 6, 6, 99, 6]])[1] == ["#VALUE! score_collateral: 99 is outside 1–10"]
+
+
+def test_credit_limit_broadcasts_single_cells():
+    assert f.credit_limit("A", 300_000) == 300_000
+    assert f.credit_limit([["A"], ["C"], ["Z"], [None]], [[300_000], [1e6], [1], [None]], 45) == [
+        [450_000], [0], ["#VALUE! credit_grade: 'Z' is not a known credit grade"], [None]]
+    assert f.credit_limit(["A", "B"], [1, 2, 3]) == "#VALUE! ranges differ in size (2 and 3 cells)"
+
+
+def test_tier_class_value_rfm_tags():
+    assert f.customer_tier([[12], [None], [-1], [""]]) == [["T3"], [None], [
+        "#VALUE! avg_monthly_qty: -1 is below the lowest band (0)"], [None]]
+    assert f.customer_tier(12, "9-tier").startswith("#VALUE! preset '9-tier'")
+    assert f.customer_tier(12, "30-level") == "#N/A customer_tier: 30-level scoring needs at least 30 customers, got 1"
+    assert f.customer_class("食杂店", "urban", "大") == "CZL"
+    assert f.customer_class([["Z"], ["B"]], "X", [[5e6], [2e7]]) == [["XZM"], ["XBL"]]
+    assert f.value_segment(80, 80, 80, 20, 20) == "secondary"
+    assert f.rfm_segment([1, 30], [10, 5], [500, 400]) == [
+        ["#N/A recency: quintile scoring needs at least 5 customers, got 2"]] * 2
+    assert f.customer_tags("C", "T1", "core", "At Risk", 75) == "high value, cash only, top tier, churn risk, late payer"
+    assert f.customer_tags("", "", "", "") is None
+
+
+def test_formulas_and_the_batch_job_never_disagree():
+    """The same 500 demo customers scored by the batch engine and by the Excel functions."""
+    demo = make_demo(500, seed=11)
+    frame = demo.customers
+    batch = score_customers(frame, default_model()).computed
+    as_cells = lambda col: [[None if pd.isna(v) else v] for v in frame[col]]  # noqa: E731
+    levels = f.credit_score([[None if pd.isna(v) else v for v in row] for row in frame[FIVE].itertuples(index=False)])
+    grades = f.credit_grade(levels)
+    value = f.value_segment(*(as_cells(c) for c in ["value_contribution", "value_support", "value_credit",
+                                                   "value_growth", "value_influence"]))
+    classes = f.customer_class(as_cells("business_format"), as_cells("market_type"), as_cells("business_scale")
+                               if "business_scale" in frame else [[None]] * len(frame))
+
+    def same(excel, series):
+        for (cell,), expected in zip(excel, series.astype(object)):
+            if pd.isna(expected):
+                assert cell is None or str(cell).startswith("#"), (cell, expected)
+            else:
+                assert cell == expected
+    same(levels, batch.credit_level)
+    same(grades, batch.credit_grade)
+    same(value, batch.value_segment)
+    assert any(str(c[0]).startswith("#") for c in levels)  # the demo's mistakes show as error texts
+
+
+@pytest.mark.skipif(not os.environ.get("XLWINGS_LICENSE_KEY"),
+                    reason="XLWINGS_LICENSE_KEY not set: xlwings.server custom_functions_call not exercised")
+def test_through_xlwings_server_dispatch():
+    code = """
+import asyncio, json, udfs.functions as m
+from xlwings.server import custom_functions_call, custom_functions_meta
+out = asyncio.run(custom_functions_call({"func_name": "credit_score", "args": [[[7, 7, 7, 7, 7]]]}, m))
+print(json.dumps({"value": out, "meta": [x["name"] for x in custom_functions_meta(m)["functions"]]}))
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "XLWINGS_ON_SERVER": "true"})
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["value"] == [[0.7]]
+    assert "CREDIT_SCORE" in result["meta"]
