@@ -133,6 +133,9 @@ def _absent_columns(table: Table, present: set[str], model: ScoringModel, indica
         needs.setdefault(name, []).append("customer_tier")
     for name in ("business_format", "market_type"):
         needs.setdefault(name, []).append("class_code")
+    if not {"business_scale", model.classification.scale_measure} & present:
+        needs.setdefault(model.classification.scale_measure, []).append("class_code")
+    needs.setdefault("avg_monthly_amount", []).append("credit_limit")
     for name in [*model.value.current, *model.value.potential]:
         needs.setdefault(name, []).append("value_segment")
     for name in ("last_order_date", "orders_12m", "amount_12m"):
@@ -146,3 +149,38 @@ def _absent_columns(table: Table, present: set[str], model: ScoringModel, indica
                     aliases="; ".join(f"{n}: {', '.join(columns()[n].aliases[:3])}" for n in names if n in columns())
                     ).as_dict()
             for result, names in absent.items()]
+
+
+def sheet_job(source: Path, output: Path | None, model: ScoringModel, action: str = "regrade",
+              sheet: str | None = None):
+    """Regrade (or mark the issues of) one sheet of a workbook, headless, as the ribbon button does.
+
+    The workbook is rewritten through a temp file; in place only when nothing would be lost.
+    """
+    import zipfile
+
+    import openpyxl
+
+    from crm_xl.files import atomic_path
+    from crm_xl.sheets.adapters import OpenpyxlSheet
+    from crm_xl.sheets.regrade import regrade, validate
+    from crm_xl.sheets.safety import check_xlsx
+
+    if not source.is_file():
+        raise InputError([finding("file-not-found", file=source)])
+    check_xlsx(source)
+    target = output or source
+    if target.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise InputError([finding("unsupported-output", file=target, suffix=target.suffix)])
+    with zipfile.ZipFile(source) as z:  # openpyxl drops charts and images when it saves
+        drawings = [n for n in z.namelist() if n.startswith(("xl/charts/chart", "xl/media/"))]
+    if drawings and target.resolve() == source.resolve():
+        raise InputError([finding("would-drop-drawings", file=source, count=len(drawings))])
+    wb = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    name = sheet or wb.active.title
+    if name not in wb.sheetnames:
+        raise InputError([finding("sheet-missing", file=source, sheet=name, sheets=", ".join(wb.sheetnames))])
+    result = (regrade if action == "regrade" else validate)(OpenpyxlSheet(wb[name]), model)
+    with atomic_path(target) as tmp:
+        wb.save(tmp)
+    return result

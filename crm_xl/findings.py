@@ -78,6 +78,9 @@ _CODES = [
     Code("column-missing", WARNING, "column", "Input column absent",
          "{file} [{sheet}]: {affects} cannot be computed: no column for {column}",
          "Add the column(s); accepted headers include {aliases}."),
+    Code("would-drop-drawings", ERROR, "file", "Charts or images would be lost",
+         "{file}: has {count} charts or images, which a headless save cannot keep",
+         "Write the result to another file with -o OTHER.xlsx, or use the button in Excel."),
     Code("unsupported-output", ERROR, "file", "Output type not supported",
          "{file}: cannot write {suffix!r} files", "Name an output ending in .xlsx or .csv."),
     # Values in cells

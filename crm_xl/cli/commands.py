@@ -78,6 +78,34 @@ def print_score_summary(result, show: int = 10) -> None:
     click.echo(f"Wrote {result.output}")
 
 
+def _sheet_command(action: str):
+    def run(source, output, model_path, sheet):
+        from crm_xl.batch import sheet_job
+
+        result = sheet_job(source, output, load_model(model_path), action, sheet)
+        click.echo(result.summary)
+        click.echo(f"Wrote {output or source}")
+    return run
+
+
+SHEET_ARGS = [click.argument("source", type=click.Path(path_type=Path)),
+              click.option("-o", "--output", type=click.Path(path_type=Path),
+                           help="Write here instead of updating SOURCE in place."),
+              MODEL_OPTION, click.option("--sheet", help="Sheet to work on (default: the active one).")]
+
+
+def _with_args(f):
+    for decorator in reversed(SHEET_ARGS):
+        f = decorator(f)
+    return f
+
+
+cli.command("regrade", help="Recompute every derived column of a customer sheet and colour the grades "
+            "(what the Regrade sheet button does).")(_with_args(_sheet_command("regrade")))
+cli.command("check-sheet", help="Mark every cell the scoring cannot use, with a note saying why "
+            "(what the Validate sheet button does).")(_with_args(_sheet_command("validate")))
+
+
 @cli.command()
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("crm_xl_demo"), show_default=True,
               help="Folder for the demo files.")

@@ -36,7 +36,8 @@ def scales(frame: pd.DataFrame, cls: Classification, problems: Problems) -> np.n
     measure = numbers(frame, cls.scale_measure, problems)
     from_measure = cls.scale_bands.index(measure)
     idx = np.where(given >= 0, given, from_measure)
-    problems.add("missing-value", f"business_scale or {cls.scale_measure}", (idx < 0) & np.isnan(measure))
+    if "business_scale" in frame.columns or cls.scale_measure in frame.columns:
+        problems.add("missing-value", f"business_scale or {cls.scale_measure}", (given == -1) & np.isnan(measure))
     return idx
 
 

@@ -70,7 +70,7 @@ def positions_of_grades(labels, credit: CreditModel, problems: Problems, column:
 
 def limits(positions: np.ndarray, monthly_purchases: np.ndarray, terms_days: np.ndarray,
            net_worth: np.ndarray, credit: CreditModel, problems: Problems,
-           purchases_column: str = "avg_monthly_amount") -> np.ndarray:
+           purchases_column: str = "avg_monthly_amount", report_missing: bool = True) -> np.ndarray:
     """min(purchases * terms/30 * k(grade), cap * net worth when known), rounded down; NaN when unknown."""
     k = np.array([g.limit_factor for g in credit.grades], float)[np.maximum(positions, 0)]
     k[positions < 0] = np.nan
@@ -80,7 +80,8 @@ def limits(positions: np.ndarray, monthly_purchases: np.ndarray, terms_days: np.
     purchases = np.where(monthly_purchases < 0, np.nan, monthly_purchases)
     limit = purchases * np.where(terms < 0, np.nan, terms) / 30 * k
     limit[k == 0] = 0.0  # a cash-only grade has no credit whatever the purchases
-    problems.add("missing-value", purchases_column, np.isnan(monthly_purchases) & (positions >= 0) & (k > 0))
+    if report_missing:  # an absent column is reported once per file, not on every row
+        problems.add("missing-value", purchases_column, np.isnan(monthly_purchases) & (positions >= 0) & (k > 0))
     cap = credit.net_worth_cap * np.clip(net_worth, 0, None)  # negative net worth: no credit
     limit = np.where(np.isnan(cap), limit, np.minimum(limit, cap))  # minimum keeps an unknown limit unknown
     step = credit.limit_round_to

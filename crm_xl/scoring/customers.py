@@ -43,7 +43,8 @@ def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: 
     out["credit_grade"] = credit.grades(grade_idx, model.credit)
     out["credit_limit"] = credit.limits(
         grade_idx, numbers(frame, "avg_monthly_amount", problems), numbers(frame, "terms_days", problems),
-        numbers(frame, "net_worth", problems), model.credit, problems)
+        numbers(frame, "net_worth", problems), model.credit, problems,
+        report_missing="avg_monthly_amount" in frame.columns)
     out["credit_policy"] = credit.policies(grade_idx, model.credit)
     out["customer_tier"] = tiers.tiers(frame, model.tiers[tier_preset or model.default_tier_preset], problems)
     out["class_code"] = classes.classes(frame, model.classification, problems)

@@ -48,7 +48,7 @@ def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_
         grid, sheet = _csv_grid(path), path.stem
     else:
         raise InputError([finding("file-unreadable", file=path, detail=f"{suffix or 'no suffix'} is not .xlsx or .csv")])
-    return _to_table(grid, path, sheet, key)
+    return table_from_grid(grid, path, sheet, key)
 
 
 def _xlsx_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
@@ -82,7 +82,8 @@ def _csv_grid(path: Path) -> pd.DataFrame:
                               detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
 
 
-def _to_table(grid: pd.DataFrame, path: Path, sheet: str, key: str) -> Table:
+def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "customer_code") -> Table:
+    """A table from a grid of cell values (row 0 = spreadsheet row 1), headers found and matched."""
     top = grid.head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist()
     header_at = next((i for i, row in enumerate(top)
                       if any(canonical(v) == key for v in row if v not in (None, ""))), None)

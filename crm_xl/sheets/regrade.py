@@ -1,0 +1,108 @@
+"""Regrade or check a customer sheet in place: what the ribbon buttons and `crm-xl regrade` do.
+
+The logic runs on a small sheet interface (read the values, write a block, colour and annotate
+cells) that an openpyxl worksheet and an xlwings sheet both satisfy, so the button in Excel and
+the command on a server do exactly the same thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.model import ScoringModel
+from crm_xl.scoring.customers import ScoredCustomers, score_customers
+from crm_xl.sheets.reading import Table, table_from_grid
+from crm_xl.sheets.schema import COMPUTED_COLUMNS
+
+HEADER_FILL = "DDEBF7"
+ISSUE_FILL = "FFC7CE"
+
+
+class SheetLike(Protocol):
+    name: str
+
+    def values(self) -> list[list]: ...  # from A1, one list per row
+    def write(self, row: int, col: int, block: list[list]) -> None: ...  # 0-based top-left
+    def fill(self, row: int, col: int, colour: str | None) -> None: ...  # "RRGGBB" or None to clear
+    def note(self, row: int, col: int, text: str | None) -> None: ...
+
+
+@dataclass
+class SheetResult:
+    customers: int
+    counts: dict[str, int]
+    rows_with_issues: int
+    summary: str  # the one line shown to the user
+
+
+def _score(sheet: SheetLike, model: ScoringModel) -> tuple[Table, ScoredCustomers]:
+    grid = pd.DataFrame(sheet.values(), dtype=object)
+    table = table_from_grid(grid, Path(sheet.name), sheet.name)
+    return table, score_customers(table.frame, model)
+
+
+def regrade(sheet: SheetLike, model: ScoringModel) -> SheetResult:
+    """Recompute every derived column in place (appending missing ones), colour the grades."""
+    table, scored = _score(sheet, model)
+    header_row = table.header_row - 1
+    last = max((_col_index(letter) for letter in table.letters.values()), default=-1)
+    body_rows = int(table.frame.index.max()) + 1 if len(table.frame) else 0
+    colours = {g.label: g.colour.lstrip("#") for g in model.credit.grades}
+    for name in COMPUTED_COLUMNS:
+        if name in table.letters:
+            col = _col_index(table.letters[name])
+        else:
+            last += 1
+            col = last
+            sheet.write(header_row, col, [[name]])
+            sheet.fill(header_row, col, HEADER_FILL)
+        values = np.full(body_rows, None, dtype=object)
+        values[table.frame.index.to_numpy()] = _plain(scored.computed[name])
+        sheet.write(header_row + 1, col, [[v] for v in values])
+        if name == "credit_grade":
+            for i, grade in enumerate(values):
+                sheet.fill(header_row + 1 + i, col, colours.get(grade))
+    return _result(table, scored, "Regraded")
+
+
+def validate(sheet: SheetLike, model: ScoringModel) -> SheetResult:
+    """Mark every input cell the scoring cannot use: red fill and a note saying why and how to fix."""
+    table, scored = _score(sheet, model)
+    problems = scored.problems.frame()
+    problems = problems[problems.severity != "info"]
+    marked: dict[tuple[int, int], list[str]] = {}
+    for p in problems.itertuples(index=False):
+        if p.column in table.letters:
+            cell = (table.header_row + int(table.frame.index[p.row]), _col_index(table.letters[p.column]))
+            marked.setdefault(cell, []).append(f"{p.message}. Fix: {p.fix}")
+    for (row, col), texts in marked.items():
+        sheet.fill(row, col, ISSUE_FILL)
+        sheet.note(row, col, "\n".join(texts))
+    return _result(table, scored, "Checked")
+
+
+def _result(table: Table, scored: ScoredCustomers, verb: str) -> SheetResult:
+    counts = {str(k): int(v) for k, v in scored.computed["credit_grade"].value_counts(sort=False).items() if v}
+    issues = scored.problems.frame()
+    rows = int(issues.loc[issues.severity != "info", "row"].nunique())
+    grades = " · ".join(f"{k} {v:,}" for k, v in reversed(counts.items()))
+    summary = (f"{verb} {len(table.frame):,} customers on {table.sheet}: {grades or 'no grades'}; "
+               f"{rows:,} {'row has' if rows == 1 else 'rows have'} issues")
+    return SheetResult(len(table.frame), counts, rows, summary)
+
+
+def _plain(series: pd.Series) -> np.ndarray:
+    values = series.to_numpy(dtype=object)
+    values[pd.isna(values)] = None
+    return values
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
