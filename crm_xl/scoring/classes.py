@@ -22,7 +22,7 @@ def lookup(options: tuple[Coded, ...]) -> dict[str, int]:
 def coded(frame: pd.DataFrame, column: str, options: tuple[Coded, ...], kind: str,
           problems: Problems, required: bool = True) -> np.ndarray:
     idx, blank = codes(frame, column, lookup(options))
-    if required:
+    if required and column in frame.columns:  # an absent column is reported once per file
         problems.add("missing-value", column, blank)
     values = frame[column].to_numpy(dtype=object) if column in frame.columns else None
     problems.add("unknown-code", column, (idx < 0) & ~blank, values, kind=kind,

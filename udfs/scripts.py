@@ -1,0 +1,54 @@
+"""Ribbon scripts: each acts on the active sheet of the workbook it was clicked in.
+
+Desktop xlwings runs them through RunPython (they then find their book with Book.caller());
+xlwings Server and Lite pass the book in. The work itself is crm_xl.sheets.regrade, the same
+code `crm-xl regrade` and `crm-xl check-sheet` run headless.
+"""
+from __future__ import annotations
+
+from xlwings import script
+
+from crm_xl.findings import CrmError
+from crm_xl.model import MODEL_SHEET, ScoringModel, default_model
+from crm_xl.model.overrides import model_from_rows
+from crm_xl.sheets.adapters import XlwingsSheet
+from crm_xl.sheets.regrade import regrade, validate
+
+
+def model_of(book) -> ScoringModel:
+    """The workbook's own Model sheet when it has one, else the shipped model."""
+    names = [s.name for s in book.sheets]
+    if MODEL_SHEET not in names:
+        return default_model()
+    sheet = book.sheets[MODEL_SHEET]
+    last = sheet.used_range.last_cell
+    rows = sheet.range((1, 1), (last.row, 2)).options(ndim=2).value
+    return model_from_rows(rows, f"{book.name} [{MODEL_SHEET}]")
+
+
+def _run(book, action) -> str:
+    book = book if book is not None else _caller()
+    try:
+        message = action(XlwingsSheet(book.sheets.active), model_of(book)).summary
+    except CrmError as exc:
+        message = "\n".join(f"{f.message}\nFix: {f.fix}" for f in exc.findings)
+    book.app.alert(message, title="CRM")
+    return message
+
+
+def _caller():  # pragma: no cover - desktop Excel only
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+@script
+def regrade_sheet(book=None) -> str:
+    """Recompute every derived column of the customer table on the active sheet."""
+    return _run(book, regrade)
+
+
+@script
+def validate_sheet(book=None) -> str:
+    """Mark every cell of the active sheet that the scoring cannot use, with a note why."""
+    return _run(book, validate)
