@@ -77,3 +77,18 @@ def test_scored_workbook_renders(scored, tmp_path):
     pages = render_png(ours, tmp_path / "png")
     assert len(pages) == 4  # Customers, Summary, Issues, Model: one page each
     assert all(p.stat().st_size > 5_000 for p in pages)
+
+
+def test_a_regraded_sheet_opens_without_error_cells(tmp_path, libreoffice):
+    from crm_xl.batch import sheet_job
+
+    data = make_demo(40, seed=5)
+    customers, _ = write_demo(data, tmp_path)
+    result = sheet_job(customers, tmp_path / "regraded.xlsx", default_model())
+    assert result.customers == 40
+    copy = convert([tmp_path / "regraded.xlsx"], "xlsx", tmp_path / "lo")[0]
+    assert error_cells(copy) == []
+    ws = openpyxl.load_workbook(copy, data_only=True).active
+    header = [c.value for c in ws[1]]
+    grades = [r[header.index("credit_grade")] for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert sum(g is not None for g in grades) == sum(result.counts.values())

@@ -46,6 +46,9 @@ class FakeRange:
     def add_note(self, text):
         self.sheet.notes[self.first] = FakeNote(self.sheet, self.first, text)
 
+    number_format = None
+    column_width = None
+
     @property
     def row(self):
         return self.first[0]

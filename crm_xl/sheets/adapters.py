@@ -14,12 +14,14 @@ class OpenpyxlSheet:
     def values(self) -> list[list]:
         return [list(row) for row in self.ws.iter_rows(min_row=1, min_col=1, values_only=True)]
 
-    def write(self, row: int, col: int, block: list[list]) -> None:
+    def write(self, row: int, col: int, block: list[list], number_format: str | None = None) -> None:
         for i, values in enumerate(block):
             for j, value in enumerate(values):
                 cell = self.ws.cell(row=row + i + 1, column=col + j + 1, value=value)
                 if isinstance(value, str):
                     cell.data_type = "s"  # text we write never becomes a formula
+                if number_format:
+                    cell.number_format = number_format
 
     def fill(self, row: int, col: int, colour: str | None) -> None:
         from openpyxl.styles import PatternFill
@@ -34,6 +36,12 @@ class OpenpyxlSheet:
         cell.comment = Comment(text, "crm_xl", width=320, height=120) if text else None
 
 
+    def width(self, col: int, chars: float) -> None:
+        from openpyxl.utils import get_column_letter
+
+        self.ws.column_dimensions[get_column_letter(col + 1)].width = chars
+
+
 class XlwingsSheet:  # pragma: no cover - needs Excel (desktop) or an xlwings Server/Lite book
     """An xlwings sheet (the ribbon buttons in Excel)."""
 
@@ -45,9 +53,12 @@ class XlwingsSheet:  # pragma: no cover - needs Excel (desktop) or an xlwings Se
         last = self.sheet.used_range.last_cell
         return self.sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
 
-    def write(self, row: int, col: int, block: list[list]) -> None:
+    def write(self, row: int, col: int, block: list[list], number_format: str | None = None) -> None:
         # One write per block: a round trip per cell would take minutes over xlwings Server.
-        self.sheet.range((row + 1, col + 1)).value = [[_text(v) for v in r] for r in block]
+        target = self.sheet.range((row + 1, col + 1))
+        target.value = [[_text(v) for v in r] for r in block]
+        if number_format and block:
+            self.sheet.range((row + 1, col + 1), (row + len(block), col + len(block[0]))).number_format = number_format
 
     def fill(self, row: int, col: int, colour: str | None) -> None:
         self.sheet.range((row + 1, col + 1)).color = f"#{colour}" if colour else None
@@ -58,6 +69,10 @@ class XlwingsSheet:  # pragma: no cover - needs Excel (desktop) or an xlwings Se
             cell.note.delete()
         if text:
             cell.add_note(text)
+
+
+    def width(self, col: int, chars: float) -> None:
+        self.sheet.range((1, col + 1)).column_width = chars
 
 
 def _text(value):

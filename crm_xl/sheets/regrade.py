@@ -17,6 +17,7 @@ from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import ScoredCustomers, score_customers
 from crm_xl.sheets.reading import Table, table_from_grid
 from crm_xl.sheets.schema import COMPUTED_COLUMNS
+from crm_xl.sheets.writing import NUMBER_FORMATS, WIDTHS
 
 HEADER_FILL = "DDEBF7"
 ISSUE_FILL = "FFC7CE"
@@ -26,9 +27,10 @@ class SheetLike(Protocol):
     name: str
 
     def values(self) -> list[list]: ...  # from A1, one list per row
-    def write(self, row: int, col: int, block: list[list]) -> None: ...  # 0-based top-left
+    def write(self, row: int, col: int, block: list[list], number_format: str | None = None) -> None: ...
     def fill(self, row: int, col: int, colour: str | None) -> None: ...  # "RRGGBB" or None to clear
     def note(self, row: int, col: int, text: str | None) -> None: ...
+    def width(self, col: int, chars: float) -> None: ...  # column width in characters
 
 
 @dataclass
@@ -60,9 +62,10 @@ def regrade(sheet: SheetLike, model: ScoringModel) -> SheetResult:
             col = last
             sheet.write(header_row, col, [[name]])
             sheet.fill(header_row, col, HEADER_FILL)
+            sheet.width(col, WIDTHS.get(name, max(10, len(name) + 2)))
         values = np.full(body_rows, None, dtype=object)
         values[table.frame.index.to_numpy()] = _plain(scored.computed[name])
-        sheet.write(header_row + 1, col, [[v] for v in values])
+        sheet.write(header_row + 1, col, [[v] for v in values], NUMBER_FORMATS.get(name))
         if name == "credit_grade":
             for i, grade in enumerate(values):
                 sheet.fill(header_row + 1 + i, col, colours.get(grade))
