@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 # Excel error kinds by finding code: missing inputs are "not available", the rest bad values.
 NOT_AVAILABLE = {"missing-value", "needs-population", "no-orders"}
@@ -35,10 +36,24 @@ def read(arg: Any) -> Cells:
     if isinstance(arg, (list, tuple)):
         if arg and all(isinstance(row, (list, tuple)) for row in arg):
             width = max(len(row) for row in arg)
-            values = [clean(row[j]) if j < len(row) else None for row in arg for j in range(width)]
-            return Cells(values, len(arg), width, False)
-        return Cells([clean(v) for v in arg], len(arg), 1, False, flat=True)
+            if all(len(row) == width for row in arg):
+                grid = np.array(arg, dtype=object)
+            else:  # ragged rows (only from code, never from Excel): pad with empty cells
+                grid = np.array([list(row) + [None] * (width - len(row)) for row in arg], dtype=object)
+            return Cells(_clean_all(grid.ravel()), len(arg), width, False)
+        flat = np.empty(len(arg), dtype=object)
+        flat[:] = list(arg)
+        return Cells(_clean_all(flat), len(arg), 1, False, flat=True)
     return Cells([clean(arg)], 1, 1, True)
+
+
+def _clean_all(flat: np.ndarray) -> list:
+    """clean() over many cells at C speed; only dates and numpy scalars need a look one by one."""
+    flat[pd.isna(flat) | (flat == "")] = None
+    out = flat.tolist()
+    if any(isinstance(v, (dt.date, np.generic)) for v in out):
+        out = [clean(v) for v in out]
+    return out
 
 
 def clean(value: Any) -> Any:

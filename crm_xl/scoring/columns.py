@@ -46,7 +46,7 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
 
 def _frame(columns: dict[str, Sequence]) -> tuple[pd.DataFrame, np.ndarray]:
     frame = pd.DataFrame({k: pd.Series(list(v), dtype=object) for k, v in columns.items()})
-    empty = frame.map(lambda v: v is None or (isinstance(v, str) and not v.strip())).all(axis=1).to_numpy()
+    empty = frame.isna().all(axis=1).to_numpy()  # spreadsheet layers pass empty cells as None
     return frame, empty
 
 
@@ -55,7 +55,9 @@ def credit_levels(scores: Sequence[Sequence], model: ScoringModel, weights: Sequ
     """Credit level of each row of indicator scores (columns in the indicator set's order)."""
     keys = list(model.credit.sets[indicator_set or model.credit.default_set])
     names = [model.credit.indicators[k].column for k in keys]
-    frame, empty = _frame({n: [row[j] if j < len(row) else None for row in scores] for j, n in enumerate(names)})
+    grid = np.array([list(row[:len(names)]) + [None] * (len(names) - len(row)) for row in scores], dtype=object)
+    grid = grid.reshape(len(scores), len(names))
+    frame, empty = _frame({n: grid[:, j] for j, n in enumerate(names)})
     chosen = dict(zip(keys, weights)) if weights is not None else None
     problems = Problems(len(frame))
     return _result(credit.levels(frame, model.credit, problems, indicator_set, chosen), problems, empty)
