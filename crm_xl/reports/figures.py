@@ -1,0 +1,222 @@
+"""The figures of the monthly report: every number a manager reads, computed from scored customers.
+
+The month is scored as of its last day and the previous month as of the day before it started,
+with the same model and the same code as `crm-xl score`, so a movement between the two is a
+real change in the customer's figures, never a change of method.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.model import ScoringModel
+from crm_xl.scoring.customers import score_customers
+from crm_xl.scoring.tags import SEPARATOR
+from crm_xl.sheets.schema import columns
+
+TOP_CUSTOMERS = 20
+TREND_MONTHS = 12
+
+
+@dataclass
+class ReportFigures:
+    month: str
+    previous_month: str
+    model: str
+    kpi: dict  # name -> {"label", "value", "previous", "change"}
+    tables: dict = field(default_factory=dict)  # name -> list of row dicts
+    matrices: dict = field(default_factory=dict)  # name -> {"rows": [...], "columns": [...], "cells": [[...]]}
+    notes: list = field(default_factory=list)  # what could not be computed, and why
+
+
+def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First day of the month and first day of the next."""
+    start = pd.Timestamp(f"{month}-01")
+    return start, start + pd.DateOffset(months=1)
+
+
+def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, month: str, model: ScoringModel,
+                  previous_customers: pd.DataFrame | None = None, stale_months: int = 6) -> ReportFigures:
+    start, end = month_bounds(month)
+    prev_start = start - pd.DateOffset(months=1)
+    now = score_customers(customers, model, transactions=transactions, as_of=end)
+    before = score_customers(previous_customers if previous_customers is not None else customers, model,
+                             transactions=transactions, as_of=start)
+    cur, prev = now.table(), before.table()
+    figures = ReportFigures(month, prev_start.strftime("%Y-%m"), model.title, {})
+    in_month = _month_orders(transactions, start, end)
+    in_prev = _month_orders(transactions, prev_start, start)
+    figures.kpi = _kpis(cur, prev, in_month, in_prev)
+    tier_labels = list(reversed(model.tiers[model.default_tier_preset].labels))  # top tier first
+    for name, column, labels in (("tiers", "customer_tier", tier_labels),
+                                 ("segments", "value_segment", model.value.labels),
+                                 ("rfm", "rfm_segment", model.rfm.segment_labels)):
+        figures.tables[name] = distribution(cur[column], prev[column], labels)
+    figures.tables["grades"] = _grades(cur, prev, model)
+    figures.tables["worse_grades"] = _worse_grades(cur, prev, model)
+    figures.tables["top_customers"] = _top_customers(cur, in_month)
+    figures.tables["tags"] = _tags(cur)
+    figures.tables["quality"] = _quality(customers)
+    figures.tables["trend"] = _trend(transactions, end)
+    figures.matrices["classes"] = _class_matrix(cur, model)
+    figures.matrices["tier_moves"] = movement(prev.customer_tier, cur.customer_tier, tier_labels)
+    figures.matrices["rfm_moves"] = movement(prev.rfm_segment, cur.rfm_segment, list(model.rfm.segment_labels))
+    figures.kpi["stale"] = _stale(cur, end, stale_months)
+    if previous_customers is None:
+        figures.notes.append("No previous customer snapshot (--previous): credit grades are compared on the "
+                             "same 5C scores, so only limits move.")
+    figures.notes.append("Pending reviews: the master store does not exist yet, so there are none to count.")
+    return figures
+
+
+def _month_orders(tx: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    if tx is None or not len(tx):
+        return pd.DataFrame({"customer_code": [], "amount": [], "orders": []})
+    when = pd.to_datetime(tx["date"], errors="coerce", format="mixed")
+    inside = tx[(when >= start) & (when < end)]
+    amount = pd.to_numeric(inside["amount"], errors="coerce").fillna(0)
+    g = pd.DataFrame({"customer_code": inside["customer_code"].astype(str).str.strip(), "amount": amount})
+    return g.groupby("customer_code", sort=False)["amount"].agg(amount="sum", orders="size").reset_index()
+
+
+def _kpi(label: str, value, previous) -> dict:
+    change = None if value is None or previous is None else value - previous
+    return {"label": label, "value": value, "previous": previous, "change": change}
+
+
+def _kpis(cur: pd.DataFrame, prev: pd.DataFrame, month: pd.DataFrame, before: pd.DataFrame) -> dict:
+    def share(frame, column, label):
+        n = frame[column].notna().sum()
+        return float((frame[column] == label).sum() / n) if n else None
+
+    def mean(series):
+        return None if series.dropna().empty else float(series.mean())
+
+    return {
+        "customers": _kpi("Customers", int(len(cur)), int(len(prev))),
+        "active": _kpi("Customers who ordered", int(len(month)), int(len(before))),
+        "sales": _kpi("Sales amount", float(month["amount"].sum()), float(before["amount"].sum())),
+        "orders": _kpi("Orders", int(month["orders"].sum()), int(before["orders"].sum())),
+        "credit_level": _kpi("Average credit level", mean(cur.credit_level), mean(prev.credit_level)),
+        "credit_limit": _kpi("Total credit limit", float(cur.credit_limit.sum()), float(prev.credit_limit.sum())),
+        "core_share": _kpi("Share of core customers", share(cur, "value_segment", "core"),
+                           share(prev, "value_segment", "core")),
+        "at_risk": _kpi("Customers at risk (RFM)", int(cur.rfm_segment.isin(["At Risk", "Can't Lose"]).sum()),
+                        int(prev.rfm_segment.isin(["At Risk", "Can't Lose"]).sum())),
+    }
+
+
+def distribution(now: pd.Series, before: pd.Series, labels) -> list[dict]:
+    """Count and share per label this month, with last month's count and the change."""
+    counts, previous = now.astype(object).value_counts(), before.astype(object).value_counts()
+    total = int(counts.sum())
+    return [{"label": label, "count": int(counts.get(label, 0)), "share": float(counts.get(label, 0) / total) if total else 0.0,
+             "previous": int(previous.get(label, 0)), "change": int(counts.get(label, 0)) - int(previous.get(label, 0))}
+            for label in labels]
+
+
+def movement(before: pd.Series, now: pd.Series, labels: list[str]) -> dict:
+    """How many customers went from each label (rows, last month) to each label (columns, this month)."""
+    pairs = pd.crosstab(before.astype(object), now.astype(object))
+    cells = [[int(pairs.at[a, b]) if a in pairs.index and b in pairs.columns else 0 for b in labels] for a in labels]
+    return {"rows": list(labels), "columns": list(labels), "cells": cells}
+
+
+def _grades(cur: pd.DataFrame, prev: pd.DataFrame, model: ScoringModel) -> list[dict]:
+    labels = [g.label for g in reversed(model.credit.grades)]
+    rows = distribution(cur.credit_grade, prev.credit_grade, labels)
+    limits = cur.groupby(cur.credit_grade.astype(object))["credit_limit"].agg(["sum", "mean"])
+    policies = {g.label: g.policy for g in model.credit.grades}
+    for row in rows:
+        row["limit_total"] = float(limits["sum"].get(row["label"], 0.0))
+        row["limit_average"] = float(limits["mean"].get(row["label"], 0.0)) if row["count"] else 0.0
+        row["policy"] = policies[row["label"]]
+    return rows
+
+
+def _worse_grades(cur: pd.DataFrame, prev: pd.DataFrame, model: ScoringModel) -> list[dict]:
+    rank = {g.label: i for i, g in enumerate(model.credit.grades)}
+    before = prev.set_index(prev.customer_code.astype(str))["credit_grade"].astype(object)
+    rows = []
+    for code, name, grade, limit in zip(cur.customer_code.astype(str), cur.get("store_name", cur.customer_code),
+                                        cur.credit_grade.astype(object), cur.credit_limit):
+        was = before.get(code)
+        if isinstance(grade, str) and isinstance(was, str) and rank[grade] < rank[was]:
+            rows.append({"code": code, "name": name, "previous": was, "grade": grade,
+                         "limit": None if pd.isna(limit) else float(limit)})
+    return rows
+
+
+def _top_customers(cur: pd.DataFrame, month: pd.DataFrame) -> list[dict]:
+    if not len(month):
+        return []
+    top = month.nlargest(TOP_CUSTOMERS, "amount")
+    info = cur.set_index(cur.customer_code.astype(str))
+    rows = []
+    for code, amount, orders in zip(top.customer_code, top.amount, top.orders):
+        row = info.loc[code] if code in info.index else None
+        get = (lambda c: None if row is None or c not in row or pd.isna(row[c]) else row[c])
+        rows.append({"code": code, "name": get("store_name"), "amount": float(amount), "orders": int(orders),
+                     "tier": get("customer_tier"), "grade": get("credit_grade"), "segment": get("value_segment")})
+    return rows
+
+
+def _tags(cur: pd.DataFrame) -> list[dict]:
+    tags = cur.tags.dropna().astype(str).str.split(SEPARATOR).explode()
+    counts = tags.value_counts()
+    total = len(cur)
+    return [{"label": k, "count": int(v), "share": float(v / total) if total else 0.0} for k, v in counts.items()]
+
+
+def _quality(customers: pd.DataFrame) -> list[dict]:
+    """Share of filled cells per input field the file has (system-generated fields left out)."""
+    rows = []
+    schema = columns()
+    for name in customers.columns:
+        spec = schema.get(name)
+        if spec is None or spec.kind == "system":
+            continue
+        filled = customers[name].notna() & (customers[name].astype(str).str.strip() != "")
+        rows.append({"field": name, "group": spec.group, "filled": int(filled.sum()),
+                     "empty": int((~filled).sum()), "completeness": float(filled.mean()) if len(filled) else 1.0})
+    return sorted(rows, key=lambda r: r["completeness"])
+
+
+def _stale(cur: pd.DataFrame, end: pd.Timestamp, months: int) -> dict:
+    """Customers with no order for `months` months (the closest to "not updated" before the store exists)."""
+    last = pd.to_datetime(cur.get("last_order_date"), errors="coerce")
+    if last is None:
+        return _kpi(f"No order for {months}+ months", None, None)
+    cutoff = end - pd.DateOffset(months=months)
+    return _kpi(f"No order for {months}+ months", int(((last < cutoff) | last.isna()).sum()), None)
+
+
+def _trend(tx: pd.DataFrame | None, end: pd.Timestamp) -> list[dict]:
+    if tx is None or not len(tx):
+        return []
+    when = pd.to_datetime(tx["date"], errors="coerce", format="mixed")
+    start = end - pd.DateOffset(months=TREND_MONTHS)
+    keep = (when >= start) & (when < end)
+    frame = pd.DataFrame({"month": when[keep].dt.strftime("%Y-%m"),
+                          "customer": tx.loc[keep, "customer_code"].astype(str),
+                          "amount": pd.to_numeric(tx.loc[keep, "amount"], errors="coerce").fillna(0)})
+    g = frame.groupby("month").agg(active=("customer", "nunique"), orders=("customer", "size"),
+                                   amount=("amount", "sum"))
+    months = pd.period_range(start, end - pd.Timedelta(days=1), freq="M").strftime("%Y-%m")
+    return [{"month": m, "active": int(g.active.get(m, 0)), "orders": int(g.orders.get(m, 0)),
+             "amount": float(g.amount.get(m, 0.0))} for m in months]
+
+
+def _class_matrix(cur: pd.DataFrame, model: ScoringModel) -> dict:
+    """Customers per class: formats down, market x scale across (the 42 classes)."""
+    cls = model.classification
+    counts = cur.class_code.astype(object).value_counts()
+    cols = [(m, s) for m in cls.markets for s in cls.scales]
+    cells = [[int(counts.get(m.code + f.code + s.code, 0)) for m, s in cols] for f in cls.formats]
+    return {"rows": [f"{f.code} {f.label}" for f in cls.formats],
+            "columns": [f"{m.code}{s.code} {m.label} {s.label}" for m, s in cols], "cells": cells}
+
+
+

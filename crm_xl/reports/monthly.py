@@ -1,0 +1,113 @@
+"""`crm-xl report`: the monthly report workbook, an HTML summary for e-mail, and a PDF."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import jinja2
+import openpyxl
+
+from crm_xl.files import atomic_path
+from crm_xl.findings import InputError, finding
+from crm_xl.model import ScoringModel
+from crm_xl.reports.figures import ReportFigures, build_figures
+from crm_xl.reports.render import render_workbook
+from crm_xl.reports.template import build_template
+from crm_xl.sheets.reading import read_table
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+HTML_TEMPLATE = "monthly_summary.html.j2"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the project's templates/ (editable install)
+
+
+@dataclass
+class ReportResult:
+    workbook: Path
+    html: Path | None
+    pdf: Path | None
+    figures: ReportFigures
+    seconds: dict
+
+
+def report_context(figures: ReportFigures) -> dict:
+    context = asdict(figures)
+    context.update(context.pop("tables"))
+    context.update(context.pop("matrices"))
+    context["kpi_rows"] = [_kpi_text(k) for name, k in figures.kpi.items() if name != "stale"]
+    return context
+
+
+def _kpi_text(k: dict) -> dict:
+    def show(v):
+        if v is None:
+            return "–"
+        if isinstance(v, float) and abs(v) < 1.5 and "share" in k["label"].lower():
+            return f"{v:.1%}"
+        if isinstance(v, float) and abs(v) <= 1 and "level" in k["label"].lower():
+            return f"{v:.3f}"
+        return f"{v:,.0f}"
+    change = k["change"]
+    sign = "" if not change else ("+" if change > 0 else "")
+    return {"label": k["label"], "value_text": show(k["value"]), "previous_text": show(k["previous"]),
+            "change_text": sign + show(change) if change is not None else "–",
+            "direction": "" if not change else ("up" if change > 0 else "down")}
+
+
+def run_report(month: str, customers: Path, transactions: Path | None, output: Path, model: ScoringModel, *,
+               previous: Path | None = None, template: Path | None = None, html: bool = True,
+               pdf: bool = False) -> ReportResult:
+    if not MONTH.match(month or ""):
+        raise InputError([finding("file-unreadable", file="--month", detail=f"{month!r} is not a month; use YYYY-MM")])
+    if output.suffix.lower() != ".xlsx":
+        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
+    clock = time.perf_counter()
+    frame = read_table(customers).frame
+    tx = read_table(transactions).frame if transactions else None
+    before = read_table(previous).frame if previous else None
+    read_s = time.perf_counter() - clock
+    clock = time.perf_counter()
+    figures = build_figures(frame, tx, month, model, before)
+    figures_s = time.perf_counter() - clock
+    clock = time.perf_counter()
+    context = report_context(figures)
+    wb = _load_template(template)
+    render_workbook(wb, context, str(template or "built-in template"))
+    with atomic_path(output) as tmp:
+        wb.save(tmp)
+    html_path = _write_html(context, output.with_suffix(".html")) if html else None
+    pdf_path = _write_pdf(output) if pdf else None
+    return ReportResult(output, html_path, pdf_path, figures,
+                        {"read": round(read_s, 3), "figures": round(figures_s, 3),
+                         "write": round(time.perf_counter() - clock, 3)})
+
+
+def _load_template(template: Path | None):
+    if template is None:
+        return build_template()
+    if not template.is_file():
+        raise InputError([finding("file-not-found", file=template)])
+    try:
+        return openpyxl.load_workbook(template)
+    except Exception as exc:  # a damaged template is the user's file, not a crash
+        raise InputError([finding("file-unreadable", file=template, detail=f"is not a workbook ({exc})")]) from None
+
+
+def _write_html(context: dict, path: Path) -> Path:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]))
+    with atomic_path(path) as tmp:
+        tmp.write_text(env.get_template(HTML_TEMPLATE).render(**context), "utf-8")
+    return path
+
+
+def _write_pdf(workbook: Path) -> Path | None:
+    from crm_xl.office import OfficeError, convert, soffice
+
+    if soffice() is None:
+        return None
+    try:
+        return convert([workbook], "pdf", workbook.parent)[0]
+    except OfficeError:
+        return None

@@ -1,0 +1,159 @@
+"""The shipped monthly report template, built by code so it can be rebuilt and diffed.
+
+`python -m crm_xl.reports.template` writes templates/monthly_report.xlsx. A business user
+restyles a copy in Excel and passes it with --template; see crm_xl.reports.render for what
+its cells may hold.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+TITLE = Font(bold=True, size=16, color="1F4E78")
+HEAD = Font(bold=True, color="FFFFFF")
+HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
+SUB = Font(italic=True, color="595959")
+BOLD = Font(bold=True)
+THIN = Border(bottom=Side(style="thin", color="BFBFBF"))
+INT, MONEY, PCT, LEVEL, CHANGE = "#,##0", "#,##0", "0.0%", "0.000", "+#,##0;-#,##0;0"
+
+KPIS = [("customers", INT), ("active", INT), ("orders", INT), ("sales", MONEY), ("credit_level", LEVEL),
+        ("credit_limit", MONEY), ("core_share", PCT), ("at_risk", INT)]
+
+
+def _header(ws, row: int, labels: list[str], col: int = 1) -> None:
+    for j, label in enumerate(labels):
+        cell = ws.cell(row, col + j, label)
+        cell.font, cell.fill = HEAD, HEAD_FILL
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+
+
+def _title(ws, text: str, sub: str = "Compared with {{ previous_month }} · model {{ model }}") -> None:
+    ws["A1"] = text
+    ws["A1"].font = TITLE
+    ws["A2"] = sub
+    ws["A2"].font = SUB
+
+
+def _row(ws, row: int, cells: list[tuple[str, str | None]]) -> None:
+    for j, (text, fmt) in enumerate(cells, start=1):
+        cell = ws.cell(row, j, text)
+        cell.border = THIN
+        if fmt:
+            cell.number_format = fmt
+
+
+def _widths(ws, widths: list[int]) -> None:
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[chr(64 + j)].width = w
+
+
+def _distribution(wb, title: str, sheet: str, source: str, chart: str, extra: list[tuple[str, str, str]] = ()):
+    ws = wb.create_sheet(sheet)
+    _title(ws, title)
+    _header(ws, 4, ["", "Customers", "Share", "Last month", "Change"] + [e[0] for e in extra])
+    _row(ws, 5, [(f"{{%row for t in {source} %}}{{{{ t.label }}}}", None), ("{{ t.count }}", INT),
+                 ("{{ t.share }}", PCT), ("{{ t.previous }}", INT), ("{{ t.change }}", CHANGE)]
+         + [(f"{{{{ t.{e[1]} }}}}", e[2]) for e in extra])
+    ws["H4"] = chart
+    _widths(ws, [20, 12, 10, 12, 10] + [16] * len(extra))
+    return ws
+
+
+def build_template() -> Workbook:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    _title(ws, "Customer report {{ month }}")
+    _header(ws, 4, ["", "This month", "Last month", "Change"])
+    for i, (key, fmt) in enumerate(KPIS, start=5):
+        _row(ws, i, [(f"{{{{ kpi.{key}.label }}}}", None), (f"{{{{ kpi.{key}.value }}}}", fmt),
+                     (f"{{{{ kpi.{key}.previous }}}}", fmt), (f"{{{{ kpi.{key}.change }}}}", fmt if fmt != INT else CHANGE)])
+    ws["A14"] = "{{ kpi.stale.label }}"
+    ws["B14"] = "{{ kpi.stale.value }}"
+    ws["B14"].number_format = INT
+    ws["A16"] = "Notes"
+    ws["A16"].font = BOLD
+    ws["A17"] = "{%row for n in notes %}{{ n }}"
+    ws["A17"].font = SUB
+    ws["F4"] = '{%chart line trend amount "Sales per month" %}'
+    _widths(ws, [30, 16, 16, 14])
+
+    trend = wb.create_sheet("Trend")
+    _title(trend, "Monthly trend, 12 months to {{ month }}", "Orders and sales per month")
+    _header(trend, 4, ["Month", "Customers who ordered", "Orders", "Sales amount"])
+    _row(trend, 5, [("{%row for t in trend %}{{ t.month }}", None), ("{{ t.active }}", INT), ("{{ t.orders }}", INT),
+                    ("{{ t.amount }}", MONEY)])
+    trend["F4"] = '{%chart line trend active "Customers who ordered" %}'
+    _widths(trend, [12, 14, 10, 16])
+
+    tiers = _distribution(wb, "Customer tiers {{ month }}", "Tiers", "tiers", '{%chart column2 tiers count "Customers per tier: last month and this month" %}')
+    tiers["A22"] = "Tier movements: last month (rows) to this month (columns)"
+    tiers["A22"].font = BOLD
+    tiers["A23"] = "{%matrix tier_moves %}"
+    tiers["A23"].font = BOLD
+
+    classes = wb.create_sheet("Classes")
+    _title(classes, "Customers by class (format x market x scale) {{ month }}")
+    classes["A4"] = "{%matrix classes %}"
+    classes["A4"].font = BOLD
+    classes["A4"].alignment = Alignment(wrap_text=True)
+    _widths(classes, [22] + [13] * 6)
+
+    _distribution(wb, "Value segments {{ month }}", "Value", "segments", '{%chart bar segments count "Customers per value segment" %}')
+
+    credit = _distribution(wb, "Credit grades and limits {{ month }}", "Credit", "grades",
+                           '{%chart column2 grades count "Customers per grade: last month and this month" %}',
+                           [("Total limit", "limit_total", MONEY), ("Average limit", "limit_average", MONEY),
+                            ("Policy", "policy", None)])
+    credit["H4"], credit["J4"] = None, '{%chart column2 grades count "Customers per grade: last month and this month" %}'
+    credit.column_dimensions["H"].width = 40
+    credit["A14"] = "Customers who moved to a worse grade"
+    credit["A14"].font = BOLD
+    _header(credit, 15, ["Customer", "Store", "Last month", "This month", "Limit"])
+    _row(credit, 16, [("{%row for w in worse_grades %}{{ w.code }}", None), ("{{ w.name }}", None),
+                      ("{{ w.previous }}", None), ("{{ w.grade }}", None), ("{{ w.limit }}", MONEY)])
+
+    rfm = _distribution(wb, "Behaviour (RFM) segments {{ month }}", "RFM", "rfm", '{%chart bar rfm count "Customers per RFM segment" %}')
+    rfm["A24"] = "Segment movements: last month (rows) to this month (columns)"
+    rfm["A24"].font = BOLD
+    rfm["A25"] = "{%matrix rfm_moves %}"
+    rfm["A25"].font = BOLD
+
+    quality = wb.create_sheet("Data quality")
+    _title(quality, "Data quality {{ month }}", "Completeness of each field staff maintain, least complete first")
+    _header(quality, 4, ["Field", "Group", "Filled", "Empty", "Complete"])
+    _row(quality, 5, [("{%row for q in quality %}{{ q.field }}", None), ("{{ q.group }}", None), ("{{ q.filled }}", INT),
+                      ("{{ q.empty }}", INT), ("{{ q.completeness }}", PCT)])
+    _widths(quality, [22, 12, 10, 10, 10])
+
+    top = wb.create_sheet("Top customers")
+    _title(top, "Top customers by sales {{ month }}")
+    _header(top, 4, ["Customer", "Store", "Sales amount", "Orders", "Tier", "Grade", "Value segment"])
+    _row(top, 5, [("{%row for c in top_customers %}{{ c.code }}", None), ("{{ c.name }}", None), ("{{ c.amount }}", MONEY),
+                  ("{{ c.orders }}", INT), ("{{ c.tier }}", None), ("{{ c.grade }}", None), ("{{ c.segment }}", None)])
+    _widths(top, [12, 22, 14, 8, 8, 8, 14])
+
+    tags = wb.create_sheet("Tags")
+    _title(tags, "Most common portrait tags {{ month }}")
+    _header(tags, 4, ["Tag", "Customers", "Share"])
+    _row(tags, 5, [("{%row for t in tags %}{{ t.label }}", None), ("{{ t.count }}", INT), ("{{ t.share }}", PCT)])
+    tags["F4"] = '{%chart bar tags count "Customers per tag" %}'
+    _widths(tags, [20, 12, 10])
+    for sheet in wb.worksheets:
+        sheet.sheet_view.showGridLines = False
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+    return wb
+
+
+def write_template(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_template().save(path)
+    return path
+
+
+if __name__ == "__main__":
+    print(write_template(Path(__file__).resolve().parents[2] / "templates" / "monthly_report.xlsx"))
