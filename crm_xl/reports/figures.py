@@ -121,7 +121,7 @@ def movement(before: pd.Series, now: pd.Series, labels: list[str]) -> dict:
     """How many customers went from each label (rows, last month) to each label (columns, this month)."""
     pairs = pd.crosstab(before.astype(object), now.astype(object))
     cells = [[int(pairs.at[a, b]) if a in pairs.index and b in pairs.columns else 0 for b in labels] for a in labels]
-    return {"rows": list(labels), "columns": list(labels), "cells": cells}
+    return {"rows": list(labels), "columns": list(labels), "cells": cells, "corner": "from \\ to"}
 
 
 def _grades(cur: pd.DataFrame, prev: pd.DataFrame, model: ScoringModel) -> list[dict]:

@@ -103,11 +103,11 @@ def _write_html(context: dict, path: Path) -> Path:
 
 
 def _write_pdf(workbook: Path) -> Path | None:
-    from crm_xl.office import OfficeError, convert, soffice
+    from crm_xl.office import PDF_ONE_PAGE_PER_SHEET, OfficeError, convert, soffice
 
     if soffice() is None:
         return None
     try:
-        return convert([workbook], "pdf", workbook.parent)[0]
+        return convert([workbook], PDF_ONE_PAGE_PER_SHEET, workbook.parent)[0]  # a page per sheet
     except OfficeError:
         return None

@@ -4,7 +4,7 @@ What a template cell may hold (a business user restyles the template in Excel; t
 - `{{ expression }}`: a value from the report. A cell holding only one expression gets the value
   itself, so numbers stay numbers and the cell's number format applies.
 - `{%row for t in tiers %}{{ t.label }}` in a row's first cell: the row repeats once per item;
-  the other cells of the row use `t` too (`{{ t.count }}`). No items: the row is removed.
+  the other cells of the row use `t` too (`{{ t.count }}`). No items: the row says "(none this month)".
 - `{%matrix tier_moves %}`: a block with column labels across, row labels down and counts.
 - `{%chart bar tiers count "Customers per tier" %}`: a native chart anchored at the cell, over
   a repeated row's label column and the named field (`bar`, `line` or `column2` for previous vs count).
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import jinja2
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
 
 from crm_xl.findings import InputError, finding
 
@@ -25,6 +27,7 @@ MATRIX = re.compile(r"^\{%\s*matrix\s+(\w+)\s*%\}$")
 CHART = re.compile(r'^\{%\s*chart\s+(\w+)\s+(\w+)\s+(\w+)\s+"([^"]*)"\s*%\}$')
 ONLY_EXPRESSION = re.compile(r"^\{\{\s*([^{}]+?)\s*\}\}$")
 FIELD = re.compile(r"\{\{\s*\w+\.(\w+)")
+EMPTY_TABLE = "(none this month)"
 ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
@@ -40,9 +43,9 @@ def render_workbook(wb, context: dict, template_name: str) -> dict[str, TableRan
     """Render every sheet of `wb` in place; returns where each repeated table landed."""
     tables: dict[str, TableRange] = {}
     for ws in wb.worksheets:
+        _fill_cells(ws, context, template_name)  # first, so errors name the template's own cells
         _expand_rows(ws, context, tables, template_name)
         _expand_matrices(ws, context, template_name)
-        _fill_cells(ws, context, template_name)
     for ws in wb.worksheets:
         _charts(ws, tables, template_name)
     return tables
@@ -63,9 +66,10 @@ def _expand_rows(ws, context, tables, template) -> None:
         templates = [(c.column, c.value, copy(c._style)) for c in ws[r]]
         templates[0] = (1, ROW.sub("", templates[0][1]), templates[0][2])
         height = ws.row_dimensions[r].height
-        if not items:
-            ws.delete_rows(r)
-            offset -= 1
+        if not items:  # the row stays, saying so, so the reader knows nothing was left out
+            for col, _, style in templates:
+                ws.cell(r, col).value = None
+            ws.cell(r, 1).value = EMPTY_TABLE
             tables[source] = None  # charts over it say there is no data
             continue
         if len(items) > 1:
@@ -98,7 +102,11 @@ def _expand_matrices(ws, context, template) -> None:
         header_style, body_style = copy(marker._style), copy(ws.cell(r, c + 1)._style)
         marker.value = matrix.get("corner", "")
         for j, label in enumerate(matrix["columns"], start=1):
-            ws.cell(r, c + j, label)._style = copy(header_style)
+            width = ws.column_dimensions[get_column_letter(c + j)]
+            width.width = max(width.width or 0, min(14, len(str(label)) + 2))
+            head = ws.cell(r, c + j, label)
+            head._style = copy(header_style)
+            head.alignment = Alignment(horizontal="right", wrap_text=True)  # over right-aligned counts
         for i, (label, cells) in enumerate(zip(matrix["rows"], matrix["cells"]), start=1):
             ws.cell(r + i, c, label)._style = copy(header_style)
             for j, value in enumerate(cells, start=1):
@@ -108,10 +116,14 @@ def _expand_matrices(ws, context, template) -> None:
 
 
 def _fill_cells(ws, context, template) -> None:
+    """Every placeholder outside repeated rows, matrix and chart markers."""
     for row in ws.iter_rows():
+        if _row_marker(row[0].value):
+            continue
         for cell in row:
-            if isinstance(cell.value, str) and ("{{" in cell.value or "{%" in cell.value) and not CHART.match(cell.value):
-                _set(cell, cell.value, context, template, ws)
+            text = cell.value
+            if isinstance(text, str) and "{" in text and not (CHART.match(text) or MATRIX.match(text)):
+                _set(cell, text, context, template, ws)
 
 
 def _set(cell, text, context, template, ws) -> None:
@@ -152,6 +164,7 @@ def _charts(ws, tables: dict[str, TableRange], template) -> None:
 
 def _chart(kind: str, table: TableRange, field: str, title: str, data_ws):
     chart = LineChart() if kind == "line" else BarChart()
+    chart.y_axis.majorGridlines = None if kind == "line" else chart.y_axis.majorGridlines
     if kind in ("bar", "column2"):
         chart.type = "col"
     chart.title = title
@@ -163,4 +176,6 @@ def _chart(kind: str, table: TableRange, field: str, title: str, data_ws):
         chart.add_data(Reference(data_ws, min_col=col, min_row=table.first - 1, max_row=table.last), titles_from_data=True)
     chart.set_categories(Reference(data_ws, min_col=label_col, min_row=table.first, max_row=table.last))
     chart.legend = None if len(fields) == 1 else chart.legend
+    for series in chart.series:
+        series.smooth = False  # a month-to-month line, not a curve
     return chart

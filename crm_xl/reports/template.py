@@ -25,7 +25,7 @@ KPIS = [("customers", INT), ("active", INT), ("orders", INT), ("sales", MONEY), 
 
 def _header(ws, row: int, labels: list[str], col: int = 1) -> None:
     for j, label in enumerate(labels):
-        cell = ws.cell(row, col + j, label)
+        cell = ws.cell(row, col + j, label or None)
         cell.font, cell.fill = HEAD, HEAD_FILL
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
 
@@ -90,10 +90,10 @@ def build_template() -> Workbook:
     _widths(trend, [12, 14, 10, 16])
 
     tiers = _distribution(wb, "Customer tiers {{ month }}", "Tiers", "tiers", '{%chart column2 tiers count "Customers per tier: last month and this month" %}')
-    tiers["A22"] = "Tier movements: last month (rows) to this month (columns)"
-    tiers["A22"].font = BOLD
-    tiers["A23"] = "{%matrix tier_moves %}"
-    tiers["A23"].font = BOLD
+    tiers["A8"] = "Tier movements: last month (rows) to this month (columns)"
+    tiers["A8"].font = BOLD
+    tiers["A9"] = "{%matrix tier_moves %}"
+    tiers["A9"].font = BOLD
 
     classes = wb.create_sheet("Classes")
     _title(classes, "Customers by class (format x market x scale) {{ month }}")
@@ -110,17 +110,17 @@ def build_template() -> Workbook:
                             ("Policy", "policy", None)])
     credit["H4"], credit["J4"] = None, '{%chart column2 grades count "Customers per grade: last month and this month" %}'
     credit.column_dimensions["H"].width = 40
-    credit["A14"] = "Customers who moved to a worse grade"
-    credit["A14"].font = BOLD
-    _header(credit, 15, ["Customer", "Store", "Last month", "This month", "Limit"])
-    _row(credit, 16, [("{%row for w in worse_grades %}{{ w.code }}", None), ("{{ w.name }}", None),
+    credit["A8"] = "Customers who moved to a worse grade"
+    credit["A8"].font = BOLD
+    _header(credit, 9, ["Customer", "Store", "Last month", "This month", "Limit"])
+    _row(credit, 10, [("{%row for w in worse_grades %}{{ w.code }}", None), ("{{ w.name }}", None),
                       ("{{ w.previous }}", None), ("{{ w.grade }}", None), ("{{ w.limit }}", MONEY)])
 
     rfm = _distribution(wb, "Behaviour (RFM) segments {{ month }}", "RFM", "rfm", '{%chart bar rfm count "Customers per RFM segment" %}')
-    rfm["A24"] = "Segment movements: last month (rows) to this month (columns)"
-    rfm["A24"].font = BOLD
-    rfm["A25"] = "{%matrix rfm_moves %}"
-    rfm["A25"].font = BOLD
+    rfm["A8"] = "Segment movements: last month (rows) to this month (columns)"
+    rfm["A8"].font = BOLD
+    rfm["A9"] = "{%matrix rfm_moves %}"
+    rfm["A9"].font = BOLD
 
     quality = wb.create_sheet("Data quality")
     _title(quality, "Data quality {{ month }}", "Completeness of each field staff maintain, least complete first")

@@ -67,9 +67,10 @@ def _with_transactions(frame, transactions, model, as_of, tx_problems):
     summary, as_of = rfm.summarise_transactions(transactions, as_of, model.rfm.window_months, tx_problems)
     keys = frame["customer_code"].astype(str).str.strip()
     filled = frame.copy()
+    aligned = summary.reindex(keys.to_numpy())  # NaN / NaT for customers without transactions
     for name in rfm.SYSTEM_COLUMNS:
-        mapped = keys.map(summary[name])
+        column = aligned[name].to_numpy()
         if name != "last_order_date":
-            mapped = mapped.fillna(0.0)  # a customer with no transactions bought nothing
-        filled[name] = mapped.to_numpy()
+            column = np.nan_to_num(column.astype(float))  # a customer with no transactions bought nothing
+        filled[name] = column
     return filled, as_of
