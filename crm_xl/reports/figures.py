@@ -13,6 +13,8 @@ import pandas as pd
 
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
+from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.rfm import Transactions, prepare_transactions
 from crm_xl.scoring.tags import SEPARATOR
 from crm_xl.sheets.schema import columns
 
@@ -41,6 +43,8 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
                   previous_customers: pd.DataFrame | None = None, stale_months: int = 6) -> ReportFigures:
     start, end = month_bounds(month)
     prev_start = start - pd.DateOffset(months=1)
+    if transactions is not None and not isinstance(transactions, Transactions):
+        transactions = prepare_transactions(transactions, Problems(len(transactions)))  # typed once, used 4 times
     now = score_customers(customers, model, transactions=transactions, as_of=end)
     before = score_customers(previous_customers if previous_customers is not None else customers, model,
                              transactions=transactions, as_of=start)
@@ -71,14 +75,16 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
     return figures
 
 
-def _month_orders(tx: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def _month_orders(tx: Transactions | None, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Per customer who ordered in [start, end): amount and number of orders."""
     if tx is None or not len(tx):
         return pd.DataFrame({"customer_code": [], "amount": [], "orders": []})
-    when = pd.to_datetime(tx["date"], errors="coerce", format="mixed")
-    inside = tx[(when >= start) & (when < end)]
-    amount = pd.to_numeric(inside["amount"], errors="coerce").fillna(0)
-    g = pd.DataFrame({"customer_code": inside["customer_code"].astype(str).str.strip(), "amount": amount})
-    return g.groupby("customer_code", sort=False)["amount"].agg(amount="sum", orders="size").reset_index()
+    inside = tx.between(start, end)
+    k = len(tx.codes)
+    orders = np.bincount(tx.customer[inside], minlength=k)
+    amount = np.bincount(tx.customer[inside], weights=tx.amount[inside], minlength=k)
+    ordered = orders > 0
+    return pd.DataFrame({"customer_code": tx.codes[ordered], "amount": amount[ordered], "orders": orders[ordered]})
 
 
 def _kpi(label: str, value, previous) -> dict:
@@ -138,15 +144,16 @@ def _grades(cur: pd.DataFrame, prev: pd.DataFrame, model: ScoringModel) -> list[
 
 def _worse_grades(cur: pd.DataFrame, prev: pd.DataFrame, model: ScoringModel) -> list[dict]:
     rank = {g.label: i for i, g in enumerate(model.credit.grades)}
-    before = prev.set_index(prev.customer_code.astype(str))["credit_grade"].astype(object)
-    rows = []
-    for code, name, grade, limit in zip(cur.customer_code.astype(str), cur.get("store_name", cur.customer_code),
-                                        cur.credit_grade.astype(object), cur.credit_limit):
-        was = before.get(code)
-        if isinstance(grade, str) and isinstance(was, str) and rank[grade] < rank[was]:
-            rows.append({"code": code, "name": name, "previous": was, "grade": grade,
-                         "limit": None if pd.isna(limit) else float(limit)})
-    return rows
+    was = prev.drop_duplicates("customer_code").set_index(prev.customer_code.drop_duplicates().astype(str))
+    previous = cur.customer_code.astype(str).map(was["credit_grade"].astype(object))
+    now_rank = cur.credit_grade.astype(object).map(rank)
+    before_rank = previous.map(rank)
+    worse = cur[(now_rank < before_rank).to_numpy()]
+    names = worse["store_name"] if "store_name" in worse else worse["customer_code"]
+    return [{"code": str(code), "name": name, "previous": previous[i], "grade": grade,
+             "limit": None if pd.isna(limit) else float(limit)}
+            for i, code, name, grade, limit in zip(worse.index, worse.customer_code, names,
+                                                   worse.credit_grade.astype(object), worse.credit_limit)]
 
 
 def _top_customers(cur: pd.DataFrame, month: pd.DataFrame) -> list[dict]:
@@ -178,7 +185,7 @@ def _quality(customers: pd.DataFrame) -> list[dict]:
         spec = schema.get(name)
         if spec is None or spec.kind == "system":
             continue
-        filled = customers[name].notna() & (customers[name].astype(str).str.strip() != "")
+        filled = customers[name].notna()  # readers turn empty and blank cells into None
         rows.append({"field": name, "group": spec.group, "filled": int(filled.sum()),
                      "empty": int((~filled).sum()), "completeness": float(filled.mean()) if len(filled) else 1.0})
     return sorted(rows, key=lambda r: r["completeness"])
@@ -193,20 +200,15 @@ def _stale(cur: pd.DataFrame, end: pd.Timestamp, months: int) -> dict:
     return _kpi(f"No order for {months}+ months", int(((last < cutoff) | last.isna()).sum()), None)
 
 
-def _trend(tx: pd.DataFrame | None, end: pd.Timestamp) -> list[dict]:
+def _trend(tx: Transactions | None, end: pd.Timestamp) -> list[dict]:
     if tx is None or not len(tx):
         return []
-    when = pd.to_datetime(tx["date"], errors="coerce", format="mixed")
-    start = end - pd.DateOffset(months=TREND_MONTHS)
-    keep = (when >= start) & (when < end)
-    frame = pd.DataFrame({"month": when[keep].dt.strftime("%Y-%m"),
-                          "customer": tx.loc[keep, "customer_code"].astype(str),
-                          "amount": pd.to_numeric(tx.loc[keep, "amount"], errors="coerce").fillna(0)})
-    g = frame.groupby("month").agg(active=("customer", "nunique"), orders=("customer", "size"),
-                                   amount=("amount", "sum"))
-    months = pd.period_range(start, end - pd.Timedelta(days=1), freq="M").strftime("%Y-%m")
-    return [{"month": m, "active": int(g.active.get(m, 0)), "orders": int(g.orders.get(m, 0)),
-             "amount": float(g.amount.get(m, 0.0))} for m in months]
+    rows = []
+    for m in pd.period_range(end - pd.DateOffset(months=TREND_MONTHS), end - pd.Timedelta(days=1), freq="M"):
+        month = _month_orders(tx, m.start_time, m.end_time + pd.Timedelta(1, "ns"))
+        rows.append({"month": m.strftime("%Y-%m"), "active": int(len(month)), "orders": int(month.orders.sum()),
+                     "amount": float(month.amount.sum())})
+    return rows
 
 
 def _class_matrix(cur: pd.DataFrame, model: ScoringModel) -> dict:

@@ -27,12 +27,12 @@ class ScoredCustomers:
 
 
 def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: str | None = None,
-                    tier_preset: str | None = None, transactions: pd.DataFrame | None = None,
+                    tier_preset: str | None = None, transactions: pd.DataFrame | rfm.Transactions | None = None,
                     as_of: pd.Timestamp | None = None) -> ScoredCustomers:
     """Every computed column for every row; bad inputs give per-row problems, never an exception."""
     frame = frame.drop(columns=[c for c in COMPUTED_COLUMNS if c in frame.columns])  # stale results of a past run
     problems = Problems(len(frame))
-    tx_problems = Problems(0 if transactions is None else len(transactions))
+    tx_problems = Problems(0 if transactions is None else len(transactions))  # rows of the transactions
     if transactions is not None:
         frame, as_of = _with_transactions(frame, transactions, model, as_of, tx_problems)
     out = pd.DataFrame(index=frame.index)

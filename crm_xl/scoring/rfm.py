@@ -21,33 +21,55 @@ def default_as_of(last_order: np.ndarray) -> pd.Timestamp:
     return (latest.normalize() + pd.Timedelta(days=1)) if pd.notna(latest) else pd.Timestamp.today().normalize()
 
 
-def summarise_transactions(tx: pd.DataFrame, as_of: pd.Timestamp | None, window_months: int,
+@dataclass
+class Transactions:
+    """A transaction table read and checked once: customers as integer codes, typed columns."""
+
+    customer: np.ndarray  # position in `codes` per order
+    codes: np.ndarray  # distinct customer codes (text)
+    date: np.ndarray  # datetime64[ns], NaT where unreadable
+    quantity: np.ndarray  # float, 0 where unreadable
+    amount: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.date)
+
+    def between(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        return (self.date >= start.to_datetime64()) & (self.date < end.to_datetime64())
+
+
+def prepare_transactions(tx: pd.DataFrame, problems: Problems) -> Transactions:
+    """Type a transaction table (customer_code, date, quantity, amount); bad cells become problems."""
+    when = dates(tx, "date", problems)
+    qty = np.nan_to_num(numbers(tx, "quantity", problems))
+    amount = np.nan_to_num(numbers(tx, "amount", problems))
+    customer, codes = pd.factorize(tx["customer_code"].astype(str).str.strip())
+    return Transactions(customer, np.asarray(codes, dtype=object), when, qty, amount)
+
+
+def summarise_transactions(tx: pd.DataFrame | Transactions, as_of: pd.Timestamp | None, window_months: int,
                            problems: Problems) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """System-generated customer figures from a transaction table (customer_code, date, quantity, amount).
+    """System-generated customer figures from transactions (customer_code, date, quantity, amount).
 
     Orders inside the window (window_months before as_of) count for frequency, amounts and
-    monthly averages; the latest order of all counts for recency.
+    monthly averages; the latest order before as_of counts for recency.
     """
-    when = dates(tx, "date", problems)
-    qty = numbers(tx, "quantity", problems)
-    amount = numbers(tx, "amount", problems)
-    code = tx["customer_code"].astype(str).str.strip().to_numpy(dtype=object)
-    as_of = as_of if as_of is not None else default_as_of(when)
+    t = tx if isinstance(tx, Transactions) else prepare_transactions(tx, problems)
+    as_of = as_of if as_of is not None else default_as_of(t.date)
     start = as_of - pd.DateOffset(months=window_months)
-    inside = (when >= start.to_datetime64()) & (when < as_of.to_datetime64())
-    frame = pd.DataFrame({"customer_code": code, "date": when,
-                          "qty": np.where(inside, np.nan_to_num(qty), 0.0),
-                          "amount": np.where(inside, np.nan_to_num(amount), 0.0),
-                          "order": inside.astype(np.int64)})
-    frame = frame[frame["date"] < as_of.to_datetime64()]
-    g = frame.groupby("customer_code", sort=False)
+    inside = t.between(start, as_of)
+    before = t.date < as_of.to_datetime64()
+    k = len(t.codes)
+    last = np.full(k, np.iinfo(np.int64).min)
+    np.maximum.at(last, t.customer[before], t.date[before].view(np.int64))
+    amount = np.bincount(t.customer[inside], weights=t.amount[inside], minlength=k)
     out = pd.DataFrame({
-        "last_order_date": g["date"].max(),
-        "orders_12m": g["order"].sum(),
-        "amount_12m": g["amount"].sum(),
-        "avg_monthly_qty": g["qty"].sum() / window_months,
-        "avg_monthly_amount": g["amount"].sum() / window_months,
-    })
+        "last_order_date": np.where(last == np.iinfo(np.int64).min, np.datetime64("NaT"), last.view("datetime64[ns]")),
+        "orders_12m": np.bincount(t.customer[inside], minlength=k).astype(float),
+        "amount_12m": amount,
+        "avg_monthly_qty": np.bincount(t.customer[inside], weights=t.quantity[inside], minlength=k) / window_months,
+        "avg_monthly_amount": amount / window_months,
+    }, index=pd.Index(t.codes, name="customer_code"))
     return out, as_of
 
 
