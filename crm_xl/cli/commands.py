@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import click
+import pandas as pd
 from tqdm import tqdm
 
 from crm_xl.cli import EXIT_FINDINGS, cli, emit_json, parse_date
@@ -127,6 +128,11 @@ def demo(folder: Path, n_customers: int, seed: int, quiet: bool):
     result = score_file(customers, folder / "scored.xlsx", load_model(), transactions=transactions,
                         as_of=data.as_of, progress=progress_bar(quiet))
     print_score_summary(result, show=5)
+    from crm_xl.reports.monthly import run_report
+
+    month = (data.as_of - pd.DateOffset(months=1)).strftime("%Y-%m")
+    monthly = run_report(month, customers, transactions, folder / f"report-{month}.xlsx", load_model())
+    click.echo(f"Wrote {monthly.workbook} and {monthly.html} (monthly report for {month})")
     model_file = export_model(load_model(), folder / "model.xlsx")
     click.echo(f"Wrote {model_file} (edit it, then: crm-xl score {customers} -o rescored.xlsx --model {model_file})")
 
@@ -179,12 +185,17 @@ def model_export(path, model_path):
 @MODEL_OPTION
 @click.option("--pdf", is_flag=True, help="Also render a PDF (needs LibreOffice).")
 @click.option("--no-html", is_flag=True, help="Skip the HTML summary for e-mail.")
-def report(month, customers, transactions, previous, template, output, model_path, pdf, no_html):
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+def report(month, customers, transactions, previous, template, output, model_path, pdf, no_html, quiet):
     """Write the monthly report workbook (and an HTML summary, and a PDF with --pdf)."""
     from crm_xl.reports.monthly import run_report
 
+    def progress(stage: str) -> None:
+        if not quiet:
+            click.secho(f"  … {stage}", err=True, dim=True)
+
     result = run_report(month, customers, transactions, output, load_model(model_path), previous=previous,
-                        template=template, html=not no_html, pdf=pdf)
+                        template=template, html=not no_html, pdf=pdf, progress=progress)
     kpi = result.figures.kpi
     click.echo(f"Report {month} (vs {result.figures.previous_month}): {kpi['customers']['value']:,} customers, "
                f"{kpi['active']['value']:,} ordered, sales {kpi['sales']['value']:,.0f} "

@@ -5,6 +5,7 @@ import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 import openpyxl
@@ -57,30 +58,40 @@ def _kpi_text(k: dict) -> dict:
 
 def run_report(month: str, customers: Path, transactions: Path | None, output: Path, model: ScoringModel, *,
                previous: Path | None = None, template: Path | None = None, html: bool = True,
-               pdf: bool = False) -> ReportResult:
+               pdf: bool = False, progress: Callable[[str], None] = lambda stage: None) -> ReportResult:
     if not MONTH.match(month or ""):
         raise InputError([finding("file-unreadable", file="--month", detail=f"{month!r} is not a month; use YYYY-MM")])
     if output.suffix.lower() != ".xlsx":
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
     clock = time.perf_counter()
+    progress(f"reading {customers}" + (f" and {transactions}" if transactions else ""))
     frame = read_table(customers).frame
     tx = read_table(transactions).frame if transactions else None
     before = read_table(previous).frame if previous else None
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
+    progress(f"scoring {len(frame):,} customers for {month} and the month before")
     figures = build_figures(frame, tx, month, model, before)
     figures_s = time.perf_counter() - clock
     clock = time.perf_counter()
-    context = report_context(figures)
-    wb = _load_template(template)
-    render_workbook(wb, context, str(template or "built-in template"))
-    with atomic_path(output) as tmp:
-        wb.save(tmp)
-    html_path = _write_html(context, output.with_suffix(".html")) if html else None
+    progress(f"writing {output}")
+    write_report(figures, output, template)
+    html_path = _write_html(report_context(figures), output.with_suffix(".html")) if html else None
+    if pdf:
+        progress("rendering the PDF with LibreOffice")
     pdf_path = _write_pdf(output) if pdf else None
     return ReportResult(output, html_path, pdf_path, figures,
                         {"read": round(read_s, 3), "figures": round(figures_s, 3),
                          "write": round(time.perf_counter() - clock, 3)})
+
+
+def write_report(figures: ReportFigures, output: Path, template: Path | None = None) -> Path:
+    """Fill the template (the built-in one by default) with the figures and save it atomically."""
+    wb = _load_template(template)
+    render_workbook(wb, report_context(figures), str(template or "built-in template"))
+    with atomic_path(output) as tmp:
+        wb.save(tmp)
+    return output
 
 
 def _load_template(template: Path | None):

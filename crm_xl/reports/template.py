@@ -50,14 +50,15 @@ def _widths(ws, widths: list[int]) -> None:
         ws.column_dimensions[chr(64 + j)].width = w
 
 
-def _distribution(wb, title: str, sheet: str, source: str, chart: str, extra: list[tuple[str, str, str]] = ()):
+def _distribution(wb, title: str, sheet: str, source: str, chart: str, extra: list[tuple[str, str, str]] = (),
+                  chart_cell: str = "H4"):
     ws = wb.create_sheet(sheet)
     _title(ws, title)
     _header(ws, 4, ["", "Customers", "Share", "Last month", "Change"] + [e[0] for e in extra])
     _row(ws, 5, [(f"{{%row for t in {source} %}}{{{{ t.label }}}}", None), ("{{ t.count }}", INT),
                  ("{{ t.share }}", PCT), ("{{ t.previous }}", INT), ("{{ t.change }}", CHANGE)]
          + [(f"{{{{ t.{e[1]} }}}}", e[2]) for e in extra])
-    ws["H4"] = chart
+    ws[chart_cell] = chart
     _widths(ws, [20, 12, 10, 12, 10] + [16] * len(extra))
     return ws
 
@@ -107,8 +108,7 @@ def build_template() -> Workbook:
     credit = _distribution(wb, "Credit grades and limits {{ month }}", "Credit", "grades",
                            '{%chart column2 grades count "Customers per grade: last month and this month" %}',
                            [("Total limit", "limit_total", MONEY), ("Average limit", "limit_average", MONEY),
-                            ("Policy", "policy", None)])
-    credit["H4"], credit["J4"] = None, '{%chart column2 grades count "Customers per grade: last month and this month" %}'
+                            ("Policy", "policy", None)], chart_cell="J4")
     credit.column_dimensions["H"].width = 40
     credit["A8"] = "Customers who moved to a worse grade"
     credit["A8"].font = BOLD
