@@ -155,3 +155,25 @@ def test_a_bad_model_sheet_is_reported_not_raised(tmp_path):
     book = FakeBook([FakeSheet("Customers", ROWS), FakeSheet("Model", rows)])
     message = scripts.regrade_sheet(book)
     assert "model.version: required entry is missing" in message and "Fix:" in message
+
+
+def test_monthly_report_script_writes_the_report_next_to_the_workbook(tmp_path):
+    from crm_xl.demo import make_demo
+
+    data = make_demo(60, seed=4)
+    customers = [list(data.customers.columns)] + data.customers.astype(object).where(
+        data.customers.notna(), None).values.tolist()
+    tx = data.transactions
+    orders = [list(tx.columns)] + [[c, d.to_pydatetime(), q, a] for c, d, q, a in tx.itertuples(index=False)]
+    book = FakeBook([FakeSheet("Customers", customers), FakeSheet("Transactions", orders)])
+    book.fullname = str(tmp_path / "customers.xlsx")
+    message = scripts.monthly_report(book)
+    assert message.startswith("Report 2026-10: 60 customers") and "customers report 2026-10.xlsx" in message
+    wb = openpyxl.load_workbook(tmp_path / "customers report 2026-10.xlsx")
+    assert wb["Summary"]["B5"].value == 60
+
+
+def test_monthly_report_script_asks_for_what_it_needs(tmp_path):
+    book = FakeBook([FakeSheet("Customers", ROWS)])
+    book.fullname = str(tmp_path / "customers.xlsx")
+    assert scripts.monthly_report(book).startswith("Add a sheet named Transactions")

@@ -6,6 +6,8 @@ code `crm-xl regrade` and `crm-xl check-sheet` run headless.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from xlwings import script
 
 from crm_xl.findings import CrmError
@@ -13,6 +15,8 @@ from crm_xl.model import MODEL_SHEET, ScoringModel, default_model
 from crm_xl.model.overrides import model_from_rows
 from crm_xl.sheets.adapters import XlwingsSheet
 from crm_xl.sheets.regrade import regrade, validate
+
+TRANSACTIONS_SHEET = "Transactions"
 
 
 def model_of(book) -> ScoringModel:
@@ -52,3 +56,43 @@ def regrade_sheet(book=None) -> str:
 def validate_sheet(book=None) -> str:
     """Mark every cell of the active sheet that the scoring cannot use, with a note why."""
     return _run(book, validate)
+
+
+@script
+def monthly_report(book=None) -> str:
+    """Write the monthly report for the customers on the active sheet (orders from a Transactions sheet)."""
+    book = book if book is not None else _caller()
+    try:
+        message = _monthly_report(book)
+    except CrmError as exc:
+        message = "\n".join(f"{f.message}\nFix: {f.fix}" for f in exc.findings)
+    book.app.alert(message, title="CRM")
+    return message
+
+
+def _monthly_report(book) -> str:
+    import pandas as pd
+
+    from crm_xl.reports.figures import build_figures
+    from crm_xl.reports.monthly import latest_month, write_report
+    from crm_xl.sheets.reading import table_from_grid
+
+    if not book.fullname or not Path(book.fullname).parent.is_dir():
+        return "Save the workbook first: the report is written next to it."
+    folder = Path(book.fullname).parent
+    active = XlwingsSheet(book.sheets.active)
+    customers = table_from_grid(pd.DataFrame(active.values(), dtype=object), Path(book.name), active.name).frame
+    names = [s.name for s in book.sheets]
+    if TRANSACTIONS_SHEET not in names:
+        return f"Add a sheet named {TRANSACTIONS_SHEET} (customer_code, date, quantity, amount) to report on a month."
+    orders = XlwingsSheet(book.sheets[TRANSACTIONS_SHEET])
+    tx = table_from_grid(pd.DataFrame(orders.values(), dtype=object), Path(book.name), orders.name).frame
+    month = latest_month(tx)
+    if month is None:
+        return f"The {TRANSACTIONS_SHEET} sheet has no dated orders."
+    output = folder / f"{Path(book.name).stem} report {month}.xlsx"
+    figures = build_figures(customers, tx, month, model_of(book))
+    write_report(figures, output)
+    sales = figures.kpi["sales"]
+    return (f"Report {month}: {figures.kpi['customers']['value']:,} customers, sales {sales['value']:,.0f} "
+            f"({sales['change']:+,.0f} vs {figures.previous_month}). Written to {output}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
+import pandas as pd
 import openpyxl
 
 from crm_xl.files import atomic_path
@@ -122,3 +123,9 @@ def _write_pdf(workbook: Path) -> Path | None:
         return convert([workbook], PDF_ONE_PAGE_PER_SHEET, workbook.parent)[0]  # a page per sheet
     except OfficeError:
         return None
+
+
+def latest_month(transactions: pd.DataFrame) -> str | None:
+    """The month of the latest order: what a report button reports on by default."""
+    when = pd.to_datetime(transactions["date"], errors="coerce", format="mixed") if len(transactions) else None
+    return None if when is None or when.isna().all() else when.max().strftime("%Y-%m")
