@@ -207,3 +207,53 @@ def report(month, customers, transactions, previous, template, output, model_pat
             click.echo(f"Wrote {path}")
     if pdf and result.pdf is None:
         click.secho("  no PDF: LibreOffice is not installed", fg="yellow")
+
+
+@cli.group()
+def addin():
+    """Build, check and install the Excel add-in (CRM ribbon tab)."""
+
+
+ADDIN = Path("workbooks/crm_xl.xlam")
+
+
+@addin.command("build")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=ADDIN, show_default=True)
+def addin_build(output):
+    """Build the add-in from xlwings' template and check it statically."""
+    from crm_xl.addin.build import build_addin
+    from crm_xl.addin.check import check_addin
+
+    build_addin(output)
+    problems = check_addin(output)
+    for problem in problems:
+        click.secho(f"  problem: {problem}", fg="red", err=True)
+    click.echo(f"Wrote {output} ({'checks passed' if not problems else f'{len(problems)} problems'})")
+    if problems:
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@addin.command("check")
+@click.argument("path", type=click.Path(path_type=Path), default=ADDIN)
+def addin_check(path):
+    """Prove statically that the ribbon, its VBA callbacks and the Python scripts fit together."""
+    from crm_xl.addin.check import check_addin
+
+    problems = check_addin(path)
+    for problem in problems:
+        click.secho(f"  problem: {problem}", fg="red", err=True)
+    click.echo(f"{path}: {'all checks passed' if not problems else f'{len(problems)} problems'}")
+    if problems:
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@addin.command("install")
+@click.argument("path", type=click.Path(path_type=Path), default=ADDIN)
+def addin_install(path):
+    """Copy the add-in into Excel's start-up folder (Windows or macOS)."""
+    from crm_xl.addin.build import install_addin
+
+    try:
+        click.echo(f"Installed {install_addin(path)}; restart Excel to see the CRM tab")
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from None
