@@ -93,3 +93,29 @@ def test_compression_reads_back_with_oletools(data):
     packed = ovba.compress(data)
     assert bytes(decompress_stream(bytearray(packed)))[:len(data)] == data
     assert ovba.decompress(packed)[0][:len(data)] == data
+
+
+def test_server_package_ribbon_binds_every_button_to_an_existing_script(tmp_path):
+    import re
+    from xml.etree import ElementTree
+
+    from crm_xl.addin.server import write_server_package
+    from udfs import functions, scripts
+
+    write_server_package(tmp_path)
+    manifest = ElementTree.parse(tmp_path / "templates" / "manifest.xml").getroot()
+    ns = {"o": "http://schemas.microsoft.com/office/taskpaneappversionoverrides",
+          "bt": "http://schemas.microsoft.com/office/officeappbasictypes/1.0"}
+    names = [e.text for e in manifest.iterfind(".//o:FunctionName", ns)]
+    assert names == ["crmRegrade", "crmValidate"]  # the monthly report writes a file: desktop only
+    defined = {e.get("id") for e in manifest.iter() if e.get("id") and e.tag.endswith(("String", "Url", "Image"))}
+    used = {e.get("resid") for e in manifest.iter() if e.get("resid")}
+    assert used <= defined, used - defined
+    js = (tmp_path / "static" / "js" / "ribbon.js").read_text()
+    bound = dict(re.findall(r'Office\.actions\.associate\("(\w+)", crmScript\("(\w+)"\)\)', js))
+    assert set(bound) == set(names)
+    assert all(callable(getattr(scripts, script)) for script in bound.values())
+    lite = (tmp_path / "lite" / "main.py").read_text()
+    assert "from udfs.functions import *" in lite and "regrade_sheet, validate_sheet" in lite
+    assert set(functions.CATALOGUE)  # what `import *` brings: every registered function is module-level
+    assert all(hasattr(functions, name.lower()) for name in functions.CATALOGUE)

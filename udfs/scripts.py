@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import xlwings as xw
 from xlwings import script
 
 from crm_xl.findings import CrmError
@@ -47,19 +48,19 @@ def _caller():  # pragma: no cover - desktop Excel only
 
 
 @script
-def regrade_sheet(book=None) -> str:
+def regrade_sheet(book: xw.Book = None) -> str:
     """Recompute every derived column of the customer table on the active sheet."""
     return _run(book, regrade)
 
 
 @script
-def validate_sheet(book=None) -> str:
+def validate_sheet(book: xw.Book = None) -> str:
     """Mark every cell of the active sheet that the scoring cannot use, with a note why."""
     return _run(book, validate)
 
 
 @script
-def monthly_report(book=None) -> str:
+def monthly_report(book: xw.Book = None) -> str:
     """Write the monthly report for the customers on the active sheet (orders from a Transactions sheet)."""
     book = book if book is not None else _caller()
     try:
@@ -77,8 +78,9 @@ def _monthly_report(book) -> str:
     from crm_xl.reports.monthly import latest_month, write_report
     from crm_xl.sheets.reading import table_from_grid
 
-    if not book.fullname or not Path(book.fullname).parent.is_dir():
-        return "Save the workbook first: the report is written next to it."
+    if not Path(book.fullname or "").is_absolute() or not Path(book.fullname).parent.is_dir():
+        return ("Save the workbook first: the report is written next to it "
+                "(desktop Excel; elsewhere use crm-xl report).")
     folder = Path(book.fullname).parent
     active = XlwingsSheet(book.sheets.active)
     customers = table_from_grid(pd.DataFrame(active.values(), dtype=object), Path(book.name), active.name).frame

@@ -34,12 +34,13 @@ class Button:
     callback: str  # VBA Sub in RIBBON_MODULE
     script: str | None  # function of udfs.scripts it runs; None for xlwings' function import
     image: str  # a built-in Office icon (imageMso)
+    desktop_only: bool = False  # writes a file next to the workbook: no such place on xlwings Server or Lite
 
 
 BUTTONS = (
     Button("crmRegrade", "Regrade sheet", "RegradeSheet", "regrade_sheet", "RecurrenceEdit"),
     Button("crmValidate", "Validate sheet", "ValidateSheet", "validate_sheet", "ReviewAcceptChange"),
-    Button("crmReport", "Monthly report", "MonthlyReport", "monthly_report", "ChartInsert"),
+    Button("crmReport", "Monthly report", "MonthlyReport", "monthly_report", "ChartInsert", desktop_only=True),
     Button("crmFunctions", "Import functions", "ImportFunctions", None, "FunctionWizard"),
 )
 

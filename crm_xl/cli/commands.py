@@ -257,3 +257,15 @@ def addin_install(path):
         click.echo(f"Installed {install_addin(path)}; restart Excel to see the CRM tab")
     except OSError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@addin.command("server")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("xlwings_server_crm"), show_default=True)
+def addin_server(output):
+    """Write the functions, scripts, Office.js manifest and ribbon code for xlwings Server and Lite."""
+    from crm_xl.addin.server import write_server_package
+
+    for path in write_server_package(output):
+        click.echo(f"Wrote {path}")
+    click.echo("Copy custom_functions/, custom_scripts/, templates/manifest.xml and static/js/ribbon.js into an "
+               "xlwings Server project (a licence key is needed); lite/ holds main.py and requirements.txt for xlwings Lite.")
