@@ -217,34 +217,33 @@ def addin():
 ADDIN = Path("workbooks/crm_xl.xlam")
 
 
+def _report_addin_checks(path: Path, done: str) -> None:
+    from crm_xl.addin.check import check_addin
+
+    problems = check_addin(path)
+    for problem in problems:
+        click.secho(f"  problem: {problem}", fg="red", err=True)
+    click.echo(f"{done} ({'all checks passed' if not problems else f'{len(problems)} problems'})")
+    if problems:
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
 @addin.command("build")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=ADDIN, show_default=True)
 def addin_build(output):
     """Build the add-in from xlwings' template and check it statically."""
     from crm_xl.addin.build import build_addin
-    from crm_xl.addin.check import check_addin
 
-    build_addin(output)
-    problems = check_addin(output)
-    for problem in problems:
-        click.secho(f"  problem: {problem}", fg="red", err=True)
-    click.echo(f"Wrote {output} ({'checks passed' if not problems else f'{len(problems)} problems'})")
-    if problems:
-        raise click.exceptions.Exit(EXIT_FINDINGS)
+    _report_addin_checks(build_addin(output), f"Wrote {output}")
 
 
 @addin.command("check")
 @click.argument("path", type=click.Path(path_type=Path), default=ADDIN)
 def addin_check(path):
     """Prove statically that the ribbon, its VBA callbacks and the Python scripts fit together."""
-    from crm_xl.addin.check import check_addin
-
-    problems = check_addin(path)
-    for problem in problems:
-        click.secho(f"  problem: {problem}", fg="red", err=True)
-    click.echo(f"{path}: {'all checks passed' if not problems else f'{len(problems)} problems'}")
-    if problems:
-        raise click.exceptions.Exit(EXIT_FINDINGS)
+    if not path.is_file():
+        raise click.ClickException(f"{path}: no such file (build it with crm-xl addin build)")
+    _report_addin_checks(path, str(path))
 
 
 @addin.command("install")
