@@ -45,9 +45,17 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
 
 
 def _frame(columns: dict[str, Sequence]) -> tuple[pd.DataFrame, np.ndarray]:
-    frame = pd.DataFrame({k: pd.Series(list(v), dtype=object) for k, v in columns.items()})
+    frame = pd.DataFrame({k: _column(v) for k, v in columns.items()})
     empty = frame.isna().all(axis=1).to_numpy()  # spreadsheet layers pass empty cells as None
     return frame, empty
+
+
+def _column(values: Sequence) -> pd.Series:
+    """Plain numbers (and empty cells) as a float column, anything else kept as it is, to be checked."""
+    values = list(values)
+    if all(v is None or type(v) in (int, float) for v in values):
+        return pd.Series(np.array([np.nan if v is None else v for v in values], dtype=float))
+    return pd.Series(values, dtype=object)
 
 
 def credit_levels(scores: Sequence[Sequence], model: ScoringModel, weights: Sequence[float] | None = None,
