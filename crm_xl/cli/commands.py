@@ -268,3 +268,29 @@ def addin_server(output):
         click.echo(f"Wrote {path}")
     click.echo("Copy custom_functions/, custom_scripts/, templates/manifest.xml and static/js/ribbon.js into an "
                "xlwings Server project (a licence key is needed); lite/ holds main.py and requirements.txt for xlwings Lite.")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@MODEL_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print every finding as JSON.")
+@click.option("--show", type=int, default=20, show_default=True, help="Findings to print per file.")
+def validate(files, model_path, as_json, show):
+    """Check customer sheets: every problem with its file, sheet, cell, rule and fix. Exit 1 on findings."""
+    from crm_xl.sheets.validation import validate_files
+
+    reports = validate_files(list(files), load_model(model_path))
+    if as_json:
+        emit_json([{"file": str(r.file), "sheet": r.sheet, "rows": r.rows, "errors": r.errors,
+                    "warnings": r.warnings, "findings": [f.as_dict() for f in r.findings]} for r in reports])
+    else:
+        for r in reports:
+            colour = "green" if not r.findings else ("red" if r.errors else "yellow")
+            click.secho(f"{r.file}: {r.rows:,} rows, {r.errors:,} errors, {r.warnings:,} warnings", fg=colour)
+            for f in r.findings[:show]:
+                where = f"[{f.fields.get('sheet')}] {f.fields['cell']}: " if "cell" in f.fields else ""
+                click.echo(f"  {f.severity:7} {where}{f.message} (fix: {f.fix})")
+            if len(r.findings) > show:
+                click.echo(f"  ... and {len(r.findings) - show:,} more (--json lists them all)")
+    if any(r.findings for r in reports):
+        raise click.exceptions.Exit(EXIT_FINDINGS)

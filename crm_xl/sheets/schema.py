@@ -22,12 +22,16 @@ class Column:
     group: str
     kind: str  # static, dynamic, system
     aliases: tuple[str, ...]
+    required: bool = False
+    pattern: str | None = None
+    pattern_hint: str = ""
 
 
 @cache
 def columns() -> dict[str, Column]:
     raw = tomllib.loads(resources.files("crm_xl.sheets").joinpath("schema.toml").read_text("utf-8"))
-    return {name: Column(name, c["type"], c["group"], c["kind"], tuple(c["aliases"]))
+    return {name: Column(name, c["type"], c["group"], c["kind"], tuple(c["aliases"]), c.get("required", False),
+                         c.get("pattern"), c.get("pattern_hint", ""))
             for name, c in raw["columns"].items()}
 
 

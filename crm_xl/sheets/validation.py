@@ -1,0 +1,195 @@
+"""Check uploaded customer sheets: every problem as a finding at its file, sheet and cell.
+
+One pass per file: file-level checks (readable, not macro-enabled, not a zip or size bomb), then
+the schema's cell checks (required, types, patterns, duplicate customers, formulas where values
+belong, text that would run as a formula) and the scoring model's checks (ranges, codes), the
+same ones `crm-xl score` and the Validate sheet button apply. Duplicates are also found across
+the files of one batch. A file that cannot be read is a finding, never an exception.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.findings import CrmError, Finding, finding
+from crm_xl.model import ScoringModel
+from crm_xl.scoring.customers import score_customers
+from crm_xl.scoring.inputs import dates, numbers
+from crm_xl.scoring.problems import Problems, display_value
+from crm_xl.sheets.reading import Table, read_table
+from crm_xl.sheets.schema import columns
+
+KEY = "customer_code"
+FORMULA_START = ("=", "@")  # always a formula in a spreadsheet
+SIGN_START = ("+", "-")  # a formula unless it reads as a number (+82 10 … is a phone number)
+
+
+@dataclass
+class FileReport:
+    file: Path
+    sheet: str | None = None
+    rows: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+
+def validate_files(paths: list[Path], model: ScoringModel) -> list[FileReport]:
+    reports, tables = [], []
+    for path in paths:
+        report, table = validate_file(Path(path), model)
+        reports.append(report)
+        if table is not None:
+            tables.append((report, table))
+    _duplicates_across(tables)
+    return reports
+
+
+def validate_file(path: Path, model: ScoringModel) -> tuple[FileReport, Table | None]:
+    report = FileReport(path)
+    if path.suffix.lower() in (".xlsm", ".xltm"):
+        report.findings.append(finding("macro-enabled", file=path))
+        return report, None
+    try:
+        table = read_table(path)
+    except CrmError as exc:
+        report.findings.extend(exc.findings)
+        return report, None
+    report.sheet, report.rows = table.sheet, len(table.frame)
+    cells: dict[tuple[int, str, str], Finding] = {}
+    formulas = _formula_cells(table)
+    covered = {(row, column) for row, column, _, _ in formulas}  # its value is not what was typed
+    for row, column, code, fields in formulas + _schema_checks(table) + _model_checks(table, model):
+        key = (row, column, code)
+        if (row, column) in covered and code != "formula-cell":
+            continue
+        if key not in cells:
+            cells[key] = finding(code, file=path, sheet=table.sheet, cell=table.cell(row, column), column=column, **fields)
+    report.findings.extend(sorted(cells.values(), key=lambda f: (_row_of(f.fields["cell"]), f.fields["cell"])))
+    return report, table
+
+
+def _row_of(cell: str) -> int:
+    digits = re.sub(r"\D", "", cell)
+    return int(digits) if digits else 0
+
+
+def _schema_checks(table: Table) -> list[tuple]:
+    out = []
+    frame = table.frame
+    for name, spec in columns().items():
+        if name not in frame.columns:
+            continue
+        problems = Problems(len(frame))
+        if spec.type == "number":
+            numbers(frame, name, problems, required=spec.required)
+        elif spec.type == "date":
+            dates(frame, name, problems)
+        out += _from_problems(problems)
+        values = frame[name].to_numpy(dtype=object)
+        present = [(i, v) for i, v in enumerate(values) if v is not None and not (isinstance(v, float) and np.isnan(v))]
+        if spec.required:
+            out += [(i, name, "missing-value", {}) for i, v in enumerate(values) if v is None]
+        if spec.pattern and spec.type == "text":
+            pattern = re.compile(spec.pattern)
+            out += [(i, name, "bad-pattern", {"value": v, "hint": spec.pattern_hint})
+                    for i, v in present if not pattern.match(str(v))]
+        if spec.type == "text":
+            out += [(i, name, "formula-text", {"value": v, "first": str(v)[0]}) for i, v in present
+                    if isinstance(v, str) and _runs_as_formula(v)]
+    if KEY in frame.columns:
+        first: dict[str, int] = {}
+        for i, code in enumerate(frame[KEY].to_numpy(dtype=object)):
+            if code is None:
+                continue
+            if code in first:
+                out.append((i, KEY, "duplicate-key", {"value": code, "first": table.cell(first[code], KEY)}))
+            else:
+                first[code] = i
+    return out
+
+
+def _runs_as_formula(text: str) -> bool:
+    if text.startswith(FORMULA_START) or text.startswith(("\t", "\r", "\n")):
+        return True
+    if text.startswith(SIGN_START):
+        return not re.fullmatch(r"[+-][0-9][0-9 \-]*", text)  # a signed number or phone is data
+    return False
+
+
+def _model_checks(table: Table, model: ScoringModel) -> list[tuple]:
+    scored = score_customers(table.frame, model)
+    return [t for t in _from_problems(scored.problems) if t[2] not in ("no-orders", "needs-population")]
+
+
+def _from_problems(problems: Problems) -> list[tuple]:
+    frame = problems.frame()
+    extra = {b.code + b.column: b.fields for b in problems.batches}
+    return [(int(r.row), r.column, r.code, {"value": display_value(r.value), **extra.get(r.code + r.column, {})})
+            for r in frame.itertuples(index=False)]
+
+
+def _formula_cells(table: Table) -> list[tuple]:
+    """Cells holding a formula, found in the sheet XML (readers return only the cached value)."""
+    if table.file.suffix.lower() not in (".xlsx", ".xlsm"):
+        return []
+    by_letter = {letter: name for name, letter in table.letters.items()}
+    first_row = table.header_row + 1
+    positions = {int(i): p for p, i in enumerate(table.frame.index)}
+    out = []
+    for ref in _formula_refs(table.file, table.sheet):
+        letters, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
+        offset = int(row) - first_row
+        if letters in by_letter and offset in positions:
+            out.append((positions[offset], by_letter[letters], "formula-cell", {}))
+    return out
+
+
+def _formula_refs(path: Path, sheet: str) -> list[str]:
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    with zipfile.ZipFile(path) as z:
+        book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+        rid = next((s.get(rel) for s in book.iter(f"{main}sheet") if s.get("name") == sheet), None)
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
+        if target is None:
+            return []
+        name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        xml = z.read(name)
+    return [m.decode() for m in re.findall(rb'<(?:\w+:)?c r="([A-Z]+\d+)"[^>]*>\s*<(?:\w+:)?f[ >/]', xml)]
+
+
+def summary_frame(reports: list[FileReport]) -> pd.DataFrame:
+    rows = [{"file": str(r.file), **f.as_dict()} for r in reports for f in r.findings]
+    return pd.DataFrame(rows)
+
+
+def _duplicates_across(tables: list[tuple[FileReport, Table]]) -> None:
+    seen: dict[str, str] = {}
+    for report, table in tables:
+        if KEY not in table.frame.columns:
+            continue
+        local: set[str] = set()
+        for i, code in enumerate(table.frame[KEY].to_numpy(dtype=object)):
+            if code is None or code in local:
+                continue
+            local.add(code)
+            where = f"{table.file.name} [{table.sheet}] {table.cell(i, KEY)}"
+            if code in seen:
+                report.findings.append(finding("duplicate-key", file=table.file, sheet=table.sheet,
+                                               cell=table.cell(i, KEY), column=KEY, value=code, first=seen[code]))
+            else:
+                seen[code] = where

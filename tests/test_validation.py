@@ -1,0 +1,88 @@
+"""crm-xl validate: every mistake a person makes is reported at its cell, and nothing else is."""
+import json
+
+import openpyxl
+import pytest
+
+from crm_xl.model import default_model
+from crm_xl.sheets.validation import validate_files
+from tests.test_cli import run
+
+HEADERS = ["고객코드", "상호", "업태", "시장유형", "전화번호", "발급일", "품성", "상환능력", "자본", "담보", "여건", "월평균금액"]
+GOOD = ["00123", "행복마트", "식료품점", "도시", "010-1234-5678", "2024-03-01", 8, 8, 8, 8, 8, "1,234,000원"]
+
+
+def workbook(path, rows, sheet="고객"):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append(HEADERS)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def mistakes(path):
+    rows = [list(GOOD) for _ in range(8)]
+    for i, row in enumerate(rows):
+        row[0] = f"C{i:03d}"
+    rows[0][0] = "00123"  # leading zeros, typed as text: fine
+    rows[1][4] = "call me"  # phone: bad pattern -> E3
+    rows[2][1] = None  # store name missing -> B4
+    rows[3][6] = 12  # score outside 1-10 -> G5
+    rows[4][5] = "2024-13-45"  # not a date -> F6
+    rows[5][0] = "C004"  # same customer as row 5 -> A7 duplicate of A6
+    rows[6][1] = "=1+1"  # formula cell -> B8
+    rows[7][1] = "@evil"  # text that runs as a formula -> B9 (stored as text)
+    path = workbook(path, rows)
+    wb = openpyxl.load_workbook(path)
+    wb.active["B9"].data_type = "s"
+    wb.save(path)
+    return path
+
+
+def test_every_injected_mistake_is_found_at_its_cell_and_nothing_else(tmp_path):
+    report = validate_files([mistakes(tmp_path / "upload.xlsx")], default_model())[0]
+    found = sorted((f.fields["cell"], f.code) for f in report.findings)
+    assert found == sorted([("E3", "bad-pattern"), ("B4", "missing-value"), ("G5", "out-of-range"),
+                            ("F6", "not-a-date"), ("A7", "duplicate-key"), ("B8", "formula-cell"),
+                            ("B9", "formula-text")])
+    dup = next(f for f in report.findings if f.code == "duplicate-key")
+    assert dup.message == "customer_code: 'C004' appears again (first at A6)"
+
+
+def test_duplicates_across_the_files_of_a_batch(tmp_path):
+    a = workbook(tmp_path / "a.xlsx", [list(GOOD)])
+    b = workbook(tmp_path / "b.xlsx", [list(GOOD)])
+    reports = validate_files([a, b], default_model())
+    assert reports[0].findings == []
+    assert [(f.code, f.fields["cell"], f.fields["first"]) for f in reports[1].findings] == [
+        ("duplicate-key", "A2", "a.xlsx [고객] A2")]
+
+
+def test_file_level_problems_are_findings(tmp_path):
+    macro = tmp_path / "upload.xlsm"
+    macro.write_bytes(b"PK")
+    reports = validate_files([macro, tmp_path / "missing.xlsx"], default_model())
+    assert [f.code for r in reports for f in r.findings] == ["macro-enabled", "file-not-found"]
+
+
+def test_validate_command_json_and_exit_codes(tmp_path, capsys):
+    clean = workbook(tmp_path / "clean.xlsx", [list(GOOD)])
+    code, out, _ = run(["validate", clean], capsys)
+    assert code == 0 and "0 errors, 0 warnings" in out
+    code, out, _ = run(["validate", mistakes(tmp_path / "bad.xlsx"), "--json"], capsys)
+    assert code == 1
+    result = json.loads(out)[0]
+    assert result["errors"] == 5 and result["warnings"] == 2
+    first = result["findings"][0]
+    assert {"code", "severity", "message", "fix", "file", "sheet", "cell", "column"} <= set(first)
+
+
+@pytest.mark.parametrize("text, runs", [("=SUM(A1)", True), ("@cmd", True), ("+82 10 1234 5678", False),
+                                        ("-5", False), ("-cmd", True), ("\tx", True), ("plain", False)])
+def test_what_runs_as_a_formula(text, runs):
+    from crm_xl.sheets.validation import _runs_as_formula
+
+    assert _runs_as_formula(text) is runs
