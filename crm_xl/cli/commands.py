@@ -294,3 +294,46 @@ def validate(files, model_path, as_json, show):
                 click.echo(f"  ... and {len(r.findings) - show:,} more (--json lists them all)")
     if any(r.findings for r in reports):
         raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+ARCHIVE = Path("archive")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--to", "root", type=click.Path(path_type=Path), default=ARCHIVE, show_default=True,
+              help="Archive folder.")
+@MODEL_OPTION
+def archive(files, root, model_path):
+    """Store uploads content-addressed (SHA-256 under year/month) with a manifest.
+
+    `crm-xl archive verify [--to DIR]` re-hashes everything and reports missing or altered files
+    (a file really named verify: ./verify).
+    """
+    if [str(f) for f in files] == ["verify"]:
+        _verify_archive(root)
+        return
+    from crm_xl.archive import archive_file
+    from crm_xl.sheets.validation import validate_file
+
+    model = load_model(model_path)
+    for path in files:
+        if not path.is_file():
+            raise click.ClickException(f"{path}: no such file")
+        report, _ = validate_file(path, model)
+        entry = archive_file(path, root, {"errors": report.errors, "warnings": report.warnings})
+        state = "stored" if entry.new else "already archived"
+        click.echo(f"{path.name}: {state} as {root / entry.stored} ({report.errors} errors, {report.warnings} warnings)")
+
+
+def _verify_archive(root: Path) -> None:
+    from crm_xl.archive import verify
+
+    result = verify(root)
+    for kind, paths in (("missing", result.missing), ("altered", result.altered), ("not in the manifest", result.unlisted)):
+        for path in paths:
+            click.secho(f"  {kind}: {root / path}", fg="red")
+    click.echo(f"{root}: {result.checked:,} files checked, "
+               f"{'all intact' if result.ok else 'problems found'}")
+    if not result.ok:
+        raise click.exceptions.Exit(EXIT_FINDINGS)
