@@ -45,7 +45,7 @@ def mistakes(path):
 def test_every_injected_mistake_is_found_at_its_cell_and_nothing_else(tmp_path):
     report = validate_files([mistakes(tmp_path / "upload.xlsx")], default_model())[0]
     found = sorted((f.fields["cell"], f.code) for f in report.findings)
-    assert found == sorted([("E3", "bad-pattern"), ("B4", "missing-value"), ("G5", "out-of-range"),
+    assert found == sorted([("E3", "bad-pattern"), ("B4", "required-missing"), ("G5", "out-of-range"),
                             ("F6", "not-a-date"), ("A7", "duplicate-key"), ("B8", "formula-cell"),
                             ("B9", "formula-text")])
     dup = next(f for f in report.findings if f.code == "duplicate-key")
@@ -75,7 +75,7 @@ def test_validate_command_json_and_exit_codes(tmp_path, capsys):
     code, out, _ = run(["validate", mistakes(tmp_path / "bad.xlsx"), "--json"], capsys)
     assert code == 1
     result = json.loads(out)[0]
-    assert result["errors"] == 5 and result["warnings"] == 2
+    assert result["errors"] == 6 and result["warnings"] == 1
     first = result["findings"][0]
     assert {"code", "severity", "message", "fix", "file", "sheet", "cell", "column"} <= set(first)
 
@@ -86,3 +86,32 @@ def test_what_runs_as_a_formula(text, runs):
     from crm_xl.sheets.validation import _runs_as_formula
 
     assert _runs_as_formula(text) is runs
+
+
+def test_annotated_copy_marks_cells_and_can_be_uploaded_again(tmp_path):
+    from crm_xl.sheets.annotate import write_annotated
+
+    report = validate_files([mistakes(tmp_path / "upload.xlsx")], default_model())[0]
+    out = write_annotated(report, tmp_path / "upload.checked.xlsx")
+    wb = openpyxl.load_workbook(out)
+    ws = wb["고객"]
+    assert [c.value for c in ws[1]][:3] == ["고객코드", "상호", "업태"]  # the user's own headers
+    assert ws["G5"].value == 12 and ws["G5"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert "12 is outside 1–10" in ws["G5"].comment.text and "Fix:" in ws["G5"].comment.text
+    assert ws["B9"].value == "@evil" and ws["B9"].data_type == "s"  # stays text
+    errors = wb["Errors"]
+    assert errors["A2"].hyperlink.location == "'고객'!E3"
+    again = validate_files([out], default_model())[0]
+    # the formula cell was written as its (empty) value: now it is a missing required value
+    expected = {(f.fields["cell"], f.code) for f in report.findings} - {("B8", "formula-cell")} | {("B8", "required-missing")}
+    assert {(f.fields["cell"], f.code) for f in again.findings} == expected
+
+
+def test_annotated_copy_opens_in_libreoffice(tmp_path, libreoffice):
+    from crm_xl.office import convert
+    from crm_xl.sheets.annotate import write_annotated
+    from tests.test_libreoffice import error_cells
+
+    report = validate_files([mistakes(tmp_path / "upload.xlsx")], default_model())[0]
+    copy = convert([write_annotated(report, tmp_path / "checked.xlsx")], "xlsx", tmp_path / "lo")[0]
+    assert error_cells(copy) == []

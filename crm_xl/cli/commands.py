@@ -275,11 +275,20 @@ def addin_server(output):
 @MODEL_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print every finding as JSON.")
 @click.option("--show", type=int, default=20, show_default=True, help="Findings to print per file.")
-def validate(files, model_path, as_json, show):
+@click.option("--annotate", "annotate_dir", type=click.Path(path_type=Path),
+              help="Write a copy of each workbook with its problems marked (FILE.checked.xlsx) into this folder.")
+def validate(files, model_path, as_json, show, annotate_dir):
     """Check customer sheets: every problem with its file, sheet, cell, rule and fix. Exit 1 on findings."""
+    from crm_xl.sheets.annotate import write_annotated
     from crm_xl.sheets.validation import validate_files
 
     reports = validate_files(list(files), load_model(model_path))
+    if annotate_dir:
+        for r in reports:
+            if r.table is not None:
+                out = write_annotated(r, annotate_dir / f"{r.file.stem}.checked.xlsx")
+                if not as_json:
+                    click.echo(f"Wrote {out}")
     if as_json:
         emit_json([{"file": str(r.file), "sheet": r.sheet, "rows": r.rows, "errors": r.errors,
                     "warnings": r.warnings, "findings": [f.as_dict() for f in r.findings]} for r in reports])

@@ -24,6 +24,7 @@ class Table:
     sheet: str
     header_row: int  # 1-based spreadsheet row of the headers
     letters: dict[str, str]  # column name -> spreadsheet column letter
+    headers: dict[str, str] = field(default_factory=dict)  # column name -> the header as the file spells it
     notices: list[Finding] = field(default_factory=list)
 
     def cell(self, position: int, column: str) -> str:
@@ -89,7 +90,7 @@ def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "cust
                       if any(canonical(v) == key for v in row if v not in (None, ""))), None)
     if header_at is None:
         raise InputError([finding("no-header", file=path, sheet=sheet, rows=HEADER_SEARCH_ROWS)])
-    names, letters, problems = [], {}, []
+    names, letters, headers, problems = [], {}, {}, []
     for j, header in enumerate(top[header_at]):
         text = "" if header is None or header != header else str(header).strip()
         name = canonical(text) or text or None
@@ -98,6 +99,7 @@ def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "cust
                                     header=text, column=name, first=f"{letters[name]}{header_at + 1}"))
         if name is not None:
             letters.setdefault(name, letter(j))
+            headers.setdefault(name, text)
         names.append(name)
     if problems:
         raise InputError(problems)
@@ -106,7 +108,7 @@ def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "cust
     frame.index = pd.RangeIndex(len(body))
     # Blank rows are dropped but the index keeps each row's offset below the header, for cell references.
     frame = frame.loc[frame.notna().any(axis=1).to_numpy(dtype=bool)] if len(frame.columns) else frame
-    return Table(frame, path, sheet, header_at + 1, letters)
+    return Table(frame, path, sheet, header_at + 1, letters, headers)
 
 
 def _clean(column: pd.Series, name: str) -> pd.Series:

@@ -36,6 +36,7 @@ class FileReport:
     sheet: str | None = None
     rows: int = 0
     findings: list[Finding] = field(default_factory=list)
+    table: Table | None = field(default=None, repr=False)  # what was read, for the annotated copy
 
     @property
     def errors(self) -> int:
@@ -67,7 +68,7 @@ def validate_file(path: Path, model: ScoringModel) -> tuple[FileReport, Table | 
     except CrmError as exc:
         report.findings.extend(exc.findings)
         return report, None
-    report.sheet, report.rows = table.sheet, len(table.frame)
+    report.sheet, report.rows, report.table = table.sheet, len(table.frame), table
     cells: dict[tuple[int, str, str], Finding] = {}
     formulas = _formula_cells(table)
     covered = {(row, column) for row, column, _, _ in formulas}  # its value is not what was typed
@@ -94,14 +95,14 @@ def _schema_checks(table: Table) -> list[tuple]:
             continue
         problems = Problems(len(frame))
         if spec.type == "number":
-            numbers(frame, name, problems, required=spec.required)
+            numbers(frame, name, problems)
         elif spec.type == "date":
             dates(frame, name, problems)
         out += _from_problems(problems)
         values = frame[name].to_numpy(dtype=object)
         present = [(i, v) for i, v in enumerate(values) if v is not None and not (isinstance(v, float) and np.isnan(v))]
         if spec.required:
-            out += [(i, name, "missing-value", {}) for i, v in enumerate(values) if v is None]
+            out += [(i, name, "required-missing", {}) for i, v in enumerate(values) if v is None]
         if spec.pattern and spec.type == "text":
             pattern = re.compile(spec.pattern)
             out += [(i, name, "bad-pattern", {"value": v, "hint": spec.pattern_hint})
