@@ -117,7 +117,11 @@ def _clean(column: pd.Series, name: str) -> pd.Series:
     values[pd.isna(values) | (values == "")] = None
     spec = columns().get(name)
     if spec is not None and spec.type == "text":
-        values = np.array([_as_text(v) for v in values], dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # the usual case, at C speed
+            stripped = pd.Series(values, dtype=object).str.strip()
+            values = stripped.where(stripped != "", None).to_numpy(dtype=object)
+        else:
+            values = np.array([_as_text(v) for v in values], dtype=object)
     elif spec is not None and spec.type == "number":
         converted = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
         if not (np.isnan(converted) & (values != None)).any():  # noqa: E711 - all plain numbers: a float column

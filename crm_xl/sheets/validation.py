@@ -99,17 +99,19 @@ def _schema_checks(table: Table) -> list[tuple]:
         elif spec.type == "date":
             dates(frame, name, problems)
         out += _from_problems(problems)
-        values = frame[name].to_numpy(dtype=object)
-        present = [(i, v) for i, v in enumerate(values) if v is not None and not (isinstance(v, float) and np.isnan(v))]
+        column = frame[name]
+        empty = column.isna().to_numpy()
         if spec.required:
-            out += [(i, name, "required-missing", {}) for i, v in enumerate(values) if v is None]
-        if spec.pattern and spec.type == "text":
-            pattern = re.compile(spec.pattern)
-            out += [(i, name, "bad-pattern", {"value": v, "hint": spec.pattern_hint})
-                    for i, v in present if not pattern.match(str(v))]
-        if spec.type == "text":
-            out += [(i, name, "formula-text", {"value": v, "first": str(v)[0]}) for i, v in present
-                    if isinstance(v, str) and _runs_as_formula(v)]
+            out += [(int(i), name, "required-missing", {}) for i in np.flatnonzero(empty)]
+        if spec.type != "text":
+            continue
+        text = column[~empty].astype(str)  # the cells that hold something, as typed
+        if spec.pattern:
+            bad = text[~text.str.match(spec.pattern)]
+            out += [(int(i), name, "bad-pattern", {"value": v, "hint": spec.pattern_hint}) for i, v in _rows(bad, frame)]
+        suspect = text[text.str.startswith(FORMULA_START + SIGN_START + ("\t", "\r", "\n"))]
+        out += [(int(i), name, "formula-text", {"value": v, "first": v[0]}) for i, v in _rows(suspect, frame)
+                if _runs_as_formula(v)]
     if KEY in frame.columns:
         first: dict[str, int] = {}
         for i, code in enumerate(frame[KEY].to_numpy(dtype=object)):
@@ -120,6 +122,12 @@ def _schema_checks(table: Table) -> list[tuple]:
             else:
                 first[code] = i
     return out
+
+
+def _rows(selected: pd.Series, frame: pd.DataFrame):
+    """(position, value) of a subset of a column, positions counted like Problems rows."""
+    positions = frame.index.get_indexer(selected.index)
+    return zip(positions, selected.to_numpy(dtype=object))
 
 
 def _runs_as_formula(text: str) -> bool:
@@ -170,6 +178,8 @@ def _formula_refs(path: Path, sheet: str) -> list[str]:
             return []
         name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
         xml = z.read(name)
+    if b"<f>" not in xml and b"<f " not in xml and b":f>" not in xml and b":f " not in xml:
+        return []  # the usual upload has no formula at all: skip the scan
     return [m.decode() for m in re.findall(rb'<(?:\w+:)?c r="([A-Z]+\d+)"[^>]*>\s*<(?:\w+:)?f[ >/]', xml)]
 
 
