@@ -277,12 +277,23 @@ def addin_server(output):
 @click.option("--show", type=int, default=20, show_default=True, help="Findings to print per file.")
 @click.option("--annotate", "annotate_dir", type=click.Path(path_type=Path),
               help="Write a copy of each workbook with its problems marked (FILE.checked.xlsx) into this folder.")
-def validate(files, model_path, as_json, show, annotate_dir):
-    """Check customer sheets: every problem with its file, sheet, cell, rule and fix. Exit 1 on findings."""
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Files checked at once.")
+@click.option("--memory-mb", type=click.IntRange(256), default=4096, show_default=True,
+              help="Memory one file's check may use before it is stopped.")
+@click.option("--timeout", type=click.IntRange(1), default=300, show_default=True, help="Seconds per file.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def validate(files, model_path, as_json, show, annotate_dir, workers, memory_mb, timeout, quiet):
+    """Check customer sheets: every problem with its file, sheet, cell, rule and fix. Exit 1 on findings.
+
+    Each file is parsed in its own process with memory and time limits, so no file can take the
+    command down with it.
+    """
     from crm_xl.sheets.annotate import write_annotated
     from crm_xl.sheets.validation import validate_files
 
-    reports = validate_files(list(files), load_model(model_path))
+    advance = progress_bar(quiet or as_json)("checking files", len(files))
+    reports = validate_files(list(files), load_model(model_path), workers=workers, isolate=True,
+                             memory_mb=memory_mb, seconds=timeout, on_done=advance)
     if annotate_dir:
         for r in reports:
             if r.table is not None:

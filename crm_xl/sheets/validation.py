@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import CrmError, Finding, finding
+from crm_xl.isolation import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Failed, run_isolated
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.inputs import dates, numbers
@@ -47,14 +48,27 @@ class FileReport:
         return sum(f.severity == "warning" for f in self.findings)
 
 
-def validate_files(paths: list[Path], model: ScoringModel) -> list[FileReport]:
-    reports, tables = [], []
-    for path in paths:
-        report, table = validate_file(Path(path), model)
-        reports.append(report)
-        if table is not None:
-            tables.append((report, table))
-    _duplicates_across(tables)
+def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, isolate: bool = False,
+                   memory_mb: int = DEFAULT_MEMORY_MB, seconds: float = DEFAULT_SECONDS,
+                   on_done=None) -> list[FileReport]:
+    """Validate every file; with `isolate`, each in a child process with memory and time limits."""
+    paths = [Path(p) for p in paths]
+    if isolate:
+        outcomes = run_isolated([(validate_file, (p, model)) for p in paths], workers, memory_mb, seconds, on_done)
+    else:
+        outcomes = []
+        for p in paths:
+            outcomes.append(validate_file(p, model))
+            if on_done:
+                on_done(1)
+    reports = []
+    for path, outcome in zip(paths, outcomes):
+        if isinstance(outcome, Failed):
+            reports.append(FileReport(path, findings=[finding("file-unreadable", file=path,
+                                                              detail=f"could not be checked: {outcome.reason}")]))
+        else:
+            reports.append(outcome[0])
+    _duplicates_across([(r, r.table) for r in reports if r.table is not None])
     return reports
 
 

@@ -1,0 +1,55 @@
+"""Work on untrusted files runs in child processes: a crash, a memory blow-up or a hang costs the child."""
+import os
+import time
+
+from crm_xl.isolation import Failed, run_isolated
+
+
+def _ok(x):
+    return x * 2
+
+
+def _abort():
+    os.abort()  # what the Rust readers do on a sheet spanning A1:XFD1048576
+
+
+def _hog():
+    return bytearray(3 * 1024**3)  # 3 GB, over the limit below
+
+
+def _hang():
+    time.sleep(30)
+
+
+def _raise():
+    raise ValueError("broken file")
+
+
+def test_results_in_order_and_failures_reported():
+    done = []
+    results = run_isolated([(_ok, (1,)), (_abort, ()), (_hog, ()), (_raise, ()), (_ok, (21,))],
+                           workers=2, memory_mb=512, seconds=20, on_done=done.append)
+    assert results[0] == 2 and results[4] == 42
+    assert isinstance(results[1], Failed) and "stopped abnormally" in results[1].reason
+    assert isinstance(results[2], Failed) and "more than 512 MB" in results[2].reason
+    assert isinstance(results[3], Failed) and "ValueError: broken file" in results[3].reason
+    assert len(done) == 5
+
+
+def test_a_hang_is_stopped_at_the_time_limit():
+    start = time.perf_counter()
+    results = run_isolated([(_hang, ()), (_ok, (5,))], workers=2, seconds=1)
+    assert isinstance(results[0], Failed) and "longer than 1 s" in results[0].reason and results[1] == 10
+    assert time.perf_counter() - start < 10
+
+
+def test_validate_reports_a_file_whose_check_failed(tmp_path, monkeypatch):
+    from crm_xl.model import default_model
+    from crm_xl.sheets import validation
+
+    path = tmp_path / "crash.csv"
+    path.write_text("customer_code\nC1\n")
+    monkeypatch.setattr(validation, "validate_file", lambda p, m: _abort())
+    report = validation.validate_files([path], default_model(), isolate=True)[0]
+    assert report.findings[0].code == "file-unreadable"
+    assert "could not be checked: the reader stopped abnormally" in report.findings[0].message
