@@ -357,3 +357,19 @@ def _verify_archive(root: Path) -> None:
                f"{'all intact' if result.ok else 'problems found'}")
     if not result.ok:
         raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Template to write (.xlsx).")
+@click.option("--manager", help="Pre-fill only this account manager's customers.")
+@click.option("--from", "source", type=click.Path(path_type=Path), help="Customer table to pre-fill from.")
+@click.option("--lang", type=click.Choice(["ko", "zh", "en"]), default="ko", show_default=True, help="Header language.")
+@MODEL_OPTION
+def template(output, manager, source, lang, model_path):
+    """Write the customer sheet staff download, fill in and upload (locked keys, dropdowns, hints)."""
+    from crm_xl.sheets.reading import read_table
+    from crm_xl.sheets.template import write_template
+
+    customers = read_table(source).frame if source else None
+    path = write_template(output, load_model(model_path), customers, manager, lang)
+    click.echo(f"Wrote {path}")

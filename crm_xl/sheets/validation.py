@@ -83,6 +83,8 @@ def validate_file(path: Path, model: ScoringModel) -> tuple[FileReport, Table | 
         report.findings.extend(exc.findings)
         return report, None
     report.sheet, report.rows, report.table = table.sheet, len(table.frame), table
+    template_findings = _template_checks(table)
+    report.findings.extend(f for f in template_findings if "cell" not in f.fields)
     cells: dict[tuple[int, str, str], Finding] = {}
     formulas = _formula_cells(table)
     covered = {(row, column) for row, column, _, _ in formulas}  # its value is not what was typed
@@ -92,8 +94,35 @@ def validate_file(path: Path, model: ScoringModel) -> tuple[FileReport, Table | 
             continue
         if key not in cells:
             cells[key] = finding(code, file=path, sheet=table.sheet, cell=table.cell(row, column), column=column, **fields)
-    report.findings.extend(sorted(cells.values(), key=lambda f: (_row_of(f.fields["cell"]), f.fields["cell"])))
+    cell_findings = list(cells.values()) + [f for f in template_findings if "cell" in f.fields]
+    report.findings.extend(sorted(cell_findings, key=lambda f: (_row_of(f.fields["cell"]), f.fields["cell"])))
     return report, table
+
+
+def _template_checks(table: Table) -> list[Finding]:
+    """For a file made by `crm-xl template`: its schema version, and locked fields left as they were."""
+    from crm_xl.sheets.template import SCHEMA_VERSION, fingerprint, read_metadata
+
+    if table.file.suffix.lower() != ".xlsx":
+        return []
+    meta = read_metadata(table.file)
+    if meta is None:
+        return []
+    if str(meta.get("schema_version")) != SCHEMA_VERSION:
+        return [finding("wrong-schema-version", file=table.file, found=meta.get("schema_version"),
+                        expected=SCHEMA_VERSION)]
+    locked = [c for c in str(meta.get("locked_columns", "")).split(",") if c]
+    prints = meta["fingerprints"]
+    out = []
+    frame = table.frame
+    for i, record in enumerate(frame.to_dict("records")):
+        code = record.get(KEY)
+        if code is None or str(code) not in prints:
+            continue
+        if fingerprint([record.get(c) for c in locked]) != prints[str(code)]:
+            out.append(finding("locked-field-changed", file=table.file, sheet=table.sheet,
+                               cell=table.cell(i, KEY), column=KEY, value=code))
+    return out
 
 
 def _row_of(cell: str) -> int:
@@ -153,8 +182,11 @@ def _runs_as_formula(text: str) -> bool:
 
 
 def _model_checks(table: Table, model: ScoringModel) -> list[tuple]:
+    """The scoring model's checks on the cells people type (system figures come from orders)."""
     scored = score_customers(table.frame, model)
-    return [t for t in _from_problems(scored.problems) if t[2] not in ("no-orders", "needs-population")]
+    typed = {name for name, spec in columns().items() if spec.kind != "system" and name in table.letters}
+    return [t for t in _from_problems(scored.problems)
+            if t[1] in typed and t[2] not in ("no-orders", "needs-population")]
 
 
 def _from_problems(problems: Problems) -> list[tuple]:
