@@ -293,7 +293,8 @@ def validate(files, model_path, as_json, show, annotate_dir, workers, memory_mb,
 
     advance = progress_bar(quiet or as_json)("checking files", len(files))
     reports = validate_files(list(files), load_model(model_path), workers=workers, isolate=True,
-                             memory_mb=memory_mb, seconds=timeout, on_done=advance)
+                             memory_mb=memory_mb, seconds=timeout, on_done=advance,
+                             keep_tables=bool(annotate_dir))
     if annotate_dir:
         for r in reports:
             if r.table is not None:

@@ -99,7 +99,8 @@ def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, m
         cell = ws.cell(1, j, header(spec, lang))
         cell.font, cell.fill = Font(bold=True, color="FFFFFF"), HEAD_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-        ws.column_dimensions[get_column_letter(j)].width = max(10, min(24, len(cell.value) * 2 + 2))
+        wide = 14 if spec.type in ("number", "date") else 10  # amounts like 118,900,000 must not show ###
+        ws.column_dimensions[get_column_letter(j)].width = max(wide, min(24, len(cell.value) * 2 + 2))
         if spec.pattern_hint:
             cell.comment = Comment(spec.pattern_hint, "crm_xl")
     prints = []

@@ -50,11 +50,16 @@ class FileReport:
 
 def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, isolate: bool = False,
                    memory_mb: int = DEFAULT_MEMORY_MB, seconds: float = DEFAULT_SECONDS,
-                   on_done=None) -> list[FileReport]:
-    """Validate every file; with `isolate`, each in a child process with memory and time limits."""
+                   on_done=None, keep_tables: bool = True) -> list[FileReport]:
+    """Validate every file; with `isolate`, each in a child process with memory and time limits.
+
+    Without `keep_tables` a report keeps only the key column of what it read (enough for the
+    duplicates across files), which spares sending whole tables back from the children.
+    """
     paths = [Path(p) for p in paths]
     if isolate:
-        outcomes = run_isolated([(validate_file, (p, model)) for p in paths], workers, memory_mb, seconds, on_done)
+        jobs = [(_validate_in_child, (p, model, keep_tables)) for p in paths]
+        outcomes = run_isolated(jobs, workers, memory_mb, seconds, on_done)
     else:
         outcomes = []
         for p in paths:
@@ -70,6 +75,13 @@ def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, iso
             reports.append(outcome[0])
     _duplicates_across([(r, r.table) for r in reports if r.table is not None])
     return reports
+
+
+def _validate_in_child(path: Path, model: ScoringModel, keep_table: bool):
+    report, table = validate_file(path, model)
+    if table is not None and not keep_table:
+        table.frame = table.frame[[KEY]] if KEY in table.frame.columns else table.frame.iloc[:, :0]
+    return report, table
 
 
 def validate_file(path: Path, model: ScoringModel) -> tuple[FileReport, Table | None]:
