@@ -102,15 +102,14 @@ def test_tier_class_value_rfm_tags():
 def test_formulas_and_the_batch_job_never_disagree():
     """The same 500 demo customers scored by the batch engine and by the Excel functions."""
     demo = make_demo(500, seed=11)
-    frame = demo.customers
+    frame = demo.customers.assign(avg_monthly_amount=lambda d: d.net_worth.fillna(0) / 10)  # a scale measure
     batch = score_customers(frame, default_model()).computed
     as_cells = lambda col: [[None if pd.isna(v) else v] for v in frame[col]]  # noqa: E731
     levels = f.credit_score([[None if pd.isna(v) else v for v in row] for row in frame[FIVE].itertuples(index=False)])
     grades = f.credit_grade(levels)
     value = f.value_segment(*(as_cells(c) for c in ["value_contribution", "value_support", "value_credit",
                                                    "value_growth", "value_influence"]))
-    classes = f.customer_class(as_cells("business_format"), as_cells("market_type"), as_cells("business_scale")
-                               if "business_scale" in frame else [[None]] * len(frame))
+    classes = f.customer_class(as_cells("business_format"), as_cells("market_type"), as_cells("avg_monthly_amount"))
 
     def same(excel, series):
         for (cell,), expected in zip(excel, series.astype(object)):
@@ -121,7 +120,9 @@ def test_formulas_and_the_batch_job_never_disagree():
     same(levels, batch.credit_level)
     same(grades, batch.credit_grade)
     same(value, batch.value_segment)
+    same(classes, batch.class_code)
     assert any(str(c[0]).startswith("#") for c in levels)  # the demo's mistakes show as error texts
+    assert sum(c[0] is not None and not str(c[0]).startswith("#") for c in classes) > 400
 
 
 @pytest.mark.skipif(not os.environ.get("XLWINGS_LICENSE_KEY"),

@@ -147,7 +147,7 @@ def _place(root: dict, key: str, value: Any) -> str | None:
         return "is not a model path"
     node = root
     steps = [name if name is not None else int(idx) for name, idx in tokens]
-    for step, nxt in zip(steps, steps[1:]):
+    for step in steps[:-1]:
         child = node.setdefault(step, {})
         if not isinstance(child, dict):
             return "sets a value and a group at once"

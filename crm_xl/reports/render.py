@@ -67,7 +67,7 @@ def _expand_rows(ws, context, tables, template) -> None:
         templates[0] = (1, ROW.sub("", templates[0][1]), templates[0][2])
         height = ws.row_dimensions[r].height
         if not items:  # the row stays, saying so, so the reader knows nothing was left out
-            for col, _, style in templates:
+            for col, _, _ in templates:
                 ws.cell(r, col).value = None
             ws.cell(r, 1).value = EMPTY_TABLE
             tables[source] = None  # charts over it say there is no data
