@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from crm_xl.files import atomic_path
 from crm_xl.sheets.validation import FileReport
-from crm_xl.sheets.writing import new_workbook
+from crm_xl.sheets.writing import new_workbook, write_findings_sheet, write_value
 
 ERRORS_SHEET = "Errors"
-MAX_LINKS = 65_000  # Excel keeps at most 65,530 hyperlinks per sheet
 FILL = {"error": "#FFC7CE", "warning": "#FFEB9C"}
 
 
@@ -61,44 +58,16 @@ def _data_sheet(wb, table, notes) -> None:
                 continue
             found = notes.get((r, c), [])
             fmt = marks["error" if any(f.severity == "error" for f in found) else "warning"] if found else None
-            _write(ws, r, c, value, fmt, date)
+            write_value(ws, r, c, value, fmt, date)
             if found:
                 ws.write_comment(r, c, "\n".join(f"{f.message}\nFix: {f.fix}" for f in found),
                                  {"x_scale": 2.2, "y_scale": 1.6})
 
 
-def _write(ws, r, c, value, fmt, date_fmt) -> None:
-    if value is None or (isinstance(value, float) and value != value):
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, str):
-        ws.write_string(r, c, value, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt)
-    elif isinstance(value, (int, float)):
-        ws.write_number(r, c, value, fmt)
-    elif isinstance(value, pd.Timestamp) or hasattr(value, "year"):
-        ws.write_datetime(r, c, pd.Timestamp(value).to_pydatetime().replace(tzinfo=None), fmt or date_fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)
-
-
 def _errors_sheet(wb, report: FileReport, sheet: str) -> None:
-    ws = wb.add_worksheet(ERRORS_SHEET)
-    bold = wb.add_format({"bold": True, "bg_color": "#FCE4D6"})
-    ws.write_row(0, 0, ["cell", "severity", "code", "column", "value", "message", "fix"], bold)
-    for j, width in enumerate((9, 9, 16, 18, 16, 60, 60)):
-        ws.set_column(j, j, width)
-    ws.freeze_panes(1, 0)
-    for i, f in enumerate(report.findings, start=1):
-        cell = f.fields.get("cell")
-        if cell and i <= MAX_LINKS and f.fields.get("file") == report.file:
-            ws.write_url(i, 0, f"internal:'{sheet[:31]}'!{cell}", string=cell)
-        else:
-            ws.write_string(i, 0, cell or "")
-        for j, text in enumerate((f.severity, f.code, f.fields.get("column", ""), f.fields.get("value"),
-                                  f.message, f.fix), start=1):
-            if text is not None:
-                ws.write_string(i, j, str(text))
+    rows = ((f.fields.get("cell") if f.fields.get("file") == report.file else None, f.severity, f.code,
+             f.fields.get("column", ""), f.fields.get("value"), f.message, f.fix) for f in report.findings)
+    write_findings_sheet(wb, ERRORS_SHEET, sheet, rows)
 
 
 def _col(letters: str) -> int:

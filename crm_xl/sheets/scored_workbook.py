@@ -11,10 +11,9 @@ from crm_xl.model.schema import ScoringModel
 from crm_xl.model.sheet import write_model_sheet
 from crm_xl.scoring.problems import display_value
 from crm_xl.sheets.reading import letter
-from crm_xl.sheets.writing import new_workbook, write_table
+from crm_xl.sheets.writing import new_workbook, write_findings_sheet, write_table
 
 CUSTOMERS, SUMMARY, ISSUES = "Customers", "Summary", "Issues"
-MAX_LINKED_ISSUES = 65_000  # Excel keeps at most 65,530 hyperlinks per sheet
 MAX_ISSUE_ROWS = 200_000
 SUMMARY_COLUMNS = ("credit_grade", "customer_tier", "value_segment", "rfm_segment")
 
@@ -84,26 +83,11 @@ def _share(part, whole) -> float:
 
 def _issues(wb, table: pd.DataFrame, problems: pd.DataFrame) -> None:
     """One row per problem, linked to its cell on the Customers sheet."""
-    ws = wb.add_worksheet(ISSUES)
-    bold = wb.add_format({"bold": True, "bg_color": "#FCE4D6"})
-    ws.write_row(0, 0, ["cell", "column", "code", "severity", "value", "message", "fix"], bold)
-    for j, width in enumerate((10, 20, 18, 9, 14, 60, 60)):
-        ws.set_column(j, j, width)
-    ws.freeze_panes(1, 0)
     positions = {c: letter(i) for i, c in enumerate(table.columns)}
-    for i, p in enumerate(problems.head(MAX_ISSUE_ROWS).itertuples(index=False), start=1):
-        ref = f"{positions.get(p.column, 'A')}{int(p.row) + 2}"
-        if i <= MAX_LINKED_ISSUES:
-            ws.write_url(i, 0, f"internal:'{CUSTOMERS}'!{ref}", string=ref)
-        else:
-            ws.write_string(i, 0, ref)
-        ws.write_string(i, 1, p.column)
-        ws.write_string(i, 2, p.code)
-        ws.write_string(i, 3, p.severity)
-        if p.value is not None and p.value == p.value:
-            ws.write_string(i, 4, str(display_value(p.value)))
-        ws.write_string(i, 5, p.message)
-        ws.write_string(i, 6, p.fix)
+    rows = ((f"{positions.get(p.column, 'A')}{int(p.row) + 2}", p.severity, p.code, p.column,
+             None if p.value is None else display_value(p.value), p.message, p.fix)
+            for p in problems.head(MAX_ISSUE_ROWS).itertuples(index=False))
+    ws = write_findings_sheet(wb, ISSUES, CUSTOMERS, rows)
     if len(problems) > MAX_ISSUE_ROWS:
         ws.write_string(MAX_ISSUE_ROWS + 1, 0, f"... and {len(problems) - MAX_ISSUE_ROWS:,} more; "
                                                "see the scoring_issues column")

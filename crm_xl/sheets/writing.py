@@ -67,20 +67,49 @@ def _python_values(s: pd.Series) -> list:
     return values.tolist()
 
 
+def write_value(ws, row: int, col: int, value, fmt=None, date_fmt=None) -> None:
+    """One cell by the value's type; text always as text, a missing value as a (formatted) blank."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        if fmt is not None:
+            ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)
+    elif isinstance(value, (bool, np.bool_)):
+        ws.write_boolean(row, col, bool(value), fmt)
+    elif isinstance(value, (int, float, np.integer, np.floating)):
+        ws.write_number(row, col, value, fmt)
+    elif isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
+        ws.write_datetime(row, col, pd.Timestamp(value).to_pydatetime().replace(tzinfo=None), fmt or date_fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
 def _cell_writer(ws, fmt):
     def write(row: int, col: int, value) -> None:
-        if isinstance(value, str):
-            ws.write_string(row, col, value)
-        elif isinstance(value, bool):
-            ws.write_boolean(row, col, value)
-        elif isinstance(value, (int, float, np.integer, np.floating)):
-            if math.isfinite(value):
-                ws.write_number(row, col, value, fmt)
-        elif isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
-            ws.write_datetime(row, col, pd.Timestamp(value).to_pydatetime().replace(tzinfo=None))
-        else:
-            ws.write_string(row, col, str(value))
+        write_value(ws, row, col, value, None if isinstance(value, str) else fmt)
     return write
+
+
+FINDING_HEADERS = ("cell", "severity", "code", "column", "value", "message", "fix")
+MAX_LINKS = 65_000  # Excel keeps at most 65,530 hyperlinks per sheet
+
+
+def write_findings_sheet(wb, name: str, target_sheet: str, rows) -> None:
+    """One row per finding (cell, severity, code, column, value, message, fix), each cell linked."""
+    ws = wb.add_worksheet(name)
+    ws.write_row(0, 0, list(FINDING_HEADERS), wb.add_format({"bold": True, "bg_color": "#FCE4D6"}))
+    for j, width in enumerate((9, 9, 18, 18, 16, 60, 60)):
+        ws.set_column(j, j, width)
+    ws.freeze_panes(1, 0)
+    for i, (cell, *rest) in enumerate(rows, start=1):
+        if cell and i <= MAX_LINKS:
+            ws.write_url(i, 0, f"internal:'{target_sheet[:31]}'!{cell}", string=cell)
+        else:
+            ws.write_string(i, 0, cell or "")
+        for j, text in enumerate(rest, start=1):
+            if text is not None and text == text:
+                ws.write_string(i, j, str(text))
+    return ws
 
 
 def safe_csv_text(value):
