@@ -105,6 +105,8 @@ _CODES = [
          "{column}: {value!r} is not a valid {column}", "Use {hint}."),
     Code("duplicate-key", ERROR, "cell", "Customer appears twice",
          "{column}: {value!r} appears again (first at {first})", "Keep one row per customer."),
+    Code("duplicate-across-files", WARNING, "cell", "Customer also in another file of the batch",
+         "{column}: {value!r} is also in {first}", "Nothing to do if both agree; fields they change differently are not merged."),
     Code("formula-cell", ERROR, "cell", "Formula where a value belongs",
          "{column}: the cell holds a formula, not a typed value", "Replace the formula by its value (Paste Values)."),
     Code("formula-text", WARNING, "cell", "Text that would run as a formula",

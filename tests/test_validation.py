@@ -57,8 +57,8 @@ def test_duplicates_across_the_files_of_a_batch(tmp_path):
     b = workbook(tmp_path / "b.xlsx", [list(GOOD)])
     reports = validate_files([a, b], default_model())
     assert reports[0].findings == []
-    assert [(f.code, f.fields["cell"], f.fields["first"]) for f in reports[1].findings] == [
-        ("duplicate-key", "A2", "a.xlsx [고객] A2")]
+    assert [(f.code, f.severity, f.fields["cell"], f.fields["first"]) for f in reports[1].findings] == [
+        ("duplicate-across-files", "warning", "A2", "a.xlsx [고객] A2")]
 
 
 def test_file_level_problems_are_findings(tmp_path):

@@ -25,14 +25,22 @@ class Column:
     required: bool = False
     pattern: str | None = None
     pattern_hint: str = ""
+    sensitive: bool = False  # changes need a reviewer's approval before they reach the master data
 
 
 @cache
 def columns() -> dict[str, Column]:
     raw = tomllib.loads(resources.files("crm_xl.sheets").joinpath("schema.toml").read_text("utf-8"))
     return {name: Column(name, c["type"], c["group"], c["kind"], tuple(c["aliases"]), c.get("required", False),
-                         c.get("pattern"), c.get("pattern_hint", ""))
+                         c.get("pattern"), c.get("pattern_hint", ""), c.get("sensitive", False))
             for name, c in raw["columns"].items()}
+
+
+@cache
+def roles() -> dict[str, frozenset[str]]:
+    """Role -> the kinds of field (static, dynamic) it may change through an upload."""
+    raw = tomllib.loads(resources.files("crm_xl.sheets").joinpath("schema.toml").read_text("utf-8"))
+    return {name: frozenset(r["kinds"]) for name, r in raw.get("roles", {}).items()}
 
 
 def known_columns() -> set[str]:
@@ -60,3 +68,19 @@ def header_lookup() -> dict[str, str]:
 
 def canonical(header: object) -> str | None:
     return header_lookup().get(normalise_header(header)) if header is not None else None
+
+
+def cell_text(value) -> str | None:
+    """A cell's value as stable text: 123.0 -> "123", dates as YYYY-MM-DD, text stripped; None if empty."""
+    import datetime as dt
+
+    import pandas as pd
+
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    text = str(value).strip()
+    return text or None

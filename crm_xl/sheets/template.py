@@ -23,7 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from crm_xl.files import atomic_path
 from crm_xl.model import ScoringModel
-from crm_xl.sheets.schema import Column, columns
+from crm_xl.sheets.schema import Column, cell_text, columns
 
 META_SHEET = "_crm_meta"
 DATA_SHEET = "Customers"
@@ -74,16 +74,8 @@ def template_columns() -> list[Column]:
 
 def fingerprint(values: list) -> str:
     """Of a row's locked fields, as text: the same cells give the same print whoever saved them."""
-    text = "\x1f".join("" if v is None or (isinstance(v, float) and v != v) else _canonical_text(v) for v in values)
+    text = "\x1f".join(cell_text(v) or "" for v in values)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def _canonical_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (dt.datetime, pd.Timestamp)):
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
-    return str(value).strip()
 
 
 def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, manager: str | None = None,
@@ -233,7 +225,7 @@ def read_metadata(path: Path) -> dict | None:
             in_prints = True
             continue
         if in_prints and key != "":
-            prints[_canonical_text(key)] = str(value)
+            prints[cell_text(key)] = str(value)
         elif key:
             meta[str(key)] = value
     meta["fingerprints"] = prints

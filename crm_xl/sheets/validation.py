@@ -258,7 +258,7 @@ def _duplicates_across(tables: list[tuple[FileReport, Table]]) -> None:
             local.add(code)
             where = f"{table.file.name} [{table.sheet}] {table.cell(i, KEY)}"
             if code in seen:
-                report.findings.append(finding("duplicate-key", file=table.file, sheet=table.sheet,
+                report.findings.append(finding("duplicate-across-files", file=table.file, sheet=table.sheet,
                                                cell=table.cell(i, KEY), column=KEY, value=code, first=seen[code]))
             else:
                 seen[code] = where

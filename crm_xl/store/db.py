@@ -1,0 +1,47 @@
+"""The master customer data: a real database (SQLite file by default, any SQLAlchemy URL).
+
+Every field is stored as its cell text (crm_xl.sheets.schema.cell_text), so a value compares
+the same in SQLite and PostgreSQL and an unchanged upload changes nothing. Every change is
+logged; changes to sensitive fields wait in the review queue.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, create_engine)
+from sqlalchemy.engine import Engine
+
+from crm_xl.sheets.schema import columns
+
+DEFAULT_URL = "sqlite:///crm_xl.db"
+TRANSACTION_FIELDS = {"date", "quantity", "amount"}
+meta = MetaData()
+
+
+def customer_fields() -> list[str]:
+    return [name for name in columns() if name not in TRANSACTION_FIELDS]
+
+
+customers = Table("customers", meta, Column("customer_code", String(64), primary_key=True),
+                  *[Column(name, Text) for name in customer_fields() if name != "customer_code"],
+                  Column("updated_at", DateTime(timezone=True)), Column("updated_by", String(128)))
+
+changes = Table("changes", meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                Column("changed_at", DateTime(timezone=True), nullable=False),
+                Column("changed_by", String(128), nullable=False), Column("role", String(32), nullable=False),
+                Column("source_sha256", String(64)), Column("customer_code", String(64), nullable=False, index=True),
+                Column("field", String(64), nullable=False), Column("old_value", Text), Column("new_value", Text))
+
+reviews = Table("reviews", meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                Column("requested_at", DateTime(timezone=True), nullable=False),
+                Column("requested_by", String(128), nullable=False), Column("source_sha256", String(64)),
+                Column("customer_code", String(64), nullable=False, index=True),
+                Column("field", String(64), nullable=False), Column("old_value", Text), Column("new_value", Text),
+                Column("status", String(16), nullable=False, default="pending"),
+                Column("decided_by", String(128)), Column("decided_at", DateTime(timezone=True)))
+
+
+def connect(url: str | None = None) -> Engine:
+    """An engine with the tables created; SQLite waits for a lock instead of failing at once."""
+    url = url or DEFAULT_URL
+    engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+    meta.create_all(engine)
+    return engine

@@ -1,0 +1,42 @@
+"""The master data back out as a workbook (numbers as numbers, codes as text)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from crm_xl.files import atomic_path
+from crm_xl.sheets.schema import columns
+from crm_xl.sheets.writing import new_workbook, write_table
+from crm_xl.store.db import customers, reviews
+
+
+def master_frame(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(select(customers).order_by(customers.c.customer_code)).mappings().all(),
+                             columns=[c.name for c in customers.columns])
+    for name, spec in columns().items():
+        if name in frame.columns and spec.type == "number":
+            frame[name] = pd.to_numeric(frame[name], errors="coerce")
+        elif name in frame.columns and spec.type == "date":
+            frame[name] = pd.to_datetime(frame[name], errors="coerce")
+    frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True).dt.tz_localize(None)
+    return frame.dropna(axis=1, how="all").reindex(columns=[c for c in frame.columns if frame[c].notna().any()
+                                                            or c == "customer_code"])
+
+
+def pending_reviews(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(reviews).where(reviews.c.status == "pending").order_by(reviews.c.id))
+        return [dict(r) for r in rows.mappings()]
+
+
+def export_master(engine: Engine, path: Path) -> Path:
+    frame = master_frame(engine)
+    with atomic_path(path) as tmp:
+        wb = new_workbook(tmp)
+        write_table(wb, "Customers", frame)
+        wb.close()
+    return path

@@ -1,0 +1,197 @@
+"""Merge validated uploads into the master customer data, in one transaction.
+
+Only rows without error findings merge. New customers are inserted; changed fields are updated
+and logged (who, when, source file hash, field, old, new). System-generated fields are never
+taken from an upload; a field the uploader's role does not own is rejected; a change to a
+sensitive field goes to the review queue. Two uploads of one batch that change the same field
+differently are a conflict and neither applies. Merging the same file twice changes nothing.
+With `all_or_nothing`, one bad row stops the whole batch; either way the result counts exactly
+what went in and what did not.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.engine import Engine
+
+from crm_xl.archive import sha256_of
+from crm_xl.findings import InputError, finding
+from crm_xl.model import ScoringModel
+from crm_xl.sheets.schema import cell_text, columns, roles
+from crm_xl.sheets.validation import KEY, FileReport, validate_files
+from crm_xl.store.db import changes, customer_fields, customers, reviews
+
+
+@dataclass
+class MergeResult:
+    files: int = 0
+    rows_in: int = 0  # rows that merged (inserted, updated or already up to date)
+    rows_out: int = 0  # rows held back: their file or row has error findings, or all-or-nothing stopped it
+    inserted: int = 0
+    updated_fields: int = 0
+    unchanged_rows: int = 0
+    queued_reviews: int = 0
+    rejected: list[dict] = field(default_factory=list)  # fields the role may not change
+    conflicts: list[dict] = field(default_factory=list)
+    held_back: list[dict] = field(default_factory=list)  # rows that did not merge, and why
+    dry_run: bool = False
+    reports: list[FileReport] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "reports"}
+
+
+def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: str, user: str, *,
+                dry_run: bool = False, all_or_nothing: bool = False,
+                now: dt.datetime | None = None) -> MergeResult:
+    if role not in roles():
+        raise InputError([finding("model-unknown-reference", entry="--as", value=role, where="roles",
+                                  choices=", ".join(roles()))])
+    now = now or dt.datetime.now(dt.timezone.utc)
+    reports = validate_files(paths, model)
+    result = MergeResult(files=len(paths), dry_run=dry_run, reports=reports)
+    uploads = _rows(reports, result)
+    if all_or_nothing and result.held_back:
+        result.rows_out += sum(len(rows) for _, rows in uploads)
+        result.held_back.append({"reason": "all or nothing: the batch has rows with errors, nothing merged"})
+        return result
+    with engine.connect() as conn:
+        tx = conn.begin()
+        try:
+            conflicted = _conflicts(uploads, _current(conn, uploads), result)
+            for digest, rows in uploads:
+                for code, values in rows:
+                    _merge_row(conn, code, values, digest, role, user, now, conflicted, result)
+                    result.rows_in += 1
+            if dry_run:
+                tx.rollback()
+            else:
+                tx.commit()
+        except BaseException:
+            tx.rollback()  # a failure anywhere leaves the store as it was
+            raise
+    return result
+
+
+def _rows(reports: list[FileReport], result: MergeResult) -> list[tuple[str, list[tuple[str, dict]]]]:
+    """Per file: its hash and the rows without errors, as {field: cell text} of the fields it has."""
+    fields = [f for f in customer_fields() if columns()[f].kind != "system"]
+    uploads = []
+    for report in reports:
+        table = report.table
+        if table is None:
+            result.held_back.append({"file": str(report.file), "reason": report.findings[0].message})
+            continue
+        bad_cells = {f.fields["cell"] for f in report.findings if f.severity == "error" and "cell" in f.fields}
+        bad_rows = {int("".join(ch for ch in cell if ch.isdigit())) for cell in bad_cells}
+        present = [f for f in fields if f in table.frame.columns]
+        rows = []
+        for position, record in enumerate(table.frame[present].to_dict("records")):
+            sheet_row = table.header_row + 1 + int(table.frame.index[position])
+            code = cell_text(record.get(KEY))
+            if sheet_row in bad_rows or code is None:
+                result.rows_out += 1
+                result.held_back.append({"file": str(report.file), "row": sheet_row, "reason": "row has errors"})
+                continue
+            rows.append((code, {f: cell_text(record[f]) for f in present if f != KEY}))
+        uploads.append((sha256_of(report.file), rows))
+    return uploads
+
+
+def _current(conn, uploads) -> dict[str, dict]:
+    """The master rows of every customer in the batch."""
+    codes = sorted({code for _, rows in uploads for code, _ in rows})
+    current = {}
+    for start in range(0, len(codes), 500):
+        chunk = codes[start:start + 500]
+        for row in conn.execute(select(customers).where(customers.c.customer_code.in_(chunk))).mappings():
+            current[row["customer_code"]] = dict(row)
+    return current
+
+
+def _conflicts(uploads, current: dict[str, dict], result: MergeResult) -> set[tuple[str, str]]:
+    """Fields that two uploads change (from the master value) to different values."""
+    proposed: dict[tuple[str, str], set] = {}
+    for _, rows in uploads:
+        for code, values in rows:
+            base = current.get(code, {})
+            for name, value in values.items():
+                if base.get(name) != value:
+                    proposed.setdefault((code, name), set()).add(value)
+    conflicted = {key for key, values in proposed.items() if len(values) > 1}
+    result.conflicts = [{"customer_code": c, "field": f} for c, f in sorted(conflicted)]
+    return conflicted
+
+
+def _merge_row(conn, code, values, digest, role, user, now, conflicted, result) -> None:
+    current = conn.execute(select(customers).where(customers.c.customer_code == code)).mappings().first()
+    wanted = {k: v for k, v in values.items() if (code, k) not in conflicted}
+    if current is None:
+        direct = {k: v for k, v in wanted.items() if not columns()[k].sensitive}
+        conn.execute(insert(customers).values(customer_code=code, updated_at=now, updated_by=user, **direct))
+        for name, value in direct.items():
+            if value is not None:
+                _log(conn, now, user, role, digest, code, name, None, value)
+        result.inserted += 1
+        for name, value in wanted.items():
+            if columns()[name].sensitive and value is not None:
+                result.queued_reviews += _queue(conn, now, user, digest, code, name, None, value)
+        return
+    changed = {k: v for k, v in wanted.items() if current[k] != v}
+    allowed = roles()[role]
+    direct, queued, rejected = {}, 0, len(result.rejected)
+    for name, value in changed.items():
+        spec = columns()[name]
+        if spec.kind not in allowed:
+            result.rejected.append({"customer_code": code, "field": name, "reason": f"{role} may not change {spec.kind} fields"})
+        elif spec.sensitive:
+            queued += _queue(conn, now, user, digest, code, name, current[name], value)
+        else:
+            direct[name] = value
+    result.queued_reviews += queued
+    if not direct and not queued and len(result.rejected) == rejected:
+        result.unchanged_rows += 1  # nothing new: equal values, or a change already waiting for review
+    if direct:
+        conn.execute(update(customers).where(customers.c.customer_code == code)
+                     .values(updated_at=now, updated_by=user, **direct))
+        for name, value in direct.items():
+            _log(conn, now, user, role, digest, code, name, current[name], value)
+        result.updated_fields += len(direct)
+
+
+def _log(conn, now, user, role, digest, code, name, old, new) -> None:
+    conn.execute(insert(changes).values(changed_at=now, changed_by=user, role=role, source_sha256=digest,
+                                        customer_code=code, field=name, old_value=old, new_value=new))
+
+
+def _queue(conn, now, user, digest, code, name, old, new) -> int:
+    """Queue a sensitive change once: the same pending change is not queued again."""
+    same = conn.execute(select(reviews.c.id).where(and_(
+        reviews.c.customer_code == code, reviews.c.field == name, reviews.c.new_value == new,
+        reviews.c.status == "pending"))).first()
+    if same:
+        return 0
+    conn.execute(insert(reviews).values(requested_at=now, requested_by=user, source_sha256=digest,
+                                        customer_code=code, field=name, old_value=old, new_value=new,
+                                        status="pending"))
+    return 1
+
+
+def decide(engine: Engine, ids: list[int], approve: bool, user: str, now: dt.datetime | None = None) -> int:
+    """Approve (apply and log) or reject pending reviews; returns how many were decided."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    decided = 0
+    with engine.begin() as conn:
+        for review in conn.execute(select(reviews).where(reviews.c.id.in_(ids), reviews.c.status == "pending")).mappings():
+            if approve:
+                conn.execute(update(customers).where(customers.c.customer_code == review["customer_code"])
+                             .values(updated_at=now, updated_by=user, **{review["field"]: review["new_value"]}))
+                _log(conn, now, user, "reviewer", review["source_sha256"], review["customer_code"], review["field"],
+                     review["old_value"], review["new_value"])
+            conn.execute(update(reviews).where(reviews.c.id == review["id"]).values(
+                status="approved" if approve else "rejected", decided_by=user, decided_at=now))
+            decided += 1
+    return decided

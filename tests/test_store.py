@@ -1,0 +1,147 @@
+"""Merging uploads into the master data: SQLite always, PostgreSQL when CRM_XL_TEST_PG names one (CI)."""
+import os
+
+import openpyxl
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from crm_xl.model import default_model
+from crm_xl.sheets.template import DATA_SHEET, write_template
+from crm_xl.store import db
+from crm_xl.store.export import export_master, pending_reviews
+from crm_xl.store.merge import decide, merge_files
+
+BASE = pd.DataFrame({
+    "customer_code": ["C001", "C002", "C003"], "store_name": ["행복마트", "金福超市", "동네편의점"],
+    "business_format": ["식료품점", "超市", "편의점"], "market_type": ["도시", "城镇", "농촌"],
+    "phone": ["010-1111-2222", "010-3333-4444", "010-5555-6666"], "address": ["서울", "上海", "부산"],
+    "bank_account": ["111-22", "333-44", "555-66"],
+    **{f"score_{c}": [8, 7, 6] for c in ("character", "capacity", "capital", "collateral", "conditions")},
+})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        return db.connect(f"sqlite:///{tmp_path / 'master.db'}")
+    url = os.environ.get("CRM_XL_TEST_PG")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CRM_XL_TEST_PG is not set on CI: .ci/run must start PostgreSQL")
+        pytest.skip("CRM_XL_TEST_PG not set (CI starts a local PostgreSQL)")
+    engine = db.connect(url)
+    db.meta.drop_all(engine)
+    db.meta.create_all(engine)
+    return engine
+
+
+def upload(tmp_path, name, frame, **edits):
+    """A template filled in the way a person would: cell edits by (code, field)."""
+    path = write_template(tmp_path / name, default_model(), frame, lang="en")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[DATA_SHEET]
+    from crm_xl.sheets.schema import canonical
+
+    cols = {canonical(c.value): c.column for c in ws[1]}
+    rows = {ws.cell(r, cols["customer_code"]).value: r for r in range(2, ws.max_row + 1)}
+    for key, value in edits.items():
+        code, field = key.split("__")
+        ws.cell(rows[code], cols[field]).value = value
+    wb.save(path)
+    return path
+
+
+def master(engine):
+    with engine.connect() as conn:
+        return {r["customer_code"]: dict(r) for r in conn.execute(select(db.customers)).mappings()}
+
+
+def change_log(engine):
+    with engine.connect() as conn:
+        return [(r["customer_code"], r["field"], r["old_value"], r["new_value"])
+                for r in conn.execute(select(db.changes).order_by(db.changes.c.id)).mappings()]
+
+
+def merge(engine, paths, role="account_manager", **kw):
+    return merge_files(paths, engine, default_model(), role, "kim", **kw)
+
+
+def test_insert_then_update_then_nothing(engine, tmp_path):
+    first = merge(engine, [upload(tmp_path, "a.xlsx", BASE)])
+    assert (first.inserted, first.rows_in, first.rows_out) == (3, 3, 0)
+    assert master(engine)["C001"]["phone"] == "010-1111-2222" and master(engine)["C001"]["score_character"] == "8"
+    assert master(engine)["C001"]["bank_account"] is None  # sensitive: waits for review even for a new customer
+    assert first.queued_reviews == 3
+    edited = upload(tmp_path, "b.xlsx", BASE, C002__phone="010-9999-0000", C003__score_capital=9)
+    second = merge(engine, [edited])
+    assert (second.updated_fields, second.unchanged_rows) == (2, 1)
+    assert change_log(engine)[-2:] == [("C002", "phone", "010-3333-4444", "010-9999-0000"),
+                                       ("C003", "score_capital", "6", "9")]
+    again = merge(engine, [edited])
+    assert (again.updated_fields, again.queued_reviews, again.unchanged_rows) == (0, 0, 3)
+
+
+def test_roles_sensitive_fields_and_system_fields(engine, tmp_path):
+    merge(engine, [upload(tmp_path, "a.xlsx", BASE)], role="back_office")
+    decide(engine, [r["id"] for r in pending_reviews(engine)], True, "boss")
+    system = merge(engine, [upload(tmp_path, "s.xlsx", BASE, C001__avg_monthly_qty=500)])
+    assert system.rows_out == 1 and system.held_back[0]["row"] == 2  # a locked system field was changed
+    edits = upload(tmp_path, "b.xlsx", BASE, C001__address="대구", C001__bank_account="999-99")
+    result = merge(engine, [edits], role="account_manager")
+    assert [(r["field"], r["reason"]) for r in result.rejected] == [
+        ("address", "account_manager may not change static fields")]
+    assert master(engine)["C001"]["address"] == "서울" and master(engine)["C001"]["avg_monthly_qty"] is None
+    assert master(engine)["C001"]["bank_account"] == "111-22"  # not yet: in the review queue
+    pending = pending_reviews(engine)
+    assert [(p["field"], p["old_value"], p["new_value"]) for p in pending] == [("bank_account", "111-22", "999-99")]
+    assert decide(engine, [pending[0]["id"]], True, "boss") == 1
+    assert master(engine)["C001"]["bank_account"] == "999-99"
+    assert change_log(engine)[-1] == ("C001", "bank_account", "111-22", "999-99")
+    back_office = merge(engine, [edits], role="back_office")
+    assert back_office.updated_fields == 1 and master(engine)["C001"]["address"] == "대구"
+
+
+def test_conflicting_uploads_apply_neither(engine, tmp_path):
+    merge(engine, [upload(tmp_path, "a.xlsx", BASE)])
+    one = upload(tmp_path, "kim.xlsx", BASE, C001__phone="010-0000-0001")
+    two = upload(tmp_path, "lee.xlsx", BASE, C001__phone="010-0000-0002", C002__phone="010-7777-7777")
+    result = merge(engine, [one, two])
+    assert result.conflicts == [{"customer_code": "C001", "field": "phone"}]
+    assert master(engine)["C001"]["phone"] == "010-1111-2222" and master(engine)["C002"]["phone"] == "010-7777-7777"
+
+
+def test_bad_rows_partial_or_all_or_nothing_and_dry_run(engine, tmp_path):
+    bad = upload(tmp_path, "bad.xlsx", BASE, C002__score_capacity=12)
+    assert merge(engine, [bad], dry_run=True).inserted == 2 and master(engine) == {}
+    strict = merge(engine, [bad], all_or_nothing=True)
+    assert (strict.rows_in, strict.rows_out, master(engine)) == (0, 3, {})
+    partial = merge(engine, [bad])
+    assert (partial.rows_in, partial.rows_out) == (2, 1) and set(master(engine)) == {"C001", "C003"}
+
+
+def test_a_merge_that_fails_half_way_leaves_the_store_as_it_was(engine, tmp_path, monkeypatch):
+    merge(engine, [upload(tmp_path, "a.xlsx", BASE)])
+    before, log_before = master(engine), change_log(engine)
+    import crm_xl.store.merge as m
+
+    calls = {"n": 0}
+    original = m._log
+
+    def dies_on_second(*args):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # the process is stopped in the middle of the batch
+        return original(*args)
+    monkeypatch.setattr(m, "_log", dies_on_second)
+    edits = upload(tmp_path, "b.xlsx", BASE, C001__phone="010-1-1", C002__phone="010-2-2", C003__phone="010-3-3")
+    with pytest.raises(KeyboardInterrupt):
+        merge(engine, [edits])
+    assert master(engine) == before and change_log(engine) == log_before
+
+
+def test_export_writes_the_master_data(engine, tmp_path):
+    merge(engine, [upload(tmp_path, "a.xlsx", BASE)])
+    out = export_master(engine, tmp_path / "master.xlsx")
+    frame = pd.read_excel(out, engine="calamine", dtype={"customer_code": str})
+    assert frame.customer_code.tolist() == ["C001", "C002", "C003"] and frame.score_character.tolist() == [8, 7, 6]
