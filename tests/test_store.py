@@ -24,16 +24,26 @@ BASE = pd.DataFrame({
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, tmp_path):
     if request.param == "sqlite":
-        return db.connect(f"sqlite:///{tmp_path / 'master.db'}")
+        yield db.connect(f"sqlite:///{tmp_path / 'master.db'}")
+        return
     url = os.environ.get("CRM_XL_TEST_PG")
     if not url:
         if os.environ.get("CI"):
             pytest.fail("CRM_XL_TEST_PG is not set on CI: .ci/run must start PostgreSQL")
         pytest.skip("CRM_XL_TEST_PG not set (CI starts a local PostgreSQL)")
-    engine = db.connect(url)
-    db.meta.drop_all(engine)
-    db.meta.create_all(engine)
-    return engine
+
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"  # a schema of its own: test runs sharing the database do not meet
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield db.connect(f"{url}?options=-csearch_path%3D{schema}")
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
 
 def upload(tmp_path, name, frame, **edits):
@@ -145,3 +155,18 @@ def test_export_writes_the_master_data(engine, tmp_path):
     out = export_master(engine, tmp_path / "master.xlsx")
     frame = pd.read_excel(out, engine="calamine", dtype={"customer_code": str})
     assert frame.customer_code.tolist() == ["C001", "C002", "C003"] and frame.score_character.tolist() == [8, 7, 6]
+
+
+def test_monthly_report_from_the_master_data(engine, tmp_path):
+    from crm_xl.reports.monthly import run_report
+
+    merge(engine, [upload(tmp_path, "a.xlsx", BASE)])  # 3 customers, 3 bank accounts waiting for review
+    tx = tmp_path / "tx.csv"
+    pd.DataFrame({"customer_code": ["C001", "C002", "C999"], "date": ["2026-10-03", "2026-10-09", "2026-10-10"],
+                  "quantity": [5, 2, 9], "amount": [50_000, 20_000, 90_000]}).to_csv(tx, index=False)
+    result = run_report("2026-10", None, tx, tmp_path / "r.xlsx", default_model(), db=str(engine.url.render_as_string(
+        hide_password=False)), html=False)
+    kpi = result.figures.kpi
+    assert kpi["customers"]["value"] == 3 and kpi["pending_reviews"]["value"] == 3
+    assert kpi["active"]["value"] == 2 and kpi["sales"]["value"] == 70_000  # C999 is not a customer here
+    assert kpi["stale"]["label"].startswith("Records not updated") and kpi["stale"]["value"] == 0

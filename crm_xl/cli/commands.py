@@ -177,7 +177,8 @@ def model_export(path, model_path):
 
 @cli.command()
 @click.option("--month", required=True, help="Month to report, YYYY-MM.")
-@click.option("--customers", type=click.Path(path_type=Path), required=True, help="Customer table (xlsx or csv).")
+@click.option("--customers", type=click.Path(path_type=Path), help="Customer table (xlsx or csv); or use --db.")
+@click.option("--db", "db_url", envvar="CRM_XL_DB", help="Report on the master data (SQLAlchemy URL) instead.")
 @click.option("--transactions", type=click.Path(path_type=Path), help="Transactions (customer_code, date, quantity, amount).")
 @click.option("--previous", type=click.Path(path_type=Path), help="Last month's customer table, for grade movements.")
 @click.option("--template", type=click.Path(path_type=Path), help="Your restyled copy of templates/monthly_report.xlsx.")
@@ -186,7 +187,7 @@ def model_export(path, model_path):
 @click.option("--pdf", is_flag=True, help="Also render a PDF (needs LibreOffice).")
 @click.option("--no-html", is_flag=True, help="Skip the HTML summary for e-mail.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
-def report(month, customers, transactions, previous, template, output, model_path, pdf, no_html, quiet):
+def report(month, customers, db_url, transactions, previous, template, output, model_path, pdf, no_html, quiet):
     """Write the monthly report workbook (and an HTML summary, and a PDF with --pdf)."""
     from crm_xl.reports.monthly import run_report
 
@@ -195,7 +196,7 @@ def report(month, customers, transactions, previous, template, output, model_pat
             click.secho(f"  … {stage}", err=True, dim=True)
 
     result = run_report(month, customers, transactions, output, load_model(model_path), previous=previous,
-                        template=template, html=not no_html, pdf=pdf, progress=progress)
+                        template=template, html=not no_html, pdf=pdf, progress=progress, db=db_url)
     kpi = result.figures.kpi
     click.echo(f"Report {month} (vs {result.figures.previous_month}): {kpi['customers']['value']:,} customers, "
                f"{kpi['active']['value']:,} ordered, sales {kpi['sales']['value']:,.0f} "

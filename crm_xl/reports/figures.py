@@ -40,11 +40,14 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, month: str, model: ScoringModel,
-                  previous_customers: pd.DataFrame | None = None, stale_months: int = 6) -> ReportFigures:
+                  previous_customers: pd.DataFrame | None = None, stale_months: int = 6,
+                  pending_reviews: int | None = None) -> ReportFigures:
     start, end = month_bounds(month)
     prev_start = start - pd.DateOffset(months=1)
     if transactions is not None and not isinstance(transactions, Transactions):
         transactions = prepare_transactions(transactions, Problems(len(transactions)))  # typed once, used 4 times
+    if transactions is not None:  # orders of customers outside this report do not count in its figures
+        transactions = transactions.only(customers["customer_code"].astype(str).str.strip())
     now = score_customers(customers, model, transactions=transactions, as_of=end)
     before = score_customers(previous_customers if previous_customers is not None else customers, model,
                              transactions=transactions, as_of=start)
@@ -71,7 +74,9 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
     if previous_customers is None:
         figures.notes.append("No previous customer snapshot (--previous): credit grades are compared on the "
                              "same 5C scores, so only limits move.")
-    figures.notes.append("Pending reviews: the master store does not exist yet, so there are none to count.")
+    figures.kpi["pending_reviews"] = _kpi("Changes waiting for review", pending_reviews, None)
+    if pending_reviews is None:
+        figures.notes.append("Pending reviews are counted in the master data: report with --db to see them.")
     return figures
 
 
@@ -192,7 +197,11 @@ def _quality(customers: pd.DataFrame) -> list[dict]:
 
 
 def _stale(cur: pd.DataFrame, end: pd.Timestamp, months: int) -> dict:
-    """Customers with no order for `months` months (the closest to "not updated" before the store exists)."""
+    """Customers whose record was not updated for `months` months (master data), else with no order for as long."""
+    if "updated_at" in cur.columns:
+        updated = pd.to_datetime(cur["updated_at"], errors="coerce")
+        cutoff = end - pd.DateOffset(months=months)
+        return _kpi(f"Records not updated for {months}+ months", int(((updated < cutoff) | updated.isna()).sum()), None)
     last = pd.to_datetime(cur.get("last_order_date"), errors="coerce")
     if last is None:
         return _kpi(f"No order for {months}+ months", None, None)

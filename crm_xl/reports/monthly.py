@@ -57,22 +57,35 @@ def _kpi_text(k: dict) -> dict:
             "direction": "" if not change else ("up" if change > 0 else "down")}
 
 
-def run_report(month: str, customers: Path, transactions: Path | None, output: Path, model: ScoringModel, *,
+def run_report(month: str, customers: Path | None, transactions: Path | None, output: Path, model: ScoringModel, *,
                previous: Path | None = None, template: Path | None = None, html: bool = True,
-               pdf: bool = False, progress: Callable[[str], None] = lambda stage: None) -> ReportResult:
+               pdf: bool = False, progress: Callable[[str], None] = lambda stage: None,
+               db: str | None = None) -> ReportResult:
+    """The report from a customer table, or from the master data (`db`, which also counts pending reviews)."""
     if not MONTH.match(month or ""):
         raise InputError([finding("file-unreadable", file="--month", detail=f"{month!r} is not a month; use YYYY-MM")])
     if output.suffix.lower() != ".xlsx":
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
     clock = time.perf_counter()
-    progress(f"reading {customers}" + (f" and {transactions}" if transactions else ""))
-    frame = read_table(customers).frame
+    if (customers is None) == (db is None):
+        raise InputError([finding("file-unreadable", file="--customers / --db",
+                                  detail="give the customers either as a file or as the master data, one of the two")])
+    progress(f"reading {customers or 'the master data'}" + (f" and {transactions}" if transactions else ""))
+    pending = None
+    if db is not None:
+        from crm_xl.store.db import connect
+        from crm_xl.store.export import master_frame, pending_reviews
+
+        engine = connect(db)
+        frame, pending = master_frame(engine), len(pending_reviews(engine))
+    else:
+        frame = read_table(customers).frame
     tx = read_table(transactions).frame if transactions else None
     before = read_table(previous).frame if previous else None
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
     progress(f"scoring {len(frame):,} customers for {month} and the month before")
-    figures = build_figures(frame, tx, month, model, before)
+    figures = build_figures(frame, tx, month, model, before, pending_reviews=pending)
     figures_s = time.perf_counter() - clock
     clock = time.perf_counter()
     progress(f"writing {output}")

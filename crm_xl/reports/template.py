@@ -75,6 +75,9 @@ def build_template() -> Workbook:
     ws["A14"] = "{{ kpi.stale.label }}"
     ws["B14"] = "{{ kpi.stale.value }}"
     ws["B14"].number_format = INT
+    ws["A15"] = "{{ kpi.pending_reviews.label }}"
+    ws["B15"] = "{{ kpi.pending_reviews.value }}"
+    ws["B15"].number_format = INT
     ws["A16"] = "Notes"
     ws["A16"].font = BOLD
     ws["A17"] = "{%row for n in notes %}{{ n }}"

@@ -34,6 +34,11 @@ class Transactions:
     def __len__(self) -> int:
         return len(self.date)
 
+    def only(self, codes) -> "Transactions":
+        """The orders of these customers only (positions into `codes` stay as they are)."""
+        keep = np.isin(self.codes, np.asarray(list(codes), dtype=object))[self.customer]
+        return Transactions(self.customer[keep], self.codes, self.date[keep], self.quantity[keep], self.amount[keep])
+
     def between(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
         return (self.date >= start.to_datetime64()) & (self.date < end.to_datetime64())
 
