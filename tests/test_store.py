@@ -135,15 +135,9 @@ def test_a_merge_that_fails_half_way_leaves_the_store_as_it_was(engine, tmp_path
     before, log_before = master(engine), change_log(engine)
     import crm_xl.store.merge as m
 
-    calls = {"n": 0}
-    original = m._log
-
-    def dies_on_second(*args):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt  # the process is stopped in the middle of the batch
-        return original(*args)
-    monkeypatch.setattr(m, "_log", dies_on_second)
+    def dies_after_the_updates(self, conn):
+        raise KeyboardInterrupt  # stopped after the rows' updates ran, before the change log was written
+    monkeypatch.setattr(m._Batch, "flush", dies_after_the_updates)
     edits = upload(tmp_path, "b.xlsx", BASE, C001__phone="010-1-1", C002__phone="010-2-2", C003__phone="010-3-3")
     with pytest.raises(KeyboardInterrupt):
         merge(engine, [edits])

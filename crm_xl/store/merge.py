@@ -61,11 +61,15 @@ def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: st
     with engine.connect() as conn:
         tx = conn.begin()
         try:
-            conflicted = _conflicts(uploads, _current(conn, uploads), result)
+            current = _current(conn, uploads)
+            conflicted = _conflicts(uploads, current, result)
+            batch = _Batch()
             for digest, rows in uploads:
                 for code, values in rows:
-                    _merge_row(conn, code, values, digest, role, user, now, conflicted, result)
+                    _merge_row(conn, batch, current.get(code), code, values, digest, role, user, now,
+                               conflicted, result)
                     result.rows_in += 1
+            batch.flush(conn)
             if dry_run:
                 tx.rollback()
             else:
@@ -126,16 +130,34 @@ def _conflicts(uploads, current: dict[str, dict], result: MergeResult) -> set[tu
     return conflicted
 
 
-def _merge_row(conn, code, values, digest, role, user, now, conflicted, result) -> None:
-    current = conn.execute(select(customers).where(customers.c.customer_code == code)).mappings().first()
+class _Batch:
+    """New customers and change-log lines, written with one executemany each at the end."""
+
+    def __init__(self):
+        self.new: dict[str, dict] = {}  # customer_code -> the row to insert
+        self.log: list[dict] = []
+
+    def flush(self, conn) -> None:
+        by_columns: dict[tuple, list[dict]] = {}  # executemany needs the same keys in every row
+        for row in self.new.values():
+            by_columns.setdefault(tuple(sorted(row)), []).append(row)
+        for rows in by_columns.values():
+            conn.execute(insert(customers), rows)
+        if self.log:
+            conn.execute(insert(changes), self.log)
+
+
+def _merge_row(conn, batch, current, code, values, digest, role, user, now, conflicted, result) -> None:
     wanted = {k: v for k, v in values.items() if (code, k) not in conflicted}
     if current is None:
         direct = {k: v for k, v in wanted.items() if not columns()[k].sensitive}
-        conn.execute(insert(customers).values(customer_code=code, updated_at=now, updated_by=user, **direct))
-        for name, value in direct.items():
-            if value is not None:
-                _log(conn, now, user, role, digest, code, name, None, value)
-        result.inserted += 1
+        row = batch.new.get(code)
+        if row is None:
+            batch.new[code] = row = {"customer_code": code, "updated_at": now, "updated_by": user}
+            result.inserted += 1
+        added = {k: v for k, v in direct.items() if v is not None and row.get(k) is None}  # a 2nd upload adds, never overwrites
+        row.update(added)
+        batch.log += [_log_row(now, user, role, digest, code, name, None, value) for name, value in added.items()]
         for name, value in wanted.items():
             if columns()[name].sensitive and value is not None:
                 result.queued_reviews += _queue(conn, now, user, digest, code, name, None, value)
@@ -157,14 +179,18 @@ def _merge_row(conn, code, values, digest, role, user, now, conflicted, result) 
     if direct:
         conn.execute(update(customers).where(customers.c.customer_code == code)
                      .values(updated_at=now, updated_by=user, **direct))
-        for name, value in direct.items():
-            _log(conn, now, user, role, digest, code, name, current[name], value)
+        batch.log += [_log_row(now, user, role, digest, code, name, current[name], value)
+                      for name, value in direct.items()]
         result.updated_fields += len(direct)
 
 
+def _log_row(now, user, role, digest, code, name, old, new) -> dict:
+    return dict(changed_at=now, changed_by=user, role=role, source_sha256=digest, customer_code=code,
+                field=name, old_value=old, new_value=new)
+
+
 def _log(conn, now, user, role, digest, code, name, old, new) -> None:
-    conn.execute(insert(changes).values(changed_at=now, changed_by=user, role=role, source_sha256=digest,
-                                        customer_code=code, field=name, old_value=old, new_value=new))
+    conn.execute(insert(changes).values(**_log_row(now, user, role, digest, code, name, old, new)))
 
 
 def _queue(conn, now, user, digest, code, name, old, new) -> int:
