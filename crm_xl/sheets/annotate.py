@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crm_xl.files import atomic_path
+from crm_xl.sheets.reading import cell_position, column_index
 from crm_xl.sheets.validation import FileReport
 from crm_xl.sheets.writing import new_workbook, write_findings_sheet, write_value
 
@@ -23,7 +24,7 @@ def write_annotated(report: FileReport, path: Path) -> Path:
     notes: dict[tuple[int, int], list] = {}
     for f in report.findings:
         if "cell" in f.fields and f.fields.get("file") == report.file:
-            notes.setdefault(_position(f.fields["cell"]), []).append(f)
+            notes.setdefault(cell_position(f.fields["cell"]), []).append(f)
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
         wb.constant_memory = False  # notes and formats on arbitrary cells
@@ -33,11 +34,6 @@ def write_annotated(report: FileReport, path: Path) -> Path:
     return path
 
 
-def _position(cell: str) -> tuple[int, int]:
-    """0-based (row, column) of a reference like E8."""
-    letters = "".join(ch for ch in cell if ch.isalpha())
-    return int(cell[len(letters):]) - 1, _col(letters)
-
 
 def _data_sheet(wb, table, notes) -> None:
     ws = wb.add_worksheet(table.sheet[:31])
@@ -45,7 +41,7 @@ def _data_sheet(wb, table, notes) -> None:
     date = wb.add_format({"num_format": "yyyy-mm-dd"})
     marks = {sev: wb.add_format({"bg_color": colour}) for sev, colour in FILL.items()}
     head_row = table.header_row - 1
-    columns = {name: _col(table.letters[name]) for name in table.frame.columns if name in table.letters}
+    columns = {name: column_index(table.letters[name]) for name in table.frame.columns if name in table.letters}
     for name, col in columns.items():
         ws.write_string(head_row, col, table.headers.get(name, str(name)), header)
         ws.set_column(col, col, max(10, min(30, len(str(name)) + 2)))
@@ -68,11 +64,3 @@ def _errors_sheet(wb, report: FileReport, sheet: str) -> None:
     rows = ((f.fields.get("cell") if f.fields.get("file") == report.file else None, f.severity, f.code,
              f.fields.get("column", ""), f.fields.get("value"), f.message, f.fix) for f in report.findings)
     write_findings_sheet(wb, ERRORS_SHEET, sheet, rows)
-
-
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-

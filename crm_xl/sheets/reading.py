@@ -146,3 +146,17 @@ def letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         out = chr(65 + rem) + out
     return out
+
+
+def column_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def cell_position(ref: str) -> tuple[int, int]:
+    """0-based (row, column) of a reference like E8."""
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    return int(ref[len(letters):]) - 1, column_index(letters)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import ScoredCustomers, score_customers
-from crm_xl.sheets.reading import Table, table_from_grid
+from crm_xl.sheets.reading import Table, cell_position, column_index, table_from_grid
 from crm_xl.sheets.schema import COMPUTED_COLUMNS
 from crm_xl.sheets.writing import NUMBER_FORMATS, WIDTHS
 
@@ -51,12 +51,12 @@ def regrade(sheet: SheetLike, model: ScoringModel) -> SheetResult:
     """Recompute every derived column in place (appending missing ones), colour the grades."""
     table, scored = _score(sheet, model)
     header_row = table.header_row - 1
-    last = max((_col_index(letter) for letter in table.letters.values()), default=-1)
+    last = max((column_index(letter) for letter in table.letters.values()), default=-1)
     body_rows = int(table.frame.index.max()) + 1 if len(table.frame) else 0
     colours = {g.label: g.colour.lstrip("#") for g in model.credit.grades}
     for name in COMPUTED_COLUMNS:
         if name in table.letters:
-            col = _col_index(table.letters[name])
+            col = column_index(table.letters[name])
         else:
             last += 1
             col = last
@@ -73,19 +73,23 @@ def regrade(sheet: SheetLike, model: ScoringModel) -> SheetResult:
 
 
 def validate(sheet: SheetLike, model: ScoringModel) -> SheetResult:
-    """Mark every input cell the scoring cannot use: red fill and a note saying why and how to fix."""
-    table, scored = _score(sheet, model)
-    problems = scored.problems.frame()
-    problems = problems[problems.severity != "info"]
+    """Mark every cell the upload validator would reject: red fill and a note saying why and how to fix."""
+    from crm_xl.sheets.validation import validate_table
+
+    table = table_from_grid(pd.DataFrame(sheet.values(), dtype=object), Path(sheet.name), sheet.name)
+    findings = [f for f in validate_table(table, model) if f.severity != "info"]
     marked: dict[tuple[int, int], list[str]] = {}
-    for p in problems.itertuples(index=False):
-        if p.column in table.letters:
-            cell = (table.header_row + int(table.frame.index[p.row]), _col_index(table.letters[p.column]))
-            marked.setdefault(cell, []).append(f"{p.message}. Fix: {p.fix}")
+    for f in findings:
+        marked.setdefault(cell_position(f.fields["cell"]), []).append(f"{f.message}. Fix: {f.fix}")
     for (row, col), texts in marked.items():
         sheet.fill(row, col, ISSUE_FILL)
         sheet.note(row, col, "\n".join(texts))
-    return _result(table, scored, "Checked")
+    rows = len({row for row, _ in marked})
+    errors = sum(f.severity == "error" for f in findings)
+    summary = (f"Checked {len(table.frame):,} customers on {table.sheet}: {errors:,} errors, "
+               f"{len(findings) - errors:,} warnings in {rows:,} {'row' if rows == 1 else 'rows'}")
+    return SheetResult(len(table.frame), {}, rows, summary)
+
 
 
 def _result(table: Table, scored: ScoredCustomers, verb: str) -> SheetResult:
@@ -102,10 +106,3 @@ def _plain(series: pd.Series) -> np.ndarray:
     values = series.to_numpy(dtype=object)
     values[pd.isna(values)] = None
     return values
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1

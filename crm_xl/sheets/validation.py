@@ -97,18 +97,24 @@ def validate_file(path: Path, model: ScoringModel) -> tuple[FileReport, Table | 
     report.sheet, report.rows, report.table = table.sheet, len(table.frame), table
     template_findings = _template_checks(table)
     report.findings.extend(f for f in template_findings if "cell" not in f.fields)
+    cell_findings = validate_table(table, model, _formula_cells(table)) + [f for f in template_findings
+                                                                           if "cell" in f.fields]
+    report.findings.extend(sorted(cell_findings, key=lambda f: (_row_of(f.fields["cell"]), f.fields["cell"])))
+    return report, table
+
+
+def validate_table(table: Table, model: ScoringModel, formulas: list[tuple] = ()) -> list[Finding]:
+    """The cell checks of a table however it was read (a file, or a sheet open in Excel)."""
     cells: dict[tuple[int, str, str], Finding] = {}
-    formulas = _formula_cells(table)
     covered = {(row, column) for row, column, _, _ in formulas}  # its value is not what was typed
-    for row, column, code, fields in formulas + _schema_checks(table) + _model_checks(table, model):
+    for row, column, code, fields in list(formulas) + _schema_checks(table) + _model_checks(table, model):
         key = (row, column, code)
         if (row, column) in covered and code != "formula-cell":
             continue
         if key not in cells:
-            cells[key] = finding(code, file=path, sheet=table.sheet, cell=table.cell(row, column), column=column, **fields)
-    cell_findings = list(cells.values()) + [f for f in template_findings if "cell" in f.fields]
-    report.findings.extend(sorted(cell_findings, key=lambda f: (_row_of(f.fields["cell"]), f.fields["cell"])))
-    return report, table
+            cells[key] = finding(code, file=table.file, sheet=table.sheet, cell=table.cell(row, column),
+                                 column=column, **fields)
+    return list(cells.values())
 
 
 def _template_checks(table: Table) -> list[Finding]:
