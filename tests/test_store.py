@@ -164,3 +164,28 @@ def test_monthly_report_from_the_master_data(engine, tmp_path):
     assert kpi["customers"]["value"] == 3 and kpi["pending_reviews"]["value"] == 3
     assert kpi["active"]["value"] == 2 and kpi["sales"]["value"] == 70_000  # C999 is not a customer here
     assert kpi["stale"]["label"].startswith("Records not updated") and kpi["stale"]["value"] == 0
+
+
+def test_uploads_checked_against_the_master_data(engine, tmp_path, capsys):
+    from crm_xl.sheets.template import read_metadata
+    from crm_xl.sheets.validation import validate_files
+    from crm_xl.store.export import known, record_template
+    from tests.test_cli import run
+
+    merge(engine, [upload(tmp_path, "first.xlsx", BASE)])
+    url = engine.url.render_as_string(hide_password=False)
+    code, out, err = run(["template", "--from-store", "--db", url, "--lang", "ko", "-o", tmp_path / "issued.xlsx"],
+                         capsys)
+    assert code == 0, err
+    issued = read_metadata(tmp_path / "issued.xlsx")
+    assert known(engine).templates == {issued["template_id"]}
+    stray = upload(tmp_path, "stray.xlsx", BASE)  # a template this master data never issued
+    strange = upload(tmp_path, "strange.xlsx", pd.concat([BASE, BASE.head(1).assign(customer_code="C777")]))
+    record_template(engine, read_metadata(strange))
+    reports = validate_files([tmp_path / "issued.xlsx", stray, strange], default_model(), known=known(engine))
+    errors = [[f.code for f in r.findings if f.severity == "error"] for r in reports]  # warnings: same customers
+    assert errors[0] == [] and errors[1] == ["unknown-template"]
+    assert [(f.code, f.fields["value"]) for f in reports[2].findings
+            if f.code == "unknown-customer"] == [("unknown-customer", "C777")]
+    held = merge(engine, [stray])
+    assert held.rows_in == 0 and held.rows_out == 3 and "was not issued" in held.held_back[0]["reason"]

@@ -283,7 +283,8 @@ def addin_server(output):
               help="Memory one file's check may use before it is stopped.")
 @click.option("--timeout", type=click.IntRange(1), default=300, show_default=True, help="Seconds per file.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def validate(files, model_path, as_json, show, annotate_dir, workers, memory_mb, timeout, quiet):
+@click.option("--db", "db_url", help="Also check against the master data: issued templates, known customers.")
+def validate(files, model_path, as_json, show, annotate_dir, workers, memory_mb, timeout, quiet, db_url):
     """Check customer sheets: every problem with its file, sheet, cell, rule and fix. Exit 1 on findings.
 
     Each file is parsed in its own process with memory and time limits, so no file can take the
@@ -295,7 +296,7 @@ def validate(files, model_path, as_json, show, annotate_dir, workers, memory_mb,
     advance = progress_bar(quiet or as_json)("checking files", len(files))
     reports = validate_files(list(files), load_model(model_path), workers=workers, isolate=True,
                              memory_mb=memory_mb, seconds=timeout, on_done=advance,
-                             keep_tables=bool(annotate_dir))
+                             keep_tables=bool(annotate_dir), known=_known(db_url))
     if annotate_dir:
         for r in reports:
             if r.table is not None:
@@ -366,19 +367,44 @@ def _verify_archive(root: Path) -> None:
 @click.option("--manager", help="Pre-fill only this account manager's customers.")
 @click.option("--from", "source", type=click.Path(path_type=Path), help="Customer table to pre-fill from.")
 @click.option("--lang", type=click.Choice(["ko", "zh", "en"]), default="ko", show_default=True, help="Header language.")
+@click.option("--from-store", is_flag=True, help="Pre-fill from the master data (and record the template there).")
+@click.option("--db", "db_url", envvar="CRM_XL_DB", help="Master data URL (default sqlite:///crm_xl.db; env CRM_XL_DB).")
 @MODEL_OPTION
-def template(output, manager, source, lang, model_path):
+def template(output, manager, source, lang, from_store, db_url, model_path):
     """Write the customer sheet staff download, fill in and upload (locked keys, dropdowns, hints)."""
     from crm_xl.sheets.reading import read_table
-    from crm_xl.sheets.template import write_template
+    from crm_xl.sheets.template import read_metadata, write_template
 
+    if source and from_store:
+        raise click.UsageError("pre-fill from --from FILE or --from-store, not both")
+    engine = None
     customers = read_table(source).frame if source else None
+    if from_store or db_url:
+        from crm_xl.store.db import connect
+        from crm_xl.store.export import master_frame
+
+        engine = connect(db_url)
+        if from_store:
+            customers = master_frame(engine)
     path = write_template(output, load_model(model_path), customers, manager, lang)
+    if engine is not None:
+        from crm_xl.store.export import record_template
+
+        record_template(engine, read_metadata(path))
     click.echo(f"Wrote {path}")
 
 
 DB_OPTION = click.option("--db", "db_url", envvar="CRM_XL_DB", help="SQLAlchemy URL of the master data "
                          "(default: sqlite:///crm_xl.db; env CRM_XL_DB).")
+
+
+def _known(db_url: str | None):
+    if not db_url:
+        return None
+    from crm_xl.store.db import connect
+    from crm_xl.store.export import known
+
+    return known(connect(db_url))
 
 
 def _user() -> str:

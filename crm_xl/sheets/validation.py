@@ -48,9 +48,17 @@ class FileReport:
         return sum(f.severity == "warning" for f in self.findings)
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the master data knows, for uploads checked against it."""
+
+    templates: frozenset | None  # None: this master data never issued a template, so none is checked
+    customers: frozenset
+
+
 def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, isolate: bool = False,
                    memory_mb: int = DEFAULT_MEMORY_MB, seconds: float = DEFAULT_SECONDS,
-                   on_done=None, keep_tables: bool = True) -> list[FileReport]:
+                   on_done=None, keep_tables: bool = True, known: Known | None = None) -> list[FileReport]:
     """Validate every file; with `isolate`, each in a child process with memory and time limits.
 
     Without `keep_tables` a report keeps only the key column of what it read (enough for the
@@ -58,12 +66,12 @@ def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, iso
     """
     paths = [Path(p) for p in paths]
     if isolate:
-        jobs = [(_validate_in_child, (p, model, keep_tables)) for p in paths]
+        jobs = [(_validate_in_child, (p, model, keep_tables, known)) for p in paths]
         outcomes = run_isolated(jobs, workers, memory_mb, seconds, on_done)
     else:
         outcomes = []
         for p in paths:
-            outcomes.append(validate_file(p, model))
+            outcomes.append(validate_file(p, model, known))
             if on_done:
                 on_done(1)
     reports = []
@@ -77,14 +85,14 @@ def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, iso
     return reports
 
 
-def _validate_in_child(path: Path, model: ScoringModel, keep_table: bool):
-    report, table = validate_file(path, model)
+def _validate_in_child(path: Path, model: ScoringModel, keep_table: bool, known: Known | None):
+    report, table = validate_file(path, model, known)
     if table is not None and not keep_table:
         table.frame = table.frame[[KEY]] if KEY in table.frame.columns else table.frame.iloc[:, :0]
     return report, table
 
 
-def validate_file(path: Path, model: ScoringModel) -> tuple[FileReport, Table | None]:
+def validate_file(path: Path, model: ScoringModel, known: Known | None = None) -> tuple[FileReport, Table | None]:
     report = FileReport(path)
     if path.suffix.lower() in (".xlsm", ".xltm"):
         report.findings.append(finding("macro-enabled", file=path))
@@ -95,7 +103,7 @@ def validate_file(path: Path, model: ScoringModel) -> tuple[FileReport, Table | 
         report.findings.extend(exc.findings)
         return report, None
     report.sheet, report.rows, report.table = table.sheet, len(table.frame), table
-    template_findings = _template_checks(table)
+    template_findings = _template_checks(table, known)
     report.findings.extend(f for f in template_findings if "cell" not in f.fields)
     cell_findings = validate_table(table, model, _formula_cells(table)) + [f for f in template_findings
                                                                            if "cell" in f.fields]
@@ -117,8 +125,9 @@ def validate_table(table: Table, model: ScoringModel, formulas: list[tuple] = ()
     return list(cells.values())
 
 
-def _template_checks(table: Table) -> list[Finding]:
-    """For a file made by `crm-xl template`: its schema version, and locked fields left as they were."""
+def _template_checks(table: Table, known: Known | None = None) -> list[Finding]:
+    """For a file made by `crm-xl template`: its schema version, locked fields left as they were and,
+    checked against the master data, a template it issued with customers it has."""
     from crm_xl.sheets.template import SCHEMA_VERSION, fingerprint, read_metadata
 
     if table.file.suffix.lower() != ".xlsx":
@@ -132,11 +141,17 @@ def _template_checks(table: Table) -> list[Finding]:
     locked = [c for c in str(meta.get("locked_columns", "")).split(",") if c]
     prints = meta["fingerprints"]
     out = []
+    issued_here = known is not None and known.templates is not None and str(meta.get("template_id")) in known.templates
+    if known is not None and known.templates is not None and not issued_here:
+        out.append(finding("unknown-template", file=table.file, template=meta.get("template_id")))
     frame = table.frame
     for i, record in enumerate(frame.to_dict("records")):
         code = record.get(KEY)
         if code is None or str(code) not in prints:
             continue
+        if issued_here and str(code) not in known.customers:  # pre-filled from this master data, now gone
+            out.append(finding("unknown-customer", file=table.file, sheet=table.sheet,
+                               cell=table.cell(i, KEY), column=KEY, value=code))
         if fingerprint([record.get(c) for c in locked]) != prints[str(code)]:
             out.append(finding("locked-field-changed", file=table.file, sheet=table.sheet,
                                cell=table.cell(i, KEY), column=KEY, value=code))
@@ -200,11 +215,15 @@ def _runs_as_formula(text: str) -> bool:
 
 
 def _model_checks(table: Table, model: ScoringModel) -> list[tuple]:
-    """The scoring model's checks on the cells people type (system figures come from orders)."""
+    """The scoring model's checks on the cells people type (system figures come from orders).
+
+    An empty optional input is not an upload problem (only required fields must be filled): the
+    score it feeds stays empty and `crm-xl score` says why.
+    """
     scored = score_customers(table.frame, model)
     typed = {name for name, spec in columns().items() if spec.kind != "system" and name in table.letters}
     return [t for t in _from_problems(scored.problems)
-            if t[1] in typed and t[2] not in ("no-orders", "needs-population")]
+            if t[1] in typed and t[2] not in ("no-orders", "needs-population", "missing-value")]
 
 
 def _from_problems(problems: Problems) -> list[tuple]:

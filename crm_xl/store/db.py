@@ -39,6 +39,11 @@ reviews = Table("reviews", meta, Column("id", Integer, primary_key=True, autoinc
                 Column("decided_by", String(128)), Column("decided_at", DateTime(timezone=True)))
 
 
+templates = Table("templates", meta, Column("template_id", String(64), primary_key=True),
+                  Column("issued_at", DateTime(timezone=True), nullable=False), Column("manager", String(128)),
+                  Column("schema_version", String(16)), Column("model", String(128)))
+
+
 def connect(url: str | None = None) -> Engine:
     """An engine with the tables created; SQLite waits for a lock instead of failing at once."""
     url = url or DEFAULT_URL

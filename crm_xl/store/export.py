@@ -33,6 +33,31 @@ def pending_reviews(engine: Engine) -> list[dict]:
         return [dict(r) for r in rows.mappings()]
 
 
+def known(engine: Engine):
+    """The template ids this master data issued and the customers it has."""
+    from crm_xl.sheets.validation import Known
+    from crm_xl.store.db import templates
+
+    with engine.connect() as conn:
+        ids = frozenset(r[0] for r in conn.execute(select(templates.c.template_id)))
+        codes = frozenset(r[0] for r in conn.execute(select(customers.c.customer_code)))
+    return Known(ids or None, codes)
+
+
+def record_template(engine: Engine, meta: dict) -> None:
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from crm_xl.store.db import templates
+
+    with engine.begin() as conn:
+        conn.execute(insert(templates).values(template_id=str(meta["template_id"]), manager=meta.get("manager") or None,
+                                              issued_at=dt.datetime.now(dt.timezone.utc),
+                                              schema_version=str(meta.get("schema_version")),
+                                              model=str(meta.get("model"))))
+
+
 def export_master(engine: Engine, path: Path) -> Path:
     frame = master_frame(engine)
     with atomic_path(path) as tmp:

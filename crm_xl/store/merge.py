@@ -51,7 +51,9 @@ def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: st
         raise InputError([finding("model-unknown-reference", entry="--as", value=role, where="roles",
                                   choices=", ".join(roles()))])
     now = now or dt.datetime.now(dt.timezone.utc)
-    reports = validate_files(paths, model)
+    from crm_xl.store.export import known
+
+    reports = validate_files(paths, model, known=known(engine))
     result = MergeResult(files=len(paths), dry_run=dry_run, reports=reports)
     uploads = _rows(reports, result)
     if all_or_nothing and result.held_back:
@@ -88,6 +90,11 @@ def _rows(reports: list[FileReport], result: MergeResult) -> list[tuple[str, lis
         table = report.table
         if table is None:
             result.held_back.append({"file": str(report.file), "reason": report.findings[0].message})
+            continue
+        file_errors = [f for f in report.findings if f.severity == "error" and "cell" not in f.fields]
+        if file_errors:  # e.g. a template this master data did not issue: nothing of the file goes in
+            result.rows_out += len(table.frame)
+            result.held_back.append({"file": str(report.file), "reason": file_errors[0].message})
             continue
         bad_cells = {f.fields["cell"] for f in report.findings if f.severity == "error" and "cell" in f.fields}
         bad_rows = {int("".join(ch for ch in cell if ch.isdigit())) for cell in bad_cells}
