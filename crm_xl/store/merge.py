@@ -105,7 +105,8 @@ def _rows(reports: list[FileReport], result: MergeResult) -> list[tuple[str, lis
             code = cell_text(record.get(KEY))
             if sheet_row in bad_rows or code is None:
                 result.rows_out += 1
-                result.held_back.append({"file": str(report.file), "row": sheet_row, "reason": "row has errors"})
+                reason = "row has errors" if sheet_row in bad_rows else "no customer code"
+                result.held_back.append({"file": str(report.file), "row": sheet_row, "reason": reason})
                 continue
             rows.append((code, {f: cell_text(record[f]) for f in present if f != KEY}))
         uploads.append((sha256_of(report.file), rows))
