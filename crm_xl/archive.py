@@ -58,12 +58,12 @@ def archive_file(path: Path, root: Path, validation: dict | None = None, user: s
                 shutil.copyfile(path, tmp)
                 os.chmod(tmp, 0o444)  # archived files are read-only
     entry = Entry(digest, stored.as_posix(), path.name, path.stat().st_size, now.isoformat(timespec="seconds"),
-                  user or _user(), validation, existing is None)
+                  user or current_user(), validation, existing is None)
     _append(root / MANIFEST, asdict(entry))
     return entry
 
 
-def _user() -> str:
+def current_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (containers)

@@ -31,10 +31,11 @@ def model_of(book) -> ScoringModel:
     return model_from_rows(rows, f"{book.name} [{MODEL_SHEET}]")
 
 
-def _run(book, action) -> str:
+def _run(book, work) -> str:
+    """Do `work(book) -> message` on the calling workbook and show the message (or the findings)."""
     book = book if book is not None else _caller()
     try:
-        message = action(XlwingsSheet(book.sheets.active), model_of(book)).summary
+        message = work(book)
     except CrmError as exc:
         message = "\n".join(f"{f.message}\nFix: {f.fix}" for f in exc.findings)
     book.app.alert(message, title="CRM")
@@ -50,25 +51,19 @@ def _caller():  # pragma: no cover - desktop Excel only
 @script
 def regrade_sheet(book: xw.Book = None) -> str:
     """Recompute every derived column of the customer table on the active sheet."""
-    return _run(book, regrade)
+    return _run(book, lambda b: regrade(XlwingsSheet(b.sheets.active), model_of(b)).summary)
 
 
 @script
 def validate_sheet(book: xw.Book = None) -> str:
     """Mark every cell of the active sheet that the scoring cannot use, with a note why."""
-    return _run(book, validate)
+    return _run(book, lambda b: validate(XlwingsSheet(b.sheets.active), model_of(b)).summary)
 
 
 @script
 def monthly_report(book: xw.Book = None) -> str:
     """Write the monthly report for the customers on the active sheet (orders from a Transactions sheet)."""
-    book = book if book is not None else _caller()
-    try:
-        message = _monthly_report(book)
-    except CrmError as exc:
-        message = "\n".join(f"{f.message}\nFix: {f.fix}" for f in exc.findings)
-    book.app.alert(message, title="CRM")
-    return message
+    return _run(book, _monthly_report)
 
 
 def _monthly_report(book) -> str:

@@ -8,6 +8,7 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
+from crm_xl.archive import current_user
 from crm_xl.cli import EXIT_FINDINGS, cli, emit_json, parse_date
 from crm_xl.model import load_model
 
@@ -407,12 +408,6 @@ def _known(db_url: str | None):
     return known(connect(db_url))
 
 
-def _user() -> str:
-    from crm_xl.archive import _user as current
-
-    return current()
-
-
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @DB_OPTION
@@ -426,7 +421,7 @@ def merge(files, db_url, role, dry_run, all_or_nothing, model_path, as_json):
     from crm_xl.store.db import connect
     from crm_xl.store.merge import merge_files
 
-    result = merge_files(list(files), connect(db_url), load_model(model_path), role, _user(),
+    result = merge_files(list(files), connect(db_url), load_model(model_path), role, current_user(),
                          dry_run=dry_run, all_or_nothing=all_or_nothing)
     if as_json:
         emit_json(result.as_dict())
@@ -467,7 +462,7 @@ def review(action, ids, db_url):
         return
     if not ids:
         raise click.UsageError("name the review ids to decide")
-    count = decide(engine, list(ids), action == "approve", _user())
+    count = decide(engine, list(ids), action == "approve", current_user())
     click.echo(f"{action}d {count} of {len(ids)} changes")
 
 

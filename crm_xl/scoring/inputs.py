@@ -92,6 +92,3 @@ def _blank(s: pd.Series) -> np.ndarray:
         return na | text
     return na
 
-
-def blank(frame: pd.DataFrame, name: str) -> np.ndarray:
-    return _blank(column(frame, name))

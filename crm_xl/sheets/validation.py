@@ -266,10 +266,6 @@ def _formula_refs(path: Path, sheet: str) -> list[str]:
     return [m.decode() for m in re.findall(rb'<(?:\w+:)?c r="([A-Z]+\d+)"[^>]*>\s*<(?:\w+:)?f[ >/]', xml)]
 
 
-def summary_frame(reports: list[FileReport]) -> pd.DataFrame:
-    rows = [{"file": str(r.file), **f.as_dict()} for r in reports for f in r.findings]
-    return pd.DataFrame(rows)
-
 
 def _duplicates_across(tables: list[tuple[FileReport, Table]]) -> None:
     seen: dict[str, str] = {}
