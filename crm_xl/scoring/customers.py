@@ -28,8 +28,12 @@ class ScoredCustomers:
 
 def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: str | None = None,
                     tier_preset: str | None = None, transactions: pd.DataFrame | rfm.Transactions | None = None,
-                    as_of: pd.Timestamp | None = None) -> ScoredCustomers:
-    """Every computed column for every row; bad inputs give per-row problems, never an exception."""
+                    as_of: pd.Timestamp | None = None, issue_texts: bool = True) -> ScoredCustomers:
+    """Every computed column for every row; bad inputs give per-row problems, never an exception.
+
+    Without `issue_texts` the scoring_issues column stays empty (a caller that reads `problems`
+    itself need not pay for rendering every message).
+    """
     frame = frame.drop(columns=[c for c in COMPUTED_COLUMNS if c in frame.columns])  # stale results of a past run
     problems = Problems(len(frame))
     tx_problems = Problems(0 if transactions is None else len(transactions))  # rows of the transactions
@@ -57,7 +61,7 @@ def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: 
         out[name] = column
     out["rfm_segment"] = behaviour.segment
     out["tags"] = tags.tags(pd.concat([frame, out], axis=1), model.tags)
-    out["scoring_issues"] = problems.per_row()
+    out["scoring_issues"] = problems.per_row() if issue_texts else np.full(len(frame), None, dtype=object)
     assert list(out.columns) == list(COMPUTED_COLUMNS)
     return ScoredCustomers(out, problems, as_of, frame, tx_problems)
 

@@ -64,14 +64,21 @@ class Problems:
         return merged.drop_duplicates(["row", "column", "code"], ignore_index=True)
 
     def per_row(self) -> np.ndarray:
-        """The `scoring_issues` text of every row: its messages joined by "; ", None where clean."""
-        out = np.full(self.n, None, dtype=object)
-        if not self.batches:
-            return out
-        problems = self.frame()
-        joined = problems.groupby("row", sort=False)["message"].agg("; ".join)
-        out[joined.index.to_numpy()] = joined.to_numpy()
-        return out
+        """The `scoring_issues` text of every row: its messages joined by "; ", None where clean.
+
+        Messages in the order the checks ran; a cell read by two scores is reported once (as in
+        `frame`). A plain loop: rows with problems are few, and grouping in pandas costs more.
+        """
+        out: list[str | None] = [None] * self.n
+        seen: dict[tuple[str, str], set[int]] = {}
+        for batch in self.batches:
+            done = seen.setdefault((batch.column, batch.code), set())
+            for row, message in zip(batch.rows.tolist(), batch.messages()):
+                if row in done:
+                    continue
+                done.add(row)
+                out[row] = message if out[row] is None else f"{out[row]}; {message}"
+        return np.array(out, dtype=object)
 
     def first(self) -> str | None:
         """The first message of row 0 (for the single-value forms)."""

@@ -10,6 +10,7 @@ import pandas as pd
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.sheets.safety import check_xlsx
 from crm_xl.sheets.schema import canonical, columns
+from crm_xl.sheets.xlsx import head_rows, open_workbook, read_columns
 
 HEADER_SEARCH_ROWS = 20
 CSV_ENCODINGS = ("utf-8-sig", "cp949", "gb18030")  # Excel's CSV exports in Korea and China
@@ -26,6 +27,11 @@ class Table:
     letters: dict[str, str]  # column name -> spreadsheet column letter
     headers: dict[str, str] = field(default_factory=dict)  # column name -> the header as the file spells it
     notices: list[Finding] = field(default_factory=list)
+    formulas: list[tuple[int, str]] = field(default_factory=list)  # (offset below the header, column)
+    workbook: object = field(default=None, repr=False)  # the open xlsx, to read its other sheets
+
+    def __getstate__(self):  # sent back from a child process: the open reader stays behind
+        return {**self.__dict__, "workbook": None}
 
     def cell(self, position: int, column: str) -> str:
         """Spreadsheet reference of the `position`-th data row in `column`, e.g. E8."""
@@ -44,31 +50,42 @@ def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_
         raise InputError([finding("file-not-found", file=path)])
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        grid, sheet = _xlsx_grid(path, sheet)
-    elif suffix in (".csv", ".txt"):
-        grid, sheet = _csv_grid(path), path.stem
-    else:
-        raise InputError([finding("file-unreadable", file=path, detail=f"{suffix or 'no suffix'} is not .xlsx or .csv")])
-    return table_from_grid(grid, path, sheet, key)
+        return _xlsx_table(path, sheet, key)
+    if suffix in (".csv", ".txt"):
+        return table_from_grid(_csv_grid(path), path, path.stem, key)
+    raise InputError([finding("file-unreadable", file=path, detail=f"{suffix or 'no suffix'} is not .xlsx or .csv")])
 
 
-def _xlsx_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
-    from python_calamine import CalamineWorkbook
-
+def _xlsx_table(path: Path, sheet: str | None, key: str) -> Table:
+    """Header found in the first rows, then each column read once, in its schema type."""
     check_xlsx(path)
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises several error types for damaged or encrypted files
-        raise InputError([finding("file-unreadable", file=path, detail=f"cannot be opened as a workbook ({exc})")]) from None
-    try:
-        names = wb.sheet_names
-        name = sheet or names[0]
-        if name not in names:
-            raise InputError([finding("sheet-missing", file=path, sheet=name, sheets=", ".join(names))])
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    finally:
-        wb.close()
-    return pd.DataFrame(rows, dtype=object), name
+    workbook = open_workbook(path)
+    names = list(workbook.sheet_names)
+    name = sheet or (names[0] if names else "")
+    if name not in names:
+        raise InputError([finding("sheet-missing", file=path, sheet=name, sheets=", ".join(names))])
+    header = find_header(head_rows(path, name, HEADER_SEARCH_ROWS), path, name, key)
+    types = {j: column_type(c) for j, c in enumerate(header.names) if c is not None}
+    start = header.at + 1
+    read = read_columns(workbook, path, name, types, start)
+    rows = max(0, max((len(v) for v in read.values.values()), default=0) - start)
+    frame = pd.DataFrame({header.names[j]: _typed_column(values[start:], types[j], rows)
+                          for j, values in read.values.items()})
+    formulas = [(row - start, header.names[col]) for row, col in read.formulas if row >= start and col in types]
+    table = _table(frame, path, name, header, formulas)
+    table.workbook = workbook
+    return table
+
+
+def _typed_column(values: np.ndarray, kind: str, rows: int) -> pd.Series:
+    """A column from the typed read: numbers stay floats, dates datetimes, unless a cell holds other text."""
+    if len(values) < rows:
+        values = np.concatenate([values, np.full(rows - len(values), None, dtype=object)])
+    if values.dtype != object:
+        return pd.Series(values)
+    if kind == "text":
+        return pd.Series(values, dtype=object)
+    return _clean(pd.Series(values, dtype=object), "", kind)
 
 
 def _csv_grid(path: Path) -> pd.DataFrame:
@@ -83,16 +100,23 @@ def _csv_grid(path: Path) -> pd.DataFrame:
                               detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
 
 
-def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "customer_code") -> Table:
-    """A table from a grid of cell values (row 0 = spreadsheet row 1), headers found and matched."""
-    top = grid.head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist()
+@dataclass
+class Header:
+    at: int  # 0-based row of the headers
+    names: list[str | None]  # canonical name (or the header text) of each column, None where blank
+    letters: dict[str, str]
+    headers: dict[str, str]
+
+
+def find_header(top: list[list], path: Path, sheet: str, key: str) -> Header:
+    """The first of the top rows holding the `key` column's header, its columns matched to canonical names."""
     header_at = next((i for i, row in enumerate(top)
                       if any(canonical(v) == key for v in row if v not in (None, ""))), None)
     if header_at is None:
         raise InputError([finding("no-header", file=path, sheet=sheet, rows=HEADER_SEARCH_ROWS)])
     names, letters, headers, problems = [], {}, {}, []
-    for j, header in enumerate(top[header_at]):
-        text = "" if header is None or header != header else str(header).strip()
+    for j, cell in enumerate(top[header_at]):
+        text = "" if cell is None or cell != cell else str(cell).strip()
         name = canonical(text) or text or None
         if name is not None and name in letters:
             problems.append(finding("duplicate-column", file=path, sheet=sheet, cell=f"{letter(j)}{header_at + 1}",
@@ -103,26 +127,42 @@ def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "cust
         names.append(name)
     if problems:
         raise InputError(problems)
-    body = grid.iloc[header_at + 1:]
-    frame = pd.DataFrame({name: _clean(body.iloc[:, j], name) for j, name in enumerate(names) if name is not None})
-    frame.index = pd.RangeIndex(len(body))
+    return Header(header_at, names, letters, headers)
+
+
+def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "customer_code") -> Table:
+    """A table from a grid of cell values (row 0 = spreadsheet row 1), headers found and matched."""
+    header = find_header(grid.head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist(), path, sheet, key)
+    body = grid.iloc[header.at + 1:]
+    frame = pd.DataFrame({name: _clean(body.iloc[:, j], name) for j, name in enumerate(header.names)
+                          if name is not None})
+    return _table(frame, path, sheet, header)
+
+
+def _table(frame: pd.DataFrame, path: Path, sheet: str, header: Header, formulas=()) -> Table:
+    frame.index = pd.RangeIndex(len(frame))
     # Blank rows are dropped but the index keeps each row's offset below the header, for cell references.
     frame = frame.loc[frame.notna().any(axis=1).to_numpy(dtype=bool)] if len(frame.columns) else frame
-    return Table(frame, path, sheet, header_at + 1, letters, headers)
+    return Table(frame, path, sheet, header.at + 1, header.letters, header.headers, formulas=list(formulas))
 
 
-def _clean(column: pd.Series, name: str) -> pd.Series:
+def column_type(name: str) -> str:
+    spec = columns().get(name)
+    return spec.type if spec is not None else "text"
+
+
+def _clean(column: pd.Series, name: str, kind: str | None = None) -> pd.Series:
     """Empty cells become None; whole numbers in text columns read as text without `.0`."""
     values = column.to_numpy(dtype=object, copy=True)
     values[pd.isna(values) | (values == "")] = None
-    spec = columns().get(name)
-    if spec is not None and spec.type == "text":
+    kind = kind or (column_type(name) if name in columns() else None)
+    if kind == "text":
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # the usual case, at C speed
             stripped = pd.Series(values, dtype=object).str.strip()
             values = stripped.where(stripped != "", None).to_numpy(dtype=object)
         else:
             values = np.array([_as_text(v) for v in values], dtype=object)
-    elif spec is not None and spec.type == "number":
+    elif kind == "number":
         converted = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
         if not (np.isnan(converted) & (values != None)).any():  # noqa: E711 - all plain numbers: a float column
             return pd.Series(converted)

@@ -84,3 +84,29 @@ def cell_text(value) -> str | None:
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     text = str(value).strip()
     return text or None
+
+
+def column_texts(column) -> list[str | None]:
+    """`cell_text` of every value of a column, a whole column at a time."""
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return [None if v is None or v != v else v for v in column.dt.strftime("%Y-%m-%d").tolist()]
+    if pd.api.types.is_float_dtype(column.dtype):
+        return _number_texts(column.to_numpy(dtype=float))
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # the usual case: text or empty
+        return [None if v is None or v != v else (v.strip() or None) for v in values.tolist()]
+    return [cell_text(v) for v in values]
+
+
+def _number_texts(values) -> list[str | None]:
+    """`cell_text` of a float array: whole numbers (the usual case) converted by numpy at once."""
+    import numpy as np
+
+    whole = np.isfinite(values) & (np.abs(values) < 2**53) & (values == np.round(values))
+    out = np.full(len(values), None, dtype=object)
+    out[whole] = values[whole].astype(np.int64).astype(str).astype(object)
+    other = np.flatnonzero(~whole & ~np.isnan(values))
+    out[other] = [str(int(v)) if v.is_integer() else str(v) for v in values[other].tolist()]
+    return out.tolist()

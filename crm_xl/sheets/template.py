@@ -74,8 +74,13 @@ def template_columns() -> list[Column]:
 
 def fingerprint(values: list) -> str:
     """Of a row's locked fields, as text: the same cells give the same print whoever saved them."""
-    text = "\x1f".join(cell_text(v) or "" for v in values)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return row_fingerprints([[cell_text(v)] for v in values])[0]
+
+
+def row_fingerprints(texts: list[list[str | None]]) -> list[str]:
+    """The fingerprint of every row, from its locked columns already turned into `cell_text`s."""
+    filled = [[t or "" for t in column] for column in texts]
+    return [hashlib.sha256("\x1f".join(row).encode("utf-8")).hexdigest()[:32] for row in zip(*filled)]
 
 
 def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, manager: str | None = None,
@@ -207,26 +212,21 @@ def write_template(path: Path, model: ScoringModel, customers: pd.DataFrame | No
     return path
 
 
-def read_metadata(path: Path) -> dict | None:
-    """The template's metadata and row fingerprints, or None for a file not made from a template."""
-    from python_calamine import CalamineWorkbook
+def read_metadata(path: Path, workbook=None) -> dict | None:
+    """The template's metadata and row fingerprints, or None for a file not made from a template.
 
-    wb = CalamineWorkbook.from_path(str(path))
-    try:
-        if META_SHEET not in wb.sheet_names:
-            return None
-        rows = wb.get_sheet_by_name(META_SHEET).to_python()
-    finally:
-        wb.close()
-    meta, prints, in_prints = {}, {}, False
-    for row in rows:
-        key, value = (list(row) + ["", ""])[:2]
-        if key == "customer_code":
-            in_prints = True
-            continue
-        if in_prints and key != "":
-            prints[cell_text(key)] = str(value)
-        elif key:
-            meta[str(key)] = value
-    meta["fingerprints"] = prints
+    `workbook`: the file already open (see sheets.xlsx.open_workbook), to read it only once.
+    """
+    from crm_xl.sheets.xlsx import open_workbook
+
+    reader = workbook or open_workbook(path)
+    if META_SHEET not in reader.sheet_names:
+        return None
+    sheet = reader.load_sheet(META_SHEET, header_row=None, dtypes="string", eager=True)
+    if sheet.num_columns < 2:
+        return {"fingerprints": {}}
+    keys, values = (sheet.column(i).to_pylist() for i in (0, 1))
+    start = keys.index("customer_code") if "customer_code" in keys else len(keys)
+    meta = {str(k): (v if v is not None else "") for k, v in zip(keys[:start], values[:start]) if k}
+    meta["fingerprints"] = {k.strip(): str(v) for k, v in zip(keys[start + 1:], values[start + 1:]) if k and k.strip()}
     return meta

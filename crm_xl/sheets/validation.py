@@ -9,10 +9,8 @@ the files of one batch. A file that cannot be read is a finding, never an except
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -24,7 +22,7 @@ from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.inputs import dates, numbers
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.sheets.reading import Table, read_table
-from crm_xl.sheets.schema import columns
+from crm_xl.sheets.schema import column_texts, columns
 
 KEY = "customer_code"
 FORMULA_START = ("=", "@")  # always a formula in a spreadsheet
@@ -128,33 +126,42 @@ def validate_table(table: Table, model: ScoringModel, formulas: list[tuple] = ()
 def _template_checks(table: Table, known: Known | None = None) -> list[Finding]:
     """For a file made by `crm-xl template`: its schema version, locked fields left as they were and,
     checked against the master data, a template it issued with customers it has."""
-    from crm_xl.sheets.template import SCHEMA_VERSION, fingerprint, read_metadata
+    from crm_xl.sheets.template import SCHEMA_VERSION, read_metadata
 
     if table.file.suffix.lower() != ".xlsx":
         return []
-    meta = read_metadata(table.file)
+    meta = read_metadata(table.file, table.workbook)
     if meta is None:
         return []
     if str(meta.get("schema_version")) != SCHEMA_VERSION:
         return [finding("wrong-schema-version", file=table.file, found=meta.get("schema_version"),
                         expected=SCHEMA_VERSION)]
-    locked = [c for c in str(meta.get("locked_columns", "")).split(",") if c]
-    prints = meta["fingerprints"]
     out = []
     issued_here = known is not None and known.templates is not None and str(meta.get("template_id")) in known.templates
     if known is not None and known.templates is not None and not issued_here:
         out.append(finding("unknown-template", file=table.file, template=meta.get("template_id")))
-    frame = table.frame
-    for i, record in enumerate(frame.to_dict("records")):
-        code = record.get(KEY)
-        if code is None or str(code) not in prints:
-            continue
-        if issued_here and str(code) not in known.customers:  # pre-filled from this master data, now gone
-            out.append(finding("unknown-customer", file=table.file, sheet=table.sheet,
-                               cell=table.cell(i, KEY), column=KEY, value=code))
-        if fingerprint([record.get(c) for c in locked]) != prints[str(code)]:
-            out.append(finding("locked-field-changed", file=table.file, sheet=table.sheet,
-                               cell=table.cell(i, KEY), column=KEY, value=code))
+    if KEY in table.frame.columns:
+        locked = [c for c in str(meta.get("locked_columns", "")).split(",") if c]
+        out += _prefilled_checks(table, locked, meta["fingerprints"], known.customers if issued_here else None)
+    return out
+
+
+def _prefilled_checks(table: Table, locked: list[str], prints: dict[str, str], customers) -> list[Finding]:
+    """Rows the template came pre-filled with: locked fields as issued, customers the master data
+    (when given) still has."""
+    from crm_xl.sheets.template import row_fingerprints
+
+    codes = column_texts(table.frame[KEY])
+    prefilled = np.flatnonzero([c is not None and c in prints for c in codes])
+    rows = table.frame.iloc[prefilled]
+    texts = [column_texts(rows[c]) if c in rows.columns else [None] * len(rows) for c in locked]
+    out = []
+    for i, mark in zip(prefilled.tolist(), row_fingerprints(texts or [[None] * len(rows)])):
+        code = codes[i]
+        gone = customers is not None and code not in customers  # pre-filled from this master data, now gone
+        for problem in ("unknown-customer",) * gone + ("locked-field-changed",) * (mark != prints[code]):
+            out.append(finding(problem, file=table.file, sheet=table.sheet, cell=table.cell(i, KEY), column=KEY,
+                               value=code))
     return out
 
 
@@ -189,14 +196,12 @@ def _schema_checks(table: Table) -> list[tuple]:
         out += [(int(i), name, "formula-text", {"value": v, "first": v[0]}) for i, v in _rows(suspect, frame)
                 if _runs_as_formula(v)]
     if KEY in frame.columns:
-        first: dict[str, int] = {}
-        for i, code in enumerate(frame[KEY].to_numpy(dtype=object)):
-            if code is None:
-                continue
-            if code in first:
-                out.append((i, KEY, "duplicate-key", {"value": code, "first": table.cell(first[code], KEY)}))
-            else:
-                first[code] = i
+        codes = frame[KEY]
+        repeated = np.flatnonzero((codes.notna() & codes.duplicated()).to_numpy())
+        if len(repeated):
+            first = {code: i for i, code in reversed(list(enumerate(codes.to_numpy(dtype=object))))}
+            out += [(int(i), KEY, "duplicate-key", {"value": codes.iat[i], "first": table.cell(first[codes.iat[i]], KEY)})
+                    for i in repeated]
     return out
 
 
@@ -220,66 +225,44 @@ def _model_checks(table: Table, model: ScoringModel) -> list[tuple]:
     An empty optional input is not an upload problem (only required fields must be filled): the
     score it feeds stays empty and `crm-xl score` says why.
     """
-    scored = score_customers(table.frame, model)
+    scored = score_customers(table.frame, model, issue_texts=False)
     typed = {name for name, spec in columns().items() if spec.kind != "system" and name in table.letters}
-    return [t for t in _from_problems(scored.problems)
-            if t[1] in typed and t[2] not in ("no-orders", "needs-population", "missing-value")]
+    wanted = [b for b in scored.problems.batches
+              if b.column in typed and b.code not in ("no-orders", "needs-population", "missing-value")]
+    return sorted(_batch_rows(wanted), key=lambda t: t[0])
 
 
 def _from_problems(problems: Problems) -> list[tuple]:
-    frame = problems.frame()
-    extra = {b.code + b.column: b.fields for b in problems.batches}
-    return [(int(r.row), r.column, r.code, {"value": display_value(r.value), **extra.get(r.code + r.column, {})})
-            for r in frame.itertuples(index=False)]
+    return _batch_rows(problems.batches)
 
 
-def _formula_cells(table: Table) -> list[tuple]:
-    """Cells holding a formula, found in the sheet XML (readers return only the cached value)."""
-    if table.file.suffix.lower() not in (".xlsx", ".xlsm"):
-        return []
-    by_letter = {letter: name for name, letter in table.letters.items()}
-    first_row = table.header_row + 1
-    positions = {int(i): p for p, i in enumerate(table.frame.index)}
+def _batch_rows(batches) -> list[tuple]:
+    """(row, column, code, fields) of every failing cell of some checks' batches."""
     out = []
-    for ref in _formula_refs(table.file, table.sheet):
-        letters, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
-        offset = int(row) - first_row
-        if letters in by_letter and offset in positions:
-            out.append((positions[offset], by_letter[letters], "formula-cell", {}))
+    for b in batches:
+        values = b.values if b.values is not None else [None] * len(b.rows)
+        out += [(int(r), b.column, b.code, {"value": display_value(v), **b.fields}) for r, v in zip(b.rows, values)]
     return out
 
 
-def _formula_refs(path: Path, sheet: str) -> list[str]:
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    with zipfile.ZipFile(path) as z:
-        book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-        rid = next((s.get(rel) for s in book.iter(f"{main}sheet") if s.get("name") == sheet), None)
-        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
-        if target is None:
-            return []
-        name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        xml = z.read(name)
-    if b"<f>" not in xml and b"<f " not in xml and b":f>" not in xml and b":f " not in xml:
-        return []  # the usual upload has no formula at all: skip the scan
-    return [m.decode() for m in re.findall(rb'<(?:\w+:)?c r="([A-Z]+\d+)"[^>]*>\s*<(?:\w+:)?f[ >/]', xml)]
-
+def _formula_cells(table: Table) -> list[tuple]:
+    """Cells holding a formula (the reader found them in the sheet XML; it returns only their cached value)."""
+    positions = {int(i): p for p, i in enumerate(table.frame.index)}
+    return [(positions[offset], column, "formula-cell", {}) for offset, column in table.formulas if offset in positions]
 
 
 def _duplicates_across(tables: list[tuple[FileReport, Table]]) -> None:
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[Table, int]] = {}  # code -> where it first appeared
     for report, table in tables:
         if KEY not in table.frame.columns:
             continue
-        local: set[str] = set()
-        for i, code in enumerate(table.frame[KEY].to_numpy(dtype=object)):
-            if code is None or code in local:
-                continue
-            local.add(code)
-            where = f"{table.file.name} [{table.sheet}] {table.cell(i, KEY)}"
+        codes = table.frame[KEY]
+        distinct = np.flatnonzero((codes.notna() & ~codes.duplicated()).to_numpy())
+        for i, code in zip(distinct.tolist(), codes.to_numpy(dtype=object)[distinct]):
             if code in seen:
+                other, j = seen[code]
                 report.findings.append(finding("duplicate-across-files", file=table.file, sheet=table.sheet,
-                                               cell=table.cell(i, KEY), column=KEY, value=code, first=seen[code]))
+                                               cell=table.cell(i, KEY), column=KEY, value=code,
+                                               first=f"{other.file.name} [{other.sheet}] {other.cell(j, KEY)}"))
             else:
-                seen[code] = where
+                seen[code] = (table, i)

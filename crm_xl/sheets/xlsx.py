@@ -1,0 +1,313 @@
+"""Reading one xlsx sheet fast and without losing a cell.
+
+fastexcel (Rust, calamine underneath) reads each column straight into Arrow in the type the
+schema gives it: numbers as exact floats, dates as timestamps, everything else as text. A cell
+that is not of its column's type (`1,234원` in an amount column) comes back as its own text from
+fastexcel's error list, so the validator can name it; nothing is guessed from the first rows and
+nothing silently turns empty. Two things no fast reader shows are found by one streaming pass over
+the sheet XML, alongside the parse: formula cells (readers return only the cached value) and
+TRUE/FALSE cells (read as 1/0 in a number column).
+
+The header row has to be known before the typed read, so `head_rows` parses just the first rows
+of the sheet XML (and as much of the shared strings as they use) — milliseconds, however big the
+sheet.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.findings import InputError, finding
+
+MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+HEAD_BYTES = 8 * 1024**2  # the first rows of any sheet fit in this, however wide
+CHUNK = 4 * 1024**2
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+EMPTY = {"number": (np.nan, float), "date": (np.datetime64("NaT"), "datetime64[ns]"), "text": (None, object)}
+READ_AS = {"number": "float", "date": "datetime", "text": "string"}
+ERROR_TEXT = {"Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
+              "Ref": "#REF!", "Value": "#VALUE!", "GettingData": "#GETTING_DATA"}
+
+
+@dataclass
+class SheetColumns:
+    """Typed columns of one sheet, each indexed from spreadsheet row 1."""
+
+    values: dict[int, np.ndarray]  # 0-based column index -> float, datetime64 or object (text, None) array
+    formulas: list[tuple[int, int]] = field(default_factory=list)  # (row, column), 0-based
+
+
+def open_workbook(path: Path):
+    """A fastexcel reader of the workbook (it parses the shared strings once, for every sheet read).
+
+    Call only after `safety.check_xlsx`: the Rust reader aborts the process on hostile files.
+    """
+    import fastexcel
+
+    try:
+        return fastexcel.read_excel(str(path))
+    except Exception as exc:  # fastexcel raises its own error types for damaged or encrypted files
+        raise InputError([finding("file-unreadable", file=path, detail=f"cannot be opened as a workbook ({exc})")]) from None
+
+
+def sheet_member(z: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member holding a sheet's XML, found through workbook.xml and its relationships."""
+    book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    rid = next((s.get(REL_ID) for s in book.iter(f"{MAIN_NS}sheet") if s.get("name") == sheet), None)
+    rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
+    if target is None:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def head_rows(path: Path, sheet: str, rows: int) -> list[list]:
+    """The values of the sheet's first `rows` rows (row 0 = spreadsheet row 1), padded to one width."""
+    with zipfile.ZipFile(path) as z:
+        member = sheet_member(z, sheet)
+        if member is None:
+            return []
+        cells = _head_cells(z, member, rows)
+        wanted = {v.index for v in cells.values() if isinstance(v, _Shared)}
+        strings = _shared_strings(z, max(wanted) + 1) if wanted else []
+    width = max((c for _, c in cells), default=-1) + 1
+    grid = [[None] * width for _ in range(max((r for r, _ in cells), default=-1) + 1)]
+    for (r, c), v in cells.items():
+        grid[r][c] = (strings[v.index] if v.index < len(strings) else None) if isinstance(v, _Shared) else v
+    return grid
+
+
+@dataclass(frozen=True)
+class _Shared:
+    index: int
+
+
+def _head_cells(z: zipfile.ZipFile, member: str, rows: int) -> dict[tuple[int, int], object]:
+    parser = ElementTree.XMLPullParser(events=("end",))
+    cells: dict[tuple[int, int], object] = {}
+    row_at, read = -1, 0
+    with z.open(member) as fh:
+        while read < HEAD_BYTES and (chunk := fh.read(64 * 1024)):
+            read += len(chunk)
+            parser.feed(chunk)
+            for _, el in parser.read_events():
+                if _local(el.tag) != "row":
+                    continue
+                row_at = int(el.get("r")) - 1 if el.get("r") else row_at + 1
+                if row_at >= rows:
+                    return cells
+                col_at = -1
+                for c in el:
+                    col_at = _column(c.get("r")) if c.get("r") else col_at + 1
+                    value = _cell_value(c)
+                    if value is not None:
+                        cells[(row_at, col_at)] = value
+                el.clear()
+    return cells
+
+
+def _cell_value(c: ElementTree.Element):
+    kind = c.get("t", "n")
+    if kind == "inlineStr":
+        return _text_of(next((e for e in c if _local(e.tag) == "is"), None))
+    v = next((e.text for e in c if _local(e.tag) == "v"), None)
+    if v is None:
+        return None
+    if kind == "s":
+        return _Shared(int(v))
+    if kind == "n":
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v  # str (a formula's text), b, e, d: the header search only needs text
+
+
+def _shared_strings(z: zipfile.ZipFile, count: int) -> list[str]:
+    """The first `count` shared strings (the first rows use the first strings of the table)."""
+    if "xl/sharedStrings.xml" not in z.namelist():
+        return []
+    parser = ElementTree.XMLPullParser(events=("end",))
+    out: list[str] = []
+    with z.open("xl/sharedStrings.xml") as fh:
+        while chunk := fh.read(256 * 1024):
+            parser.feed(chunk)
+            for _, el in parser.read_events():
+                if _local(el.tag) == "si":
+                    out.append(_text_of(el))
+                    el.clear()
+                    if len(out) >= count:
+                        return out
+    return out
+
+
+def _text_of(el: ElementTree.Element | None) -> str:
+    """A rich or plain string's text: its <t> runs, without phonetic (<rPh>) guides."""
+    if el is None:
+        return ""
+    parts = []
+    for child in el:
+        name = _local(child.tag)
+        if name == "t":
+            parts.append(child.text or "")
+        elif name == "r":
+            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+    return "".join(parts)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _column(ref: str) -> int:
+    n = 0
+    for ch in ref:
+        if ch.isdigit():
+            break
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_row: int = 0) -> SheetColumns:
+    """The columns `types` names (0-based index -> text, number or date), each in its type, from
+    `first_row` (0-based) down; values stay indexed from spreadsheet row 1 (rows above are empty).
+
+    The typed read (Rust, no GIL) runs while this thread scans the sheet XML for formula and
+    TRUE/FALSE cells, so the scan costs no extra time on two cores.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        typed = pool.submit(_typed_read, workbook, path, sheet, types, first_row)
+        formulas, booleans = cell_marks(path, sheet)
+        values = typed.result()
+    for row, col in booleans:  # 1/0 in a number column is not what was typed
+        if types.get(col) == "number" and row < len(values[col]):
+            values[col] = as_objects(values[col])
+            values[col][row] = "TRUE" if values[col][row] == 1 else "FALSE"
+    return SheetColumns(values, formulas)
+
+
+def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_row: int) -> dict[int, np.ndarray]:
+    if not types:
+        return {}
+    letters = ",".join(_letters(c) for c in sorted(types))
+    try:
+        loaded = workbook.load_sheet(
+            sheet, header_row=None, skip_rows=0, use_columns=letters,
+            dtypes={c: READ_AS[t] for c, t in types.items()})
+        batch, errors = loaded.to_arrow_with_errors()
+    except Exception as exc:
+        raise InputError([finding("file-unreadable", file=path, detail=f"cannot be read ({exc})")]) from None
+    positions = [c.absolute_index for c in loaded.selected_columns]
+    values = {col: _to_numpy(batch.column(j), types[col]) for j, col in enumerate(positions)}
+    for error in (errors.errors if errors else []):
+        row, j = error.position
+        if row < first_row:  # the header and any title above it: not data
+            continue
+        col = positions[j]
+        values[col] = as_objects(values[col])
+        values[col][row] = _original(error.detail)
+    return {c: values.get(c, np.full(batch.num_rows, None, dtype=object)) for c in types}
+
+
+def as_objects(values: np.ndarray) -> np.ndarray:
+    """An object array of the same cells (dates as Timestamps: numpy would give nanosecond ints)."""
+    if values.dtype == object:
+        return values if values.flags.writeable else values.copy()
+    return np.array(pd.Series(values).astype(object).to_numpy(), dtype=object)  # a writable copy
+
+
+def _to_numpy(array, kind: str) -> np.ndarray:
+    import pyarrow as pa
+
+    if pa.types.is_null(array.type):  # an all-empty column: empty in its own type
+        return np.full(len(array), *EMPTY[kind])
+    if kind == "number":
+        return array.to_numpy(zero_copy_only=False)  # float64, NaN where empty
+    if kind == "date":
+        return array.to_pandas().to_numpy(dtype="datetime64[ns]")
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(array)
+    text = pc.if_else(pc.equal(text, ""), None, text)
+    return text.to_numpy(zero_copy_only=False)  # object: str, None where empty
+
+
+def _letters(index: int) -> str:
+    out, index = "", index + 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+_DETAIL = re.compile(r"Expected \w+ but got '(\w+)\((.*)\)'$", re.S)
+_RUST_ESCAPE = re.compile(r"\\(u\{([0-9a-fA-F]+)\}|.)", re.S)
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "0": "\0"}
+
+
+def _original(detail: str):
+    """The value of a cell fastexcel could not read as its column's type, from its error text.
+
+    Strings come as Rust debug literals (`String("1,234원")`), dates as Excel serials.
+    """
+    match = _DETAIL.match(detail)
+    if not match:
+        return detail
+    kind, inner = match.groups()
+    if kind == "String" and inner.startswith('"') and inner.endswith('"'):
+        return _RUST_ESCAPE.sub(lambda m: chr(int(m.group(2), 16)) if m.group(2)
+                                else _SIMPLE_ESCAPES.get(m.group(1), m.group(1)), inner[1:-1])
+    if kind == "DateTime":
+        serial = re.search(r"value: ([-0-9.eE]+)", inner)
+        if serial:
+            return (EXCEL_EPOCH + pd.to_timedelta(float(serial.group(1)), unit="D")).round("s").to_pydatetime()
+    if kind == "Bool":
+        return inner.upper()
+    if kind == "Error":
+        return ERROR_TEXT.get(inner, f"#{inner.upper()}")
+    return inner
+
+
+_CELL = rb'<(?:\w+:)?c r="([A-Z]{1,3})(\d{1,7})"'
+_FORMULA = re.compile(_CELL + rb'[^>]*>\s*<(?:\w+:)?f[ >/]')
+_BOOLEAN = re.compile(_CELL + rb'[^>]*\bt="b"')
+
+
+def cell_marks(path: Path, sheet: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """0-based (row, column) of every formula cell and every TRUE/FALSE cell of a sheet."""
+    formulas: set[tuple[int, int]] = set()
+    booleans: set[tuple[int, int]] = set()
+    with zipfile.ZipFile(path) as z:
+        member = sheet_member(z, sheet)
+        if member is None:
+            return [], []
+        tail, formula_tag = b"", None
+        with z.open(member) as fh:
+            while chunk := fh.read(CHUNK):
+                text = tail + chunk
+                tail = text[-512:]  # a cell's opening tag is split across chunks at most this far
+                formula_tag = formula_tag or _formula_tag(text)
+                # Substring tests first (each ~1 GB/s): the usual upload has no formula and no boolean.
+                if formula_tag in text:
+                    formulas.update(_refs(_FORMULA, text))
+                if b't="b"' in text:
+                    booleans.update(_refs(_BOOLEAN, text))
+    return sorted(formulas), sorted(booleans)
+
+
+def _formula_tag(text: bytes) -> bytes:
+    """`<f`, or `<x:f` in a sheet written with a namespace prefix (as some generators do)."""
+    root = re.search(rb"<(\w+:)?worksheet[ >]", text)
+    return b"<" + (root.group(1) or b"") + b"f" if root else b"<f"
+
+
+def _refs(pattern: re.Pattern, text: bytes):
+    return ((int(row) - 1, _column(letters.decode())) for letters, row in pattern.findall(text))
