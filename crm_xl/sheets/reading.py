@@ -28,10 +28,6 @@ class Table:
     headers: dict[str, str] = field(default_factory=dict)  # column name -> the header as the file spells it
     notices: list[Finding] = field(default_factory=list)
     formulas: list[tuple[int, str]] = field(default_factory=list)  # (offset below the header, column)
-    workbook: object = field(default=None, repr=False)  # the open xlsx, to read its other sheets
-
-    def __getstate__(self):  # sent back from a child process: the open reader stays behind
-        return {**self.__dict__, "workbook": None}
 
     def cell(self, position: int, column: str) -> str:
         """Spreadsheet reference of the `position`-th data row in `column`, e.g. E8."""
@@ -72,9 +68,7 @@ def _xlsx_table(path: Path, sheet: str | None, key: str) -> Table:
     frame = pd.DataFrame({header.names[j]: _typed_column(values[start:], types[j], rows)
                           for j, values in read.values.items()})
     formulas = [(row - start, header.names[col]) for row, col in read.formulas if row >= start and col in types]
-    table = _table(frame, path, name, header, formulas)
-    table.workbook = workbook
-    return table
+    return _table(frame, path, name, header, formulas)
 
 
 def _typed_column(values: np.ndarray, kind: str, rows: int) -> pd.Series:

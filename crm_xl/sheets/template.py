@@ -212,14 +212,11 @@ def write_template(path: Path, model: ScoringModel, customers: pd.DataFrame | No
     return path
 
 
-def read_metadata(path: Path, workbook=None) -> dict | None:
-    """The template's metadata and row fingerprints, or None for a file not made from a template.
-
-    `workbook`: the file already open (see sheets.xlsx.open_workbook), to read it only once.
-    """
+def read_metadata(path: Path) -> dict | None:
+    """The template's metadata and row fingerprints, or None for a file not made from a template."""
     from crm_xl.sheets.xlsx import open_workbook
 
-    reader = workbook or open_workbook(path)
+    reader = open_workbook(path)
     if META_SHEET not in reader.sheet_names:
         return None
     sheet = reader.load_sheet(META_SHEET, header_row=None, dtypes="string", eager=True)

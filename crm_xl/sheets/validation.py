@@ -9,6 +9,7 @@ the files of one batch. A file that cannot be read is a finding, never an except
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.inputs import dates, numbers
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.sheets.reading import Table, read_table
+from crm_xl.sheets.safety import check_xlsx
 from crm_xl.sheets.schema import column_texts, columns
 
 KEY = "customer_code"
@@ -79,7 +81,9 @@ def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, iso
                                                               detail=f"could not be checked: {outcome.reason}")]))
         else:
             reports.append(outcome[0])
-    _duplicates_across([(r, r.table) for r in reports if r.table is not None])
+    tables = [(r, r.table) for r in reports if r.table is not None]
+    if len(tables) > 1:
+        _duplicates_across(tables)
     return reports
 
 
@@ -95,13 +99,15 @@ def validate_file(path: Path, model: ScoringModel, known: Known | None = None) -
     if path.suffix.lower() in (".xlsm", ".xltm"):
         report.findings.append(finding("macro-enabled", file=path))
         return report, None
-    try:
-        table = read_table(path)
-    except CrmError as exc:
-        report.findings.extend(exc.findings)
-        return report, None
+    with ThreadPoolExecutor(1) as pool:
+        meta = pool.submit(_metadata, path)  # a small sheet of its own, read alongside the customer sheet
+        try:
+            table = read_table(path)
+        except CrmError as exc:
+            report.findings.extend(exc.findings)
+            return report, None
     report.sheet, report.rows, report.table = table.sheet, len(table.frame), table
-    template_findings = _template_checks(table, known)
+    template_findings = _template_checks(table, meta.result(), known)
     report.findings.extend(f for f in template_findings if "cell" not in f.fields)
     cell_findings = validate_table(table, model, _formula_cells(table)) + [f for f in template_findings
                                                                            if "cell" in f.fields]
@@ -123,14 +129,24 @@ def validate_table(table: Table, model: ScoringModel, formulas: list[tuple] = ()
     return list(cells.values())
 
 
-def _template_checks(table: Table, known: Known | None = None) -> list[Finding]:
+def _metadata(path: Path) -> dict | None:
+    """The template metadata of an xlsx upload (None for other files: csv, or not from a template)."""
+    from crm_xl.sheets.template import read_metadata
+
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        return None
+    try:
+        check_xlsx(path)  # before any reader touches it
+        return read_metadata(path)
+    except CrmError:
+        return None  # the customer sheet's read reports what is wrong with the file
+
+
+def _template_checks(table: Table, meta: dict | None, known: Known | None = None) -> list[Finding]:
     """For a file made by `crm-xl template`: its schema version, locked fields left as they were and,
     checked against the master data, a template it issued with customers it has."""
-    from crm_xl.sheets.template import SCHEMA_VERSION, read_metadata
+    from crm_xl.sheets.template import SCHEMA_VERSION
 
-    if table.file.suffix.lower() != ".xlsx":
-        return []
-    meta = read_metadata(table.file, table.workbook)
     if meta is None:
         return []
     if str(meta.get("schema_version")) != SCHEMA_VERSION:
@@ -153,7 +169,7 @@ def _prefilled_checks(table: Table, locked: list[str], prints: dict[str, str], c
 
     codes = column_texts(table.frame[KEY])
     prefilled = np.flatnonzero([c is not None and c in prints for c in codes])
-    rows = table.frame.iloc[prefilled]
+    rows = table.frame[[c for c in locked if c in table.frame.columns]].iloc[prefilled]
     texts = [column_texts(rows[c]) if c in rows.columns else [None] * len(rows) for c in locked]
     out = []
     for i, mark in zip(prefilled.tolist(), row_fingerprints(texts or [[None] * len(rows)])):
