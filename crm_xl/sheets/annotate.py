@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crm_xl.files import atomic_path
-from crm_xl.sheets.reading import cell_position, column_index
+from crm_xl.sheets.refs import cell_position, column_index
 from crm_xl.sheets.validation import FileReport
 from crm_xl.sheets.writing import new_workbook, write_findings_sheet, write_value
 

@@ -10,6 +10,7 @@ import pandas as pd
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.sheets.safety import check_xlsx
 from crm_xl.sheets.schema import canonical, columns
+from crm_xl.sheets.refs import letter
 from crm_xl.sheets.xlsx import head_rows, open_workbook, read_columns
 
 HEADER_SEARCH_ROWS = 20
@@ -170,27 +171,3 @@ def _as_text(v):
         return str(int(v))
     text = str(v).strip()
     return text or None
-
-
-def letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def column_index(letters: str) -> int:
-    """A -> 0, Z -> 25, AA -> 26."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def cell_position(ref: str) -> tuple[int, int]:
-    """0-based (row, column) of a reference like E8."""
-    letters = "".join(ch for ch in ref if ch.isalpha())
-    return int(ref[len(letters):]) - 1, column_index(letters)

@@ -15,7 +15,8 @@ import pandas as pd
 
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import ScoredCustomers, score_customers
-from crm_xl.sheets.reading import Table, cell_position, column_index, table_from_grid
+from crm_xl.sheets.reading import Table, table_from_grid
+from crm_xl.sheets.refs import cell_position, column_index
 from crm_xl.sheets.schema import COMPUTED_COLUMNS
 from crm_xl.sheets.writing import NUMBER_FORMATS, WIDTHS
 

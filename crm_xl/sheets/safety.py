@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from crm_xl.findings import InputError, finding
+from crm_xl.sheets.refs import column_index, letter
 
 MAX_UNCOMPRESSED = 2 * 1024**3  # bytes inflated in all
 MAX_RATIO = 200  # inflated / compressed, per large member
@@ -54,7 +55,7 @@ def check_xlsx(path: Path) -> None:
 
 def _check_area(col0: bytes, row0: bytes, col1: bytes, row1: bytes, name: str, fail) -> None:
     rows = int(row1) - int(row0) + 1
-    cols = _col_number(col1) - _col_number(col0) + 1
+    cols = column_index(col1.decode()) - column_index(col0.decode()) + 1
     if rows * cols > MAX_CELLS:
         raise fail(f"{name} spans {rows:,} rows x {cols:,} columns, far beyond any customer table")
 
@@ -65,21 +66,6 @@ def _check_cells(z: zipfile.ZipFile, member: zipfile.ZipInfo, fail) -> None:
         while chunk := fh.read(1 << 20):
             text = tail + chunk
             for col, row in _CELL_REF.findall(text):
-                max_row, max_col = max(max_row, int(row)), max(max_col, _col_number(col))
+                max_row, max_col = max(max_row, int(row)), max(max_col, column_index(col.decode()) + 1)
             tail = text[-32:]
-    _check_area(b"A", b"1", _col_letters(max_col), str(max_row).encode(), member.filename, fail)
-
-
-def _col_letters(n: int) -> bytes:
-    out = b""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = bytes([65 + rem]) + out
-    return out
-
-
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
+    _check_area(b"A", b"1", letter(max_col - 1).encode(), str(max_row).encode(), member.filename, fail)

@@ -86,26 +86,26 @@ def cell_text(value) -> str | None:
     return text or None
 
 
-def column_texts(column) -> list[str | None]:
-    """`cell_text` of every value of a column, a whole column at a time."""
+def column_texts(column, empty=None) -> list[str | None]:
+    """`cell_text` of every value of a column, a whole column at a time; `empty` for empty cells."""
     import pandas as pd
 
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        return [None if v is None or v != v else v for v in column.dt.strftime("%Y-%m-%d").tolist()]
+        return [empty if v is None or v != v else v for v in column.dt.strftime("%Y-%m-%d").tolist()]
     if pd.api.types.is_float_dtype(column.dtype):
-        return _number_texts(column.to_numpy(dtype=float))
+        return _number_texts(column.to_numpy(dtype=float), empty)
     values = column.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # the usual case: text or empty
-        return [None if v is None or v != v else (v.strip() or None) for v in values.tolist()]
-    return [cell_text(v) for v in values]
+        return [empty if v is None or v != v else (v.strip() or empty) for v in values.tolist()]
+    return [cell_text(v) or empty for v in values]
 
 
-def _number_texts(values) -> list[str | None]:
+def _number_texts(values, empty) -> list[str | None]:
     """`cell_text` of a float array: whole numbers (the usual case) converted by numpy at once."""
     import numpy as np
 
     whole = np.isfinite(values) & (np.abs(values) < 2**53) & (values == np.round(values))
-    out = np.full(len(values), None, dtype=object)
+    out = np.full(len(values), empty, dtype=object)
     out[whole] = values[whole].astype(np.int64).astype(str).astype(object)
     other = np.flatnonzero(~whole & ~np.isnan(values))
     out[other] = [str(int(v)) if v.is_integer() else str(v) for v in values[other].tolist()]

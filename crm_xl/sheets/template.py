@@ -74,13 +74,12 @@ def template_columns() -> list[Column]:
 
 def fingerprint(values: list) -> str:
     """Of a row's locked fields, as text: the same cells give the same print whoever saved them."""
-    return row_fingerprints([[cell_text(v)] for v in values])[0]
+    return row_fingerprints([[cell_text(v) or ""] for v in values])[0]
 
 
-def row_fingerprints(texts: list[list[str | None]]) -> list[str]:
-    """The fingerprint of every row, from its locked columns already turned into `cell_text`s."""
-    filled = [[t or "" for t in column] for column in texts]
-    return [hashlib.sha256("\x1f".join(row).encode("utf-8")).hexdigest()[:32] for row in zip(*filled)]
+def row_fingerprints(texts: list[list[str]]) -> list[str]:
+    """The fingerprint of every row, from its locked columns as `cell_text`s ("" for empty cells)."""
+    return [hashlib.sha256("\x1f".join(row).encode("utf-8")).hexdigest()[:32] for row in zip(*texts)]
 
 
 def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, manager: str | None = None,

@@ -170,14 +170,16 @@ def _prefilled_checks(table: Table, locked: list[str], prints: dict[str, str], c
     codes = column_texts(table.frame[KEY])
     prefilled = np.flatnonzero([c is not None and c in prints for c in codes])
     rows = table.frame[[c for c in locked if c in table.frame.columns]].iloc[prefilled]
-    texts = [column_texts(rows[c]) if c in rows.columns else [None] * len(rows) for c in locked]
+    texts = [column_texts(rows[c], empty="") if c in rows.columns else [""] * len(rows) for c in locked]
     out = []
-    for i, mark in zip(prefilled.tolist(), row_fingerprints(texts or [[None] * len(rows)])):
-        code = codes[i]
-        gone = customers is not None and code not in customers  # pre-filled from this master data, now gone
-        for problem in ("unknown-customer",) * gone + ("locked-field-changed",) * (mark != prints[code]):
-            out.append(finding(problem, file=table.file, sheet=table.sheet, cell=table.cell(i, KEY), column=KEY,
-                               value=code))
+    for i, mark in zip(prefilled.tolist(), row_fingerprints(texts or [[""] * len(rows)])):
+        code, problems = codes[i], []
+        if customers is not None and code not in customers:  # pre-filled from this master data, now gone
+            problems.append("unknown-customer")
+        if mark != prints[code]:
+            problems.append("locked-field-changed")
+        out += [finding(p, file=table.file, sheet=table.sheet, cell=table.cell(i, KEY), column=KEY, value=code)
+                for p in problems]
     return out
 
 
@@ -197,7 +199,7 @@ def _schema_checks(table: Table) -> list[tuple]:
             numbers(frame, name, problems)
         elif spec.type == "date":
             dates(frame, name, problems)
-        out += _from_problems(problems)
+        out += _batch_rows(problems.batches)
         column = frame[name]
         empty = column.isna().to_numpy()
         if spec.required:
@@ -246,10 +248,6 @@ def _model_checks(table: Table, model: ScoringModel) -> list[tuple]:
     wanted = [b for b in scored.problems.batches
               if b.column in typed and b.code not in ("no-orders", "needs-population", "missing-value")]
     return sorted(_batch_rows(wanted), key=lambda t: t[0])
-
-
-def _from_problems(problems: Problems) -> list[tuple]:
-    return _batch_rows(problems.batches)
 
 
 def _batch_rows(batches) -> list[tuple]:

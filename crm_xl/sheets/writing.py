@@ -69,7 +69,7 @@ def _python_values(s: pd.Series) -> list:
 
 def write_value(ws, row: int, col: int, value, fmt=None, date_fmt=None) -> None:
     """One cell by the value's type; text always as text, a missing value as a (formatted) blank."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
         if fmt is not None:
             ws.write_blank(row, col, None, fmt)
     elif isinstance(value, str):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import InputError, finding
+from crm_xl.sheets.refs import cell_position, column_index, letter
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -106,7 +107,7 @@ def _head_cells(z: zipfile.ZipFile, member: str, rows: int) -> dict[tuple[int, i
                     return cells
                 col_at = -1
                 for c in el:
-                    col_at = _column(c.get("r")) if c.get("r") else col_at + 1
+                    col_at = cell_position(c.get("r"))[1] if c.get("r") else col_at + 1
                     value = _cell_value(c)
                     if value is not None:
                         cells[(row_at, col_at)] = value
@@ -167,15 +168,6 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _column(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if ch.isdigit():
-            break
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
 def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_row: int = 0) -> SheetColumns:
     """The columns `types` names (0-based index -> text, number or date), each in its type, from
     `first_row` (0-based) down; values stay indexed from spreadsheet row 1 (rows above are empty).
@@ -187,17 +179,17 @@ def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_
         typed = pool.submit(_typed_read, workbook, path, sheet, types, first_row)
         formulas, booleans = cell_marks(path, sheet)
         values = typed.result()
-    for row, col in booleans:  # 1/0 in a number column is not what was typed
-        if types.get(col) == "number" and row < len(values[col]):
+    for row, col in booleans:  # as Excel shows them (a number column would hold 1/0, a text one true/false)
+        if types.get(col) in ("number", "text") and first_row <= row < len(values[col]):
             values[col] = as_objects(values[col])
-            values[col][row] = "TRUE" if values[col][row] == 1 else "FALSE"
+            values[col][row] = "TRUE" if values[col][row] in (1, "true") else "FALSE"
     return SheetColumns(values, formulas)
 
 
 def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_row: int) -> dict[int, np.ndarray]:
     if not types:
         return {}
-    letters = ",".join(_letters(c) for c in sorted(types))
+    letters = ",".join(letter(c) for c in sorted(types))
     try:
         loaded = workbook.load_sheet(
             sheet, header_row=None, skip_rows=0, use_columns=letters,
@@ -238,14 +230,6 @@ def _to_numpy(array, kind: str) -> np.ndarray:
     text = pc.utf8_trim_whitespace(array)
     text = pc.if_else(pc.equal(text, ""), None, text)
     return text.to_numpy(zero_copy_only=False)  # object: str, None where empty
-
-
-def _letters(index: int) -> str:
-    out, index = "", index + 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 _DETAIL = re.compile(r"Expected \w+ but got '(\w+)\((.*)\)'$", re.S)
@@ -310,4 +294,4 @@ def _formula_tag(text: bytes) -> bytes:
 
 
 def _refs(pattern: re.Pattern, text: bytes):
-    return ((int(row) - 1, _column(letters.decode())) for letters, row in pattern.findall(text))
+    return ((int(row) - 1, column_index(letters.decode())) for letters, row in pattern.findall(text))

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from crm_xl.archive import sha256_of
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
-from crm_xl.sheets.schema import cell_text, columns, roles
+from crm_xl.sheets.schema import column_texts, columns, roles
 from crm_xl.sheets.validation import KEY, FileReport, validate_files
 from crm_xl.store.db import changes, customer_fields, customers, reviews
 
@@ -98,17 +98,18 @@ def _rows(reports: list[FileReport], result: MergeResult) -> list[tuple[str, lis
             continue
         bad_cells = {f.fields["cell"] for f in report.findings if f.severity == "error" and "cell" in f.fields}
         bad_rows = {int("".join(ch for ch in cell if ch.isdigit())) for cell in bad_cells}
-        present = [f for f in fields if f in table.frame.columns]
+        present = [f for f in fields if f in table.frame.columns and f != KEY]
+        texts = [column_texts(table.frame[f]) for f in present]  # stored as cell text, a column at a time
+        codes = column_texts(table.frame[KEY]) if KEY in table.frame.columns else [None] * len(table.frame)
         rows = []
-        for position, record in enumerate(table.frame[present].to_dict("records")):
+        for position, (code, *values) in enumerate(zip(codes, *texts)):
             sheet_row = table.header_row + 1 + int(table.frame.index[position])
-            code = cell_text(record.get(KEY))
             if sheet_row in bad_rows or code is None:
                 result.rows_out += 1
                 reason = "row has errors" if sheet_row in bad_rows else "no customer code"
                 result.held_back.append({"file": str(report.file), "row": sheet_row, "reason": reason})
                 continue
-            rows.append((code, {f: cell_text(record[f]) for f in present if f != KEY}))
+            rows.append((code, dict(zip(present, values))))
         uploads.append((sha256_of(report.file), rows))
     return uploads
 
