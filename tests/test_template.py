@@ -34,6 +34,13 @@ def test_template_is_protected_localised_and_carries_metadata(tmp_path):
     assert ws.cell(2, cols["avg_monthly_qty"]).protection.locked  # system-generated
     assert not ws.cell(2, cols["phone"]).protection.locked  # people keep this up to date
     assert not ws.cell(20, cols["customer_code"]).protection.locked  # a new customer needs a code
+    for row in (2, 13, 14, 213):  # first and last pre-filled rows, first and last empty rows
+        key, figure, phone, date = (ws.cell(row, cols[c]) for c in ("customer_code", "avg_monthly_qty", "phone",
+                                                                      "issue_date"))
+        assert key.protection.locked == (row <= 13) and key.number_format == "@"
+        assert figure.protection.locked and figure.fill.fgColor.rgb.endswith("EDEDED")
+        assert figure.number_format == "#,##0.##" and date.number_format == "yyyy-mm-dd"
+        assert not phone.protection.locked and not date.protection.locked and phone.number_format == "@"
     assert ws.freeze_panes == "B2"
     formats = next(dv for dv in ws.data_validations.dataValidation if dv.type == "list"
                    and get_col(dv) == cols["business_format"])

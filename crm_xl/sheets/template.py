@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import re
 import uuid
+from copy import copy
 from pathlib import Path
 
 import pandas as pd
@@ -116,21 +117,23 @@ def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, m
 
 
 def _protect(ws, specs, filled: int, last: int) -> None:
+    styles = {}  # (locked, number format) -> the style of the first cell that had it
     for j, spec in enumerate(specs, start=1):
-        letter = get_column_letter(j)
+        number_format = {"date": "yyyy-mm-dd", "number": "#,##0.##", "text": "@"}.get(spec.type)  # @: codes keep leading zeros
         for r in range(2, last + 1):
-            cell = ws[f"{letter}{r}"]
             new_row = r > filled + 1
             is_locked = locked(spec) and not (spec.name == KEY and new_row)  # new customers need a code
+            cell = ws.cell(r, j)
+            style = styles.get((is_locked, number_format))
+            if style is not None:  # copying a style array is ~100x cheaper than assigning styles
+                cell._style = copy(style)
+                continue
             cell.protection = Protection(locked=is_locked)
             if is_locked:
                 cell.fill = LOCKED_FILL
-            if spec.type == "date":
-                cell.number_format = "yyyy-mm-dd"
-            elif spec.type == "number":
-                cell.number_format = "#,##0.##"
-            elif spec.type == "text":
-                cell.number_format = "@"  # typed as text: codes keep their leading zeros
+            if number_format:
+                cell.number_format = number_format
+            styles[(is_locked, number_format)] = copy(cell._style)
     ws.protection.sheet = True
     ws.protection.formatCells = False  # people may still widen columns and format cells
     ws.protection.formatColumns = False
