@@ -111,3 +111,11 @@ def test_formulas_and_booleans_found_in_prefixed_sheet_xml(tmp_path):
 def test_a_header_without_rows_is_an_empty_table(tmp_path, rows):
     table = read_table(openpyxl_sheet(tmp_path / "u.xlsx", rows))
     assert len(table.frame) == 0 and "customer_code" in table.frame.columns
+
+
+def test_error_cells_arrive_as_excel_shows_them(tmp_path):
+    """A cached #DIV/0! or #N/A (t="e") is a value to report, in a text, number or date column alike."""
+    path = openpyxl_sheet(tmp_path / "u.xlsx", [HEADERS, ["C1", "#DIV/0!", "#N/A", 10, "#REF!"]])
+    assert read_table(path).frame.iloc[0].tolist() == ["C1", "#DIV/0!", "#N/A", 10.0, "#REF!"]
+    report = validate_files([path], default_model())[0]
+    assert {(f.fields["cell"], f.code) for f in report.findings} == {("C2", "not-a-number"), ("E2", "not-a-date")}
