@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import xlsxwriter
 import pandas as pd
 import pytest
 
@@ -118,6 +119,7 @@ def test_csv_output_keeps_formula_text_inert(ko_csv, tmp_path, capsys):
     (lambda d: _write(d / "notes.xlsx", b"just text"), "file-unreadable"),
     (lambda d: _write(d / "old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100), "file-unreadable"),
     (lambda d: _dimension_bomb(d / "bomb.xlsx"), "file-unreadable"),
+    (lambda d: _entity_laughs(d / "laughs.xlsx"), "file-unreadable"),
     (lambda d: _csv(d / "nokey.csv", "name,score\nA,1\n"), "no-header"),
     (lambda d: _csv(d / "dup.csv", "customer_code,고객코드\nA,B\n"), "duplicate-column"),
     (lambda d: _csv(d / "data.ods", "x"), "file-unreadable"),
@@ -230,6 +232,21 @@ def _dimension_bomb(path: Path) -> Path:
     wb.active["A1"] = "customer_code"
     wb.active["XFD1048576"] = 1
     wb.save(path)
+    return path
+
+
+def _entity_laughs(path: Path) -> Path:
+    """Shared strings declaring nested XML entities ("billion laughs"): refused before any parser."""
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet().write_row(0, 0, ["customer_code", "store_name"])
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    laughs = b'<!DOCTYPE sst [<!ENTITY a "haha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    parts["xl/sharedStrings.xml"] = parts["xl/sharedStrings.xml"].replace(b"?>", b"?>" + laughs, 1)
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
     return path
 
 

@@ -40,11 +40,13 @@ def check_xlsx(path: Path) -> None:
             if m.file_size > 10 * 1024**2 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
                 raise fail(f"{m.filename} is compressed {m.file_size // max(m.compress_size, 1):,}:1, "
                            "which only a zip bomb does")
+            if not m.filename.endswith((".xml", ".rels")):
+                continue
+            with z.open(m) as fh:
+                head = fh.read(4096)
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:  # entity expansion ("billion laughs") and friends
+                raise fail(f"{m.filename} declares XML entities, which workbooks never need")
             if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
-                with z.open(m) as fh:
-                    head = fh.read(4096)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise fail(f"{m.filename} declares XML entities, which workbooks never need")
                 match = _DIMENSION.search(head)
                 if match:
                     _check_area(match.group(1), match.group(2), match.group(3) or match.group(1),
