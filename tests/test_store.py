@@ -92,6 +92,23 @@ def test_insert_then_update_then_nothing(engine, tmp_path):
     assert (again.updated_fields, again.queued_reviews, again.unchanged_rows) == (0, 0, 3)
 
 
+def test_timestamps_are_stored_alike_by_the_bulk_and_single_row_writes(engine, tmp_path):
+    """New customers and their change log go in with one executemany each; reviews one at a time."""
+    import datetime as dt
+
+    from sqlalchemy import String, cast
+
+    now = dt.datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
+    merge_files([upload(tmp_path, "a.xlsx", BASE)], engine, default_model(), "back_office", "tester", now=now)
+    with engine.connect() as conn:
+        stamps = [conn.execute(select(column).limit(1)).scalar_one()
+                  for column in (db.customers.c.updated_at, db.changes.c.changed_at, db.reviews.c.requested_at)]
+        stored = [conn.execute(select(cast(column, String)).limit(1)).scalar_one()
+                  for column in (db.customers.c.updated_at, db.changes.c.changed_at, db.reviews.c.requested_at)]
+    assert all(s.replace(tzinfo=s.tzinfo or dt.timezone.utc) == now for s in stamps), stamps
+    assert len(set(stored)) == 1, stored  # the same text, so comparisons in SQL order them right
+
+
 def test_roles_sensitive_fields_and_system_fields(engine, tmp_path):
     merge(engine, [upload(tmp_path, "a.xlsx", BASE)], role="back_office")
     decide(engine, [r["id"] for r in pending_reviews(engine)], True, "boss")

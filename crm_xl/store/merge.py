@@ -127,6 +127,8 @@ def _current(conn, uploads) -> dict[str, dict]:
 
 def _conflicts(uploads, current: dict[str, dict], result: MergeResult) -> set[tuple[str, str]]:
     """Fields that two uploads change (from the master value) to different values."""
+    if len(uploads) < 2:  # one file cannot disagree with itself (a customer twice in it is an error)
+        return set()
     proposed: dict[tuple[str, str], set] = {}
     for _, rows in uploads:
         for code, values in rows:
@@ -150,10 +152,26 @@ class _Batch:
         by_columns: dict[tuple, list[dict]] = {}  # executemany needs the same keys in every row
         for row in self.new.values():
             by_columns.setdefault(tuple(sorted(row)), []).append(row)
-        for rows in by_columns.values():
-            conn.execute(insert(customers), rows)
+        for keys, rows in by_columns.items():
+            _insert_many(conn, customers, keys, rows)
         if self.log:
-            conn.execute(insert(changes), self.log)
+            _insert_many(conn, changes, tuple(self.log[0]), self.log)
+
+
+def _insert_many(conn, table, keys: tuple, rows: list[dict]) -> None:
+    """One executemany, the statement compiled once: SQLAlchemy's per-row parameter handling cost
+    2/3 of a 100,000-customer merge. Values still go through each column type's bind processor."""
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(keys))
+    dialect = conn.dialect
+    processors = {k: p for k in keys
+                  if (p := table.c[k].type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+    if processors:
+        rows = [{**row, **{k: p(row[k]) for k, p in processors.items()}} for row in rows]
+    if compiled.positional:
+        order = compiled.positiontup
+        conn.exec_driver_sql(str(compiled), [tuple(row[k] for k in order) for row in rows])
+    else:
+        conn.exec_driver_sql(str(compiled), rows)
 
 
 def _merge_row(conn, batch, current, code, values, digest, role, user, now, conflicted, result) -> None:
