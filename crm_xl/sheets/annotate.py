@@ -7,6 +7,7 @@ Everything is written as values; text stays text however it starts.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -49,20 +50,34 @@ def _data_sheet(wb, table, notes) -> None:
         ws.write_string(head_row, col, table.headers.get(name, str(name)), header)
         ws.set_column(col, col, WIDTHS.get(name) or max(12, min(30, len(str(name)) + 2)))
     ws.freeze_panes(head_row + 1, 0)
-    for offset, row in zip(table.frame.index, table.frame.itertuples(index=False)):
-        r = head_row + 1 + int(offset)
-        for name, value in zip(table.frame.columns, row):
-            c = columns.get(name)
-            if c is None:
-                continue
-            found = notes.get((r, c), [])
-            severity = "error" if any(f.severity == "error" for f in found) else "warning"
-            fmt = ((marked_dates if isinstance(value, (dt.date, pd.Timestamp)) else marks)[severity]
-                   if found else None)  # a date typed where a number belongs still reads as that date
-            write_value(ws, r, c, value, fmt, date)
-            if found:
-                ws.write_comment(r, c, "\n".join(f"{f.message}\nFix: {f.fix}" for f in found),
-                                 {"x_scale": 2.2, "y_scale": 1.6})
+    rows = (head_row + 1 + table.frame.index.to_numpy()).tolist()
+    for name, col in columns.items():
+        _write_column(ws, rows, col, table.frame[name], date)
+    by_column = {col: name for name, col in columns.items()}
+    position = {r: i for i, r in enumerate(rows)}
+    for (r, c), found in notes.items():  # written again over the plain value: coloured, with the note
+        name, i = by_column.get(c), position.get(r)
+        value = table.frame[name].iloc[i] if name is not None and i is not None else None
+        severity = "error" if any(f.severity == "error" for f in found) else "warning"
+        dated = isinstance(value, (dt.date, pd.Timestamp)) and value is not pd.NaT
+        write_value(ws, r, c, value, (marked_dates if dated else marks)[severity], date)  # a date stays a date
+        ws.write_comment(r, c, "\n".join(f"{f.message}\nFix: {f.fix}" for f in found), {"x_scale": 2.2, "y_scale": 1.6})
+
+
+def _write_column(ws, rows: list[int], col: int, column: pd.Series, date_fmt) -> None:
+    """One column's cells, by the column's type (a loop per type: 100,000 rows x 44 columns)."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        for r, v in zip(rows, column.to_numpy(dtype=float).tolist()):
+            if math.isfinite(v):
+                ws.write_number(r, col, v)
+    elif pd.api.types.is_datetime64_any_dtype(column.dtype):
+        for r, v in zip(rows, column.dt.to_pydatetime().tolist()):
+            if v is not None and v is not pd.NaT:
+                ws.write_datetime(r, col, v, date_fmt)
+    else:
+        for r, v in zip(rows, column.to_numpy(dtype=object).tolist()):
+            if v is not None:
+                write_value(ws, r, col, v, None, date_fmt)
 
 
 def _errors_sheet(wb, report: FileReport, sheet: str) -> None:
