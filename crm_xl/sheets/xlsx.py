@@ -169,8 +169,10 @@ def _local(tag: str) -> str:
 
 
 def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_row: int = 0) -> SheetColumns:
-    """The columns `types` names (0-based index -> text, number or date), each in its type, from
-    `first_row` (0-based) down; values stay indexed from spreadsheet row 1 (rows above are empty).
+    """The columns `types` names (0-based index -> text, number or date), each in its type.
+
+    Arrays are indexed from spreadsheet row 1; only rows from `first_row` (0-based) down are data:
+    above it (the header, a title) a cell of another type is simply empty, not kept as text.
 
     The typed read (Rust, no GIL) runs while this thread scans the sheet XML for formula and
     TRUE/FALSE cells, so the scan costs no extra time on two cores.
