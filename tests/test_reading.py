@@ -119,3 +119,15 @@ def test_error_cells_arrive_as_excel_shows_them(tmp_path):
     assert read_table(path).frame.iloc[0].tolist() == ["C1", "#DIV/0!", "#N/A", 10.0, "#REF!"]
     report = validate_files([path], default_model())[0]
     assert {(f.fields["cell"], f.code) for f in report.findings} == {("C2", "not-a-number"), ("E2", "not-a-date")}
+
+
+def test_a_damaged_sheet_is_a_finding_not_a_crash(tmp_path):
+    path = openpyxl_sheet(tmp_path / "u.xlsx", [HEADERS, ["C1", "가게", 7, 10, None]])
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"</c>", b"</x>", 1)
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    report = validate_files([path], default_model())[0]
+    assert [f.code for f in report.findings] == ["file-unreadable"]

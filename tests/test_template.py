@@ -93,3 +93,20 @@ def test_template_command(tmp_path, capsys):
     assert ws["A1"].value == "客户编码"
     managers = {ws.cell(r, columns_of(ws)["account_manager"]).value for r in range(2, 40)} - {None}
     assert managers == {manager}
+
+
+def test_a_damaged_metadata_sheet_is_a_finding_not_a_crash(tmp_path):
+    import re
+    import zipfile
+
+    path = write_template(tmp_path / "t.xlsx", default_model(), customers(), lang="en")
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    meta = next(n for n in parts if n.startswith("xl/worksheets/sheet") and b"template_id" in parts[n])
+    parts[meta] = re.sub(rb"<sheetData>.*", b"<sheetData><row r=", parts[meta], flags=re.S)  # cut off mid-tag
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    report = validate_files([path], default_model())[0]
+    assert [(f.code, "template metadata" in f.message) for f in report.findings if "cell" not in f.fields] == [
+        ("file-unreadable", True)]

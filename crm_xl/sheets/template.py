@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from crm_xl.files import atomic_path
+from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.sheets.schema import Column, cell_text, columns
 
@@ -221,7 +222,11 @@ def read_metadata(path: Path) -> dict | None:
     reader = open_workbook(path)
     if META_SHEET not in reader.sheet_names:
         return None
-    sheet = reader.load_sheet(META_SHEET, header_row=None, dtypes="string", eager=True)
+    try:
+        sheet = reader.load_sheet(META_SHEET, header_row=None, dtypes="string", eager=True)
+    except Exception as exc:  # fastexcel's own error types: a damaged or hand-edited metadata sheet
+        raise InputError([finding("file-unreadable", file=path,
+                                  detail=f"its template metadata ({META_SHEET}) cannot be read ({exc})")]) from None
     if sheet.num_columns < 2:
         return {"fingerprints": {}}
     keys, values = (sheet.column(i).to_pylist() for i in (0, 1))

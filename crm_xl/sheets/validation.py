@@ -129,26 +129,32 @@ def validate_table(table: Table, model: ScoringModel, formulas: list[tuple] = ()
     return list(cells.values())
 
 
-def _metadata(path: Path) -> dict | None:
-    """The template metadata of an xlsx upload (None for other files: csv, or not from a template)."""
+def _metadata(path: Path) -> dict | CrmError | None:
+    """The template metadata of an xlsx upload (None for other files: csv, or not from a template),
+    or why a template's metadata sheet cannot be read."""
     from crm_xl.sheets.template import read_metadata
 
     if path.suffix.lower() != ".xlsx" or not path.is_file():
         return None
     try:
         check_xlsx(path)  # before any reader touches it
-        return read_metadata(path)
     except CrmError:
         return None  # the customer sheet's read reports what is wrong with the file
+    try:
+        return read_metadata(path)
+    except CrmError as exc:
+        return exc
 
 
-def _template_checks(table: Table, meta: dict | None, known: Known | None = None) -> list[Finding]:
+def _template_checks(table: Table, meta: dict | CrmError | None, known: Known | None = None) -> list[Finding]:
     """For a file made by `crm-xl template`: its schema version, locked fields left as they were and,
     checked against the master data, a template it issued with customers it has."""
     from crm_xl.sheets.template import SCHEMA_VERSION
 
     if meta is None:
         return []
+    if isinstance(meta, CrmError):
+        return meta.findings
     if str(meta.get("schema_version")) != SCHEMA_VERSION:
         return [finding("wrong-schema-version", file=table.file, found=meta.get("schema_version"),
                         expected=SCHEMA_VERSION)]

@@ -72,6 +72,13 @@ def sheet_member(z: zipfile.ZipFile, sheet: str) -> str | None:
 
 def head_rows(path: Path, sheet: str, rows: int) -> list[list]:
     """The values of the sheet's first `rows` rows (row 0 = spreadsheet row 1), padded to one width."""
+    try:
+        return _head_rows(path, sheet, rows)
+    except (ElementTree.ParseError, KeyError, ValueError, zipfile.BadZipFile) as exc:  # damaged XML or parts
+        raise InputError([finding("file-unreadable", file=path, detail=f"sheet {sheet} cannot be read ({exc})")]) from None
+
+
+def _head_rows(path: Path, sheet: str, rows: int) -> list[list]:
     with zipfile.ZipFile(path) as z:
         member = sheet_member(z, sheet)
         if member is None:
