@@ -50,6 +50,14 @@ def _widths(ws, widths: list[int]) -> None:
         ws.column_dimensions[chr(64 + j)].width = w
 
 
+def _movements(ws, caption: str, matrix: str) -> None:
+    """Below a distribution: last month's group (rows) against this month's (columns)."""
+    ws["A8"] = f"{caption}: last month (rows) to this month (columns)"
+    ws["A9"] = f"{{%matrix {matrix} %}}"
+    for cell in ("A8", "A9"):
+        ws[cell].font = BOLD
+
+
 def _distribution(wb, title: str, sheet: str, source: str, chart: str, extra: list[tuple[str, str, str]] = (),
                   chart_cell: str = "H4"):
     ws = wb.create_sheet(sheet)
@@ -94,10 +102,7 @@ def build_template() -> Workbook:
     _widths(trend, [12, 14, 10, 16])
 
     tiers = _distribution(wb, "Customer tiers {{ month }}", "Tiers", "tiers", '{%chart column2 tiers count "Customers per tier: last month and this month" %}')
-    tiers["A8"] = "Tier movements: last month (rows) to this month (columns)"
-    tiers["A8"].font = BOLD
-    tiers["A9"] = "{%matrix tier_moves %}"
-    tiers["A9"].font = BOLD
+    _movements(tiers, "Tier movements", "tier_moves")
 
     classes = wb.create_sheet("Classes")
     _title(classes, "Customers by class (format x market x scale) {{ month }}")
@@ -120,10 +125,7 @@ def build_template() -> Workbook:
                       ("{{ w.previous }}", None), ("{{ w.grade }}", None), ("{{ w.limit }}", MONEY)])
 
     rfm = _distribution(wb, "Behaviour (RFM) segments {{ month }}", "RFM", "rfm", '{%chart bar rfm count "Customers per RFM segment" %}')
-    rfm["A8"] = "Segment movements: last month (rows) to this month (columns)"
-    rfm["A8"].font = BOLD
-    rfm["A9"] = "{%matrix rfm_moves %}"
-    rfm["A9"].font = BOLD
+    _movements(rfm, "Segment movements", "rfm_moves")
 
     quality = wb.create_sheet("Data quality")
     _title(quality, "Data quality {{ month }}", "Completeness of each field staff maintain, least complete first")

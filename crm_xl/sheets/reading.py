@@ -65,22 +65,19 @@ def _xlsx_table(path: Path, sheet: str | None, key: str) -> Table:
     types = {j: column_type(c) for j, c in enumerate(header.names) if c is not None}
     start = header.at + 1
     read = read_columns(workbook, path, name, types, start)
-    rows = max(0, max((len(v) for v in read.values.values()), default=0) - start)
-    frame = pd.DataFrame({header.names[j]: _typed_column(values[start:], types[j], rows)
+    frame = pd.DataFrame({header.names[j]: _typed_column(values[start:], types[j])
                           for j, values in read.values.items()})
     formulas = [(row - start, header.names[col]) for row, col in read.formulas if row >= start and col in types]
     return _table(frame, path, name, header, formulas)
 
 
-def _typed_column(values: np.ndarray, kind: str, rows: int) -> pd.Series:
+def _typed_column(values: np.ndarray, kind: str) -> pd.Series:
     """A column from the typed read: numbers stay floats, dates datetimes, unless a cell holds other text."""
-    if len(values) < rows:
-        values = np.concatenate([values, np.full(rows - len(values), None, dtype=object)])
     if values.dtype != object:
         return pd.Series(values)
     if kind == "text":
         return pd.Series(values, dtype=object)
-    return _clean(pd.Series(values, dtype=object), "", kind)
+    return _clean(pd.Series(values, dtype=object), kind)
 
 
 def _csv_grid(path: Path) -> pd.DataFrame:
@@ -129,8 +126,8 @@ def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "cust
     """A table from a grid of cell values (row 0 = spreadsheet row 1), headers found and matched."""
     header = find_header(grid.head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist(), path, sheet, key)
     body = grid.iloc[header.at + 1:]
-    frame = pd.DataFrame({name: _clean(body.iloc[:, j], name) for j, name in enumerate(header.names)
-                          if name is not None})
+    frame = pd.DataFrame({name: _clean(body.iloc[:, j], column_type(name) if name in columns() else None)
+                          for j, name in enumerate(header.names) if name is not None})
     return _table(frame, path, sheet, header)
 
 
@@ -146,11 +143,11 @@ def column_type(name: str) -> str:
     return spec.type if spec is not None else "text"
 
 
-def _clean(column: pd.Series, name: str, kind: str | None = None) -> pd.Series:
-    """Empty cells become None; whole numbers in text columns read as text without `.0`."""
+def _clean(column: pd.Series, kind: str | None) -> pd.Series:
+    """Empty cells become None; `kind` (text, number, date; None: a column not in the schema) decides
+    the rest: whole numbers in text columns read as text without `.0`, plain numbers make a float column."""
     values = column.to_numpy(dtype=object, copy=True)
     values[pd.isna(values) | (values == "")] = None
-    kind = kind or (column_type(name) if name in columns() else None)
     if kind == "text":
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # the usual case, at C speed
             stripped = pd.Series(values, dtype=object).str.strip()

@@ -49,15 +49,15 @@ def check_xlsx(path: Path) -> None:
             if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
                 match = _DIMENSION.search(head)
                 if match:
-                    _check_area(match.group(1), match.group(2), match.group(3) or match.group(1),
-                                match.group(4) or match.group(2), m.filename, fail)
+                    col0, row0, col1, row1 = (g.decode() if g else None for g in match.groups())
+                    _check_area(col0, int(row0), col1 or col0, int(row1 or row0), m.filename, fail)
                 else:  # no declared size (hand-made files): find the farthest cell ourselves
                     _check_cells(z, m, fail)
 
 
-def _check_area(col0: bytes, row0: bytes, col1: bytes, row1: bytes, name: str, fail) -> None:
-    rows = int(row1) - int(row0) + 1
-    cols = column_index(col1.decode()) - column_index(col0.decode()) + 1
+def _check_area(col0: str, row0: int, col1: str, row1: int, name: str, fail) -> None:
+    rows = row1 - row0 + 1
+    cols = column_index(col1) - column_index(col0) + 1
     if rows * cols > MAX_CELLS:
         raise fail(f"{name} spans {rows:,} rows x {cols:,} columns, far beyond any customer table")
 
@@ -70,4 +70,4 @@ def _check_cells(z: zipfile.ZipFile, member: zipfile.ZipInfo, fail) -> None:
             for col, row in _CELL_REF.findall(text):
                 max_row, max_col = max(max_row, int(row)), max(max_col, column_index(col.decode()) + 1)
             tail = text[-32:]
-    _check_area(b"A", b"1", letter(max_col - 1).encode(), str(max_row).encode(), member.filename, fail)
+    _check_area("A", 1, letter(max_col - 1), max_row, member.filename, fail)

@@ -190,7 +190,7 @@ def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_
         values = typed.result()
     for row, col in booleans:  # as Excel shows them (a number column would hold 1/0, a text one true/false)
         if types.get(col) in ("number", "text") and first_row <= row < len(values[col]):
-            values[col] = as_objects(values[col])
+            values[col] = _as_objects(values[col])
             values[col][row] = "TRUE" if values[col][row] in (1, "true") else "FALSE"
     return SheetColumns(values, formulas)
 
@@ -213,12 +213,12 @@ def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_r
         if row < first_row:  # the header and any title above it: not data
             continue
         col = positions[j]
-        values[col] = as_objects(values[col])
+        values[col] = _as_objects(values[col])
         values[col][row] = _original(error.detail)
     return {c: values.get(c, np.full(batch.num_rows, None, dtype=object)) for c in types}
 
 
-def as_objects(values: np.ndarray) -> np.ndarray:
+def _as_objects(values: np.ndarray) -> np.ndarray:
     """An object array of the same cells (dates as Timestamps: numpy would give nanosecond ints)."""
     if values.dtype == object:
         return values if values.flags.writeable else values.copy()
