@@ -24,11 +24,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from crm_xl.fields import normalise_header  # noqa: E402
 from crm_xl.model import default_model  # noqa: E402
 from crm_xl.scoring.classes import lookup  # noqa: E402
 from crm_xl.scoring.customers import score_customers  # noqa: E402
 from crm_xl.scoring.single import credit_grade, credit_level  # noqa: E402
-from crm_xl.sheets.schema import normalise_header  # noqa: E402
 
 FORMATS = ["食杂店", "편의점", "supermarket", "商场", "烟酒商店", "娱乐服务类", "기타"]
 MARKETS = ["城镇", "농촌", "urban", "rural"]

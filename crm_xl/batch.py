@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import openpyxl
 import pandas as pd
 
+from crm_xl.fields import columns
+from crm_xl.files import atomic_path
 from crm_xl.findings import CATALOGUE, InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
+from crm_xl.sheets.adapters import OpenpyxlSheet
 from crm_xl.sheets.reading import Table, read_table
-from crm_xl.sheets.schema import columns
+from crm_xl.sheets.regrade import regrade, validate
 from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS, write_scored_workbook
-from crm_xl.sheets.writing import write_csv
+from crm_xl.xlsx.safety import check_xlsx
+from crm_xl.xlsx.writing import write_csv
 
 Progress = Callable[[str, int], Callable[[int], None]]  # (stage, total) -> advance(n)
 
@@ -157,15 +163,6 @@ def sheet_job(source: Path, output: Path | None, model: ScoringModel, action: st
 
     The workbook is rewritten through a temp file; in place only when nothing would be lost.
     """
-    import zipfile
-
-    import openpyxl
-
-    from crm_xl.files import atomic_path
-    from crm_xl.sheets.adapters import OpenpyxlSheet
-    from crm_xl.sheets.regrade import regrade, validate
-    from crm_xl.sheets.safety import check_xlsx
-
     if not source.is_file():
         raise InputError([finding("file-not-found", file=source)])
     check_xlsx(source)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.files import atomic_path
-from crm_xl.sheets.writing import new_workbook, write_table
+from crm_xl.xlsx.writing import new_workbook, write_table
 
 KO_PREFIX = ["행복", "한빛", "우리", "새봄", "푸른", "동네", "세종", "다온", "미소", "해오름", "별빛", "청솔"]
 ZH_PREFIX = ["金福", "老王", "红星", "万家", "好运", "平安", "兴隆", "鑫鑫", "百姓", "佳佳", "华联", "顺发"]

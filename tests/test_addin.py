@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from oletools.olevba import decompress_stream
 
 from crm_xl.addin import ovba
-from crm_xl.addin.build import BUTTONS, RIBBON_MODULE, build_addin, template_path, vba_source
+from crm_xl.addin.build import (
+    BUTTONS,
+    RIBBON_MODULE,
+    build_addin,
+    template_path,
+    vba_source,
+)
 from crm_xl.addin.check import check_addin
 
 SHIPPED = Path(__file__).parent.parent / "workbooks" / "crm_xl.xlam"

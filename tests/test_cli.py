@@ -7,9 +7,9 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-import xlsxwriter
 import pandas as pd
 import pytest
+import xlsxwriter
 
 from crm_xl.cli import main
 
@@ -252,7 +252,7 @@ def _entity_laughs(path: Path) -> Path:
 
 def test_far_cells_are_caught_without_a_declared_dimension(tmp_path):
     from crm_xl.findings import InputError
-    from crm_xl.sheets.safety import check_xlsx
+    from crm_xl.xlsx.safety import check_xlsx
 
     path = _dimension_bomb(tmp_path / "bomb.xlsx")
     with zipfile.ZipFile(path) as z:

@@ -7,7 +7,13 @@ import pytest
 
 from crm_xl.scoring import credit
 from crm_xl.scoring.problems import Problems
-from crm_xl.scoring.single import ScoringInputError, credit_grade, credit_level, credit_limit, credit_policy
+from crm_xl.scoring.single import (
+    ScoringInputError,
+    credit_grade,
+    credit_level,
+    credit_limit,
+    credit_policy,
+)
 
 FIVE_C = ["score_character", "score_capacity", "score_capital", "score_collateral", "score_conditions"]
 

@@ -5,7 +5,12 @@ import pytest
 
 from crm_xl.scoring import classes, tags, tiers, value
 from crm_xl.scoring.problems import Problems
-from crm_xl.scoring.single import ScoringInputError, customer_class, customer_tier, value_segment
+from crm_xl.scoring.single import (
+    ScoringInputError,
+    customer_class,
+    customer_tier,
+    value_segment,
+)
 
 
 @pytest.mark.parametrize("qty, tier", [(0, "T8"), (0.99, "T8"), (1, "T7"), (9.99, "T4"), (10, "T3"),

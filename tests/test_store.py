@@ -51,7 +51,7 @@ def upload(tmp_path, name, frame, **edits):
     path = write_template(tmp_path / name, default_model(), frame, lang="en")
     wb = openpyxl.load_workbook(path)
     ws = wb[DATA_SHEET]
-    from crm_xl.sheets.schema import canonical
+    from crm_xl.fields import canonical
 
     cols = {canonical(c.value): c.column for c in ws[1]}
     rows = {ws.cell(r, cols["customer_code"]).value: r for r in range(2, ws.max_row + 1)}

@@ -3,8 +3,8 @@ import openpyxl
 import pandas as pd
 
 from crm_xl.demo import make_demo
+from crm_xl.fields import canonical
 from crm_xl.model import default_model
-from crm_xl.sheets.schema import canonical
 from crm_xl.sheets.template import DATA_SHEET, META_SHEET, write_template
 from crm_xl.sheets.validation import validate_files
 from tests.test_cli import run

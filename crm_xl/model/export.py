@@ -7,12 +7,11 @@ from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model.schema import ScoringModel
 from crm_xl.model.sheet import write_model_sheet
+from crm_xl.xlsx.writing import new_workbook
 
 
 def export_model(model: ScoringModel, path: str | Path) -> Path:
     """Write `model` as the Model sheet of a new workbook at `path`."""
-    from crm_xl.sheets.writing import new_workbook
-
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise InputError([finding("unsupported-output", file=path, suffix=path.suffix)])

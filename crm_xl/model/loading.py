@@ -8,6 +8,7 @@ from pathlib import Path
 
 from crm_xl.findings import ModelError, finding
 from crm_xl.model.schema import ScoringModel, parse_model
+from crm_xl.model.sheet import read_model_sheet
 
 MODEL_SHEET = "Model"
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
@@ -27,8 +28,6 @@ def load_model(path: str | Path | None = None, sheet: str = MODEL_SHEET) -> Scor
     if not path.is_file():
         raise ModelError([finding("model-unreadable", source=path, detail="no such file")])
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        from crm_xl.model.sheet import read_model_sheet
-
         return parse_model(read_model_sheet(path, sheet), f"{path} [{sheet}]")
     try:
         raw = tomllib.loads(path.read_text("utf-8"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Sequence
 
+from crm_xl.findings import ModelError, finding
 from crm_xl.model.schema import ScoringModel, parse_model
 from crm_xl.model.sheet import rows_to_raw
 
@@ -23,8 +24,6 @@ def with_weights(model: ScoringModel, weights: Sequence, indicator_set: str | No
     raw = copy.deepcopy(model.raw)
     keys = list(raw["credit"]["indicator_sets"][name])
     if len(weights) != len(keys):
-        from crm_xl.findings import ModelError, finding
-
         raise ModelError([finding("model-wrong-type", entry=f"credit.indicator_sets.{name}", value=list(weights),
                                   expected=f"{len(keys)} weights ({', '.join(keys)})")])
     raw["credit"]["indicator_sets"][name] = dict(zip(keys, weights))

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from crm_xl.fields import known_columns
 from crm_xl.findings import ModelError
 from crm_xl.model.checker import Checker, join
 
@@ -392,8 +393,6 @@ def _rfm(c: Checker, t: dict) -> RfmModel:
 
 
 def _tags(c: Checker, items: list, parts: dict) -> tuple[TagRule, ...]:
-    from crm_xl.sheets.schema import known_columns  # the customer columns a rule may test
-
     partial = ScoringModel("", "", "", parts["credit"], parts["tiers"], "", parts["classification"],
                            parts["value"], parts["rfm"], (), {}, "")
     rules = []

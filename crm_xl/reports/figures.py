@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from crm_xl.fields import columns
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.rfm import Transactions, prepare_transactions
 from crm_xl.scoring.tags import SEPARATOR
-from crm_xl.sheets.schema import columns
 
 TOP_CUSTOMERS = 20
 TREND_MONTHS = 12

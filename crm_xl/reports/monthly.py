@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
-import pandas as pd
 import openpyxl
+import pandas as pd
 
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
@@ -18,6 +18,8 @@ from crm_xl.reports.figures import ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
 from crm_xl.sheets.reading import read_table
+from crm_xl.store.db import connect
+from crm_xl.store.export import master_frame, pending_reviews
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 HTML_TEMPLATE = "monthly_summary.html.j2"
@@ -73,9 +75,6 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
     progress(f"reading {customers or 'the master data'}" + (f" and {transactions}" if transactions else ""))
     pending = None
     if db is not None:
-        from crm_xl.store.db import connect
-        from crm_xl.store.export import master_frame, pending_reviews
-
         engine = connect(db)
         frame, pending = master_frame(engine), len(pending_reviews(engine))
     else:

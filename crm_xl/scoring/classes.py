@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crm_xl.fields import normalise_header
 from crm_xl.model.schema import Classification, Coded
 from crm_xl.scoring.inputs import codes, numbers
 from crm_xl.scoring.problems import Problems
-from crm_xl.sheets.schema import normalise_header
 
 
 def lookup(options: tuple[Coded, ...]) -> dict[str, int]:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crm_xl.fields import COMPUTED_COLUMNS
 from crm_xl.model.schema import ScoringModel
 from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
 from crm_xl.scoring.inputs import numbers
 from crm_xl.scoring.problems import Problems
-from crm_xl.sheets.schema import COMPUTED_COLUMNS
 
 
 @dataclass

@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from crm_xl.fields import normalise_header
 from crm_xl.scoring.problems import Problems
 
 # Thousands separators, spaces and currency marks people type into amount cells.
@@ -76,8 +77,6 @@ def codes(frame: pd.DataFrame, name: str, lookup: dict[str, int]) -> tuple[np.nd
 
     Works on the distinct values only, so a million rows with a handful of formats is cheap.
     """
-    from crm_xl.sheets.schema import normalise_header
-
     positions, uniques = pd.factorize(column(frame, name), use_na_sentinel=True)
     mapped = np.array([lookup.get(normalise_header(u), -1) for u in uniques] + [-1], dtype=np.int64)
     empty = np.array([isinstance(u, str) and u.strip() == "" for u in uniques] + [True], dtype=bool)

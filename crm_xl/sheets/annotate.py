@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from crm_xl.files import atomic_path
-from crm_xl.sheets.refs import cell_position, column_index
 from crm_xl.sheets.validation import FileReport
-from crm_xl.sheets.writing import WIDTHS, new_workbook, write_findings_sheet, write_value
+from crm_xl.xlsx.refs import cell_position, column_index
+from crm_xl.xlsx.writing import WIDTHS, new_workbook, write_findings_sheet, write_value
 
 ERRORS_SHEET = "Errors"
 FILL = {"error": "#FFC7CE", "warning": "#FFEB9C"}

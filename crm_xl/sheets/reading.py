@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crm_xl.fields import canonical, columns
 from crm_xl.findings import Finding, InputError, finding
-from crm_xl.sheets.safety import check_xlsx
-from crm_xl.sheets.schema import canonical, columns
-from crm_xl.sheets.refs import letter
-from crm_xl.sheets.xlsx import head_rows, open_workbook, read_columns
+from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
+from crm_xl.xlsx.refs import letter
+from crm_xl.xlsx.safety import check_xlsx
 
 HEADER_SEARCH_ROWS = 20
 CSV_ENCODINGS = ("utf-8-sig", "cp949", "gb18030")  # Excel's CSV exports in Korea and China

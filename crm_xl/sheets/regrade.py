@@ -13,12 +13,13 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from crm_xl.fields import COMPUTED_COLUMNS
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import ScoredCustomers, score_customers
 from crm_xl.sheets.reading import Table, table_from_grid
-from crm_xl.sheets.refs import cell_position, column_index
-from crm_xl.sheets.schema import COMPUTED_COLUMNS
-from crm_xl.sheets.writing import NUMBER_FORMATS, WIDTHS
+from crm_xl.sheets.validation import validate_table
+from crm_xl.xlsx.refs import cell_position, column_index
+from crm_xl.xlsx.writing import NUMBER_FORMATS, WIDTHS
 
 HEADER_FILL = "DDEBF7"
 ISSUE_FILL = "FFC7CE"
@@ -75,8 +76,6 @@ def regrade(sheet: SheetLike, model: ScoringModel) -> SheetResult:
 
 def validate(sheet: SheetLike, model: ScoringModel) -> SheetResult:
     """Mark every cell the upload validator would reject: red fill and a note saying why and how to fix."""
-    from crm_xl.sheets.validation import validate_table
-
     table = table_from_grid(pd.DataFrame(sheet.values(), dtype=object), Path(sheet.name), sheet.name)
     findings = [f for f in validate_table(table, model) if f.severity != "info"]
     marked: dict[tuple[int, int], list[str]] = {}

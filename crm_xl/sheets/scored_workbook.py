@@ -10,8 +10,8 @@ from crm_xl.files import atomic_path
 from crm_xl.model.schema import ScoringModel
 from crm_xl.model.sheet import write_model_sheet
 from crm_xl.scoring.problems import display_value
-from crm_xl.sheets.refs import letter
-from crm_xl.sheets.writing import new_workbook, write_findings_sheet, write_table
+from crm_xl.xlsx.refs import letter
+from crm_xl.xlsx.writing import new_workbook, write_findings_sheet, write_table
 
 CUSTOMERS, SUMMARY, ISSUES = "Customers", "Summary", "Issues"
 MAX_ISSUE_ROWS = 200_000

@@ -22,10 +22,11 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from crm_xl.fields import Column, cell_text, columns
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
-from crm_xl.sheets.schema import Column, cell_text, columns
+from crm_xl.xlsx.reader import open_workbook
 
 META_SHEET = "_crm_meta"
 DATA_SHEET = "Customers"
@@ -217,8 +218,6 @@ def write_template(path: Path, model: ScoringModel, customers: pd.DataFrame | No
 
 def read_metadata(path: Path) -> dict | None:
     """The template's metadata and row fingerprints, or None for a file not made from a template."""
-    from crm_xl.sheets.xlsx import open_workbook
-
     reader = open_workbook(path)
     if META_SHEET not in reader.sheet_names:
         return None

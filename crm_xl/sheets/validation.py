@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crm_xl.fields import column_texts, columns
 from crm_xl.findings import CrmError, Finding, finding
 from crm_xl.isolation import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Failed, run_isolated
 from crm_xl.model import ScoringModel
@@ -23,8 +24,8 @@ from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.inputs import dates, numbers
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.sheets.reading import Table, read_table
-from crm_xl.sheets.safety import check_xlsx
-from crm_xl.sheets.schema import column_texts, columns
+from crm_xl.sheets.template import SCHEMA_VERSION, read_metadata, row_fingerprints
+from crm_xl.xlsx.safety import check_xlsx
 
 KEY = "customer_code"
 FORMULA_START = ("=", "@")  # always a formula in a spreadsheet
@@ -132,8 +133,6 @@ def validate_table(table: Table, model: ScoringModel, formulas: list[tuple] = ()
 def _metadata(path: Path) -> dict | CrmError | None:
     """The template metadata of an xlsx upload (None for other files: csv, or not from a template),
     or why a template's metadata sheet cannot be read."""
-    from crm_xl.sheets.template import read_metadata
-
     if path.suffix.lower() != ".xlsx" or not path.is_file():
         return None
     try:
@@ -149,8 +148,6 @@ def _metadata(path: Path) -> dict | CrmError | None:
 def _template_checks(table: Table, meta: dict | CrmError | None, known: Known | None = None) -> list[Finding]:
     """For a file made by `crm-xl template`: its schema version, locked fields left as they were and,
     checked against the master data, a template it issued with customers it has."""
-    from crm_xl.sheets.template import SCHEMA_VERSION
-
     if meta is None:
         return []
     if isinstance(meta, CrmError):
@@ -171,8 +168,6 @@ def _template_checks(table: Table, meta: dict | CrmError | None, known: Known | 
 def _prefilled_checks(table: Table, locked: list[str], prints: dict[str, str], customers) -> list[Finding]:
     """Rows the template came pre-filled with: locked fields as issued, customers the master data
     (when given) still has."""
-    from crm_xl.sheets.template import row_fingerprints
-
     codes = column_texts(table.frame[KEY])
     prefilled = np.flatnonzero([c is not None and c in prints for c in codes])
     rows = table.frame[[c for c in locked if c in table.frame.columns]].iloc[prefilled]

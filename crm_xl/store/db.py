@@ -1,15 +1,24 @@
 """The master customer data: a real database (SQLite file by default, any SQLAlchemy URL).
 
-Every field is stored as its cell text (crm_xl.sheets.schema.cell_text), so a value compares
+Every field is stored as its cell text (crm_xl.fields.cell_text), so a value compares
 the same in SQLite and PostgreSQL and an unchanged upload changes nothing. Every change is
 logged; changes to sensitive fields wait in the review queue.
 """
 from __future__ import annotations
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, create_engine)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+)
 from sqlalchemy.engine import Engine
 
-from crm_xl.sheets.schema import columns
+from crm_xl.fields import columns
 
 DEFAULT_URL = "sqlite:///crm_xl.db"
 TRANSACTION_FIELDS = {"date", "quantity", "amount"}

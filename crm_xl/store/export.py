@@ -1,16 +1,18 @@
 """The master data back out as a workbook (numbers as numbers, codes as text)."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
+from crm_xl.fields import columns
 from crm_xl.files import atomic_path
-from crm_xl.sheets.schema import columns
-from crm_xl.sheets.writing import new_workbook, write_table
-from crm_xl.store.db import customers, reviews
+from crm_xl.sheets.validation import Known
+from crm_xl.store.db import customers, reviews, templates
+from crm_xl.xlsx.writing import new_workbook, write_table
 
 
 def master_frame(engine: Engine) -> pd.DataFrame:
@@ -35,9 +37,6 @@ def pending_reviews(engine: Engine) -> list[dict]:
 
 def known(engine: Engine):
     """The template ids this master data issued and the customers it has."""
-    from crm_xl.sheets.validation import Known
-    from crm_xl.store.db import templates
-
     with engine.connect() as conn:
         ids = frozenset(r[0] for r in conn.execute(select(templates.c.template_id)))
         codes = frozenset(r[0] for r in conn.execute(select(customers.c.customer_code)))
@@ -45,12 +44,6 @@ def known(engine: Engine):
 
 
 def record_template(engine: Engine, meta: dict) -> None:
-    import datetime as dt
-
-    from sqlalchemy import insert
-
-    from crm_xl.store.db import templates
-
     with engine.begin() as conn:
         conn.execute(insert(templates).values(template_id=str(meta["template_id"]), manager=meta.get("manager") or None,
                                               issued_at=dt.datetime.now(dt.timezone.utc),

@@ -18,9 +18,9 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Engine
 
 from crm_xl.archive import sha256_of
+from crm_xl.fields import column_texts, columns, roles
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
-from crm_xl.sheets.schema import column_texts, columns, roles
 from crm_xl.sheets.validation import KEY, FileReport, validate_files
 from crm_xl.store.db import changes, customer_fields, customers, reviews
 

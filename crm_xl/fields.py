@@ -1,12 +1,16 @@
 """The customer-sheet schema: canonical columns, their header aliases and value types."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+import numpy as np
+import pandas as pd
 
 # Written by scoring, in this order, after the input columns.
 COMPUTED_COLUMNS = (
@@ -30,7 +34,7 @@ class Column:
 
 @cache
 def columns() -> dict[str, Column]:
-    raw = tomllib.loads(resources.files("crm_xl.sheets").joinpath("schema.toml").read_text("utf-8"))
+    raw = tomllib.loads(resources.files("crm_xl").joinpath("fields.toml").read_text("utf-8"))
     return {name: Column(name, c["type"], c["group"], c["kind"], tuple(c["aliases"]), c.get("required", False),
                          c.get("pattern"), c.get("pattern_hint", ""), c.get("sensitive", False))
             for name, c in raw["columns"].items()}
@@ -39,7 +43,7 @@ def columns() -> dict[str, Column]:
 @cache
 def roles() -> dict[str, frozenset[str]]:
     """Role -> the kinds of field (static, dynamic) it may change through an upload."""
-    raw = tomllib.loads(resources.files("crm_xl.sheets").joinpath("schema.toml").read_text("utf-8"))
+    raw = tomllib.loads(resources.files("crm_xl").joinpath("fields.toml").read_text("utf-8"))
     return {name: frozenset(r["kinds"]) for name, r in raw.get("roles", {}).items()}
 
 
@@ -72,10 +76,6 @@ def canonical(header: object) -> str | None:
 
 def cell_text(value) -> str | None:
     """A cell's value as stable text: 123.0 -> "123", dates as YYYY-MM-DD, text stripped; None if empty."""
-    import datetime as dt
-
-    import pandas as pd
-
     if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -88,8 +88,6 @@ def cell_text(value) -> str | None:
 
 def column_texts(column, empty=None) -> list[str | None]:
     """`cell_text` of every value of a column, a whole column at a time; `empty` for empty cells."""
-    import pandas as pd
-
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         return [empty if v is None or v != v else v for v in column.dt.strftime("%Y-%m-%d").tolist()]
     if pd.api.types.is_float_dtype(column.dtype):
@@ -102,8 +100,6 @@ def column_texts(column, empty=None) -> list[str | None]:
 
 def _number_texts(values, empty) -> list[str | None]:
     """`cell_text` of a float array: whole numbers (the usual case) converted by numpy at once."""
-    import numpy as np
-
     whole = np.isfinite(values) & (np.abs(values) < 2**53) & (values == np.round(values))
     out = np.full(len(values), empty, dtype=object)
     out[whole] = values[whole].astype(np.int64).astype(str).astype(object)

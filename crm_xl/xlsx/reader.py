@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import InputError, finding
-from crm_xl.sheets.refs import cell_position, column_index, letter
+from crm_xl.xlsx.refs import cell_position, column_index, letter
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"

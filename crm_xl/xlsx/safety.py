@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 from crm_xl.findings import InputError, finding
-from crm_xl.sheets.refs import column_index, letter
+from crm_xl.xlsx.refs import column_index, letter
 
 MAX_UNCOMPRESSED = 2 * 1024**3  # bytes inflated in all
 MAX_RATIO = 200  # inflated / compressed, per large member
