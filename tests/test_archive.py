@@ -51,3 +51,29 @@ def test_archive_command_records_the_validation_result(tmp_path, capsys):
         {"errors": 1, "warnings": 0}
     code, out, _ = run(["archive", "verify", "--to", tmp_path / "arc"], capsys)
     assert code == 0 and "1 files checked, all intact" in out
+
+
+def test_verify_is_a_subcommand_and_a_file_named_verify_is_still_archived(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    upload(tmp_path, "verify", "고객코드,상호\nC1,행복마트\n")
+    code, out, err = run(["archive", "add", "verify", "--to", "arc"], capsys)
+    assert code == 0 and "verify: stored as" in out, err
+    code, out, _ = run(["archive", "verify", "--to", "arc"], capsys)
+    assert code == 0 and "1 files checked, all intact" in out
+    code, out, err = run(["archive", "--help"], capsys)
+    assert "add" in out and "verify" in out
+
+
+def test_every_database_option_honours_crm_xl_db(tmp_path, capsys, monkeypatch):
+    from crm_xl.cli import cli
+
+    def db_options(group, path=()):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from db_options(command, (*path, name))
+            for p in command.params:
+                if "--db" in getattr(p, "opts", ()):
+                    yield (*path, name), p.envvar
+    found = dict(db_options(cli))
+    assert {("validate",), ("merge",), ("review",), ("export",), ("template",), ("report",)} <= set(found)
+    assert set(found.values()) == {"CRM_XL_DB"}

@@ -1,17 +1,19 @@
-"""The `crm-xl` command: every subcommand parses options and calls one library function."""
+"""The `crm-xl` command: every subcommand parses options and calls one library function.
+
+Commands live in one module per subject (scoring, model, uploads, store, report, addin) and
+are registered here; `main` turns every CrmError into its findings and exit 2, never a traceback.
+"""
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 import click
-import pandas as pd
 
 from crm_xl import __version__
-from crm_xl.findings import CrmError, markdown_table
-
-EXIT_FINDINGS, EXIT_CANNOT_RUN, EXIT_INTERNAL = 1, 2, 3
+from crm_xl.cli import addin, model, report, scoring, store, uploads
+from crm_xl.cli.common import EXIT_CANNOT_RUN, EXIT_INTERNAL
+from crm_xl.findings import CrmError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -47,30 +49,7 @@ def cli() -> None:
     """Customer scoring, grading and checking for Excel users."""
 
 
-def emit_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def parse_date(value: str | None) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        return pd.Timestamp(value).normalize()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
-
-
-@cli.command()
-@click.option("--markdown", is_flag=True, help="Print the table as Markdown (as in the README).")
-def codes(markdown: bool) -> None:
-    """List every finding code, its severity and how to fix it."""
-    from crm_xl.findings import CATALOGUE
-
-    if markdown:
-        click.echo(markdown_table())
-        return
-    for c in CATALOGUE.values():
-        click.echo(f"{c.code:26} {c.severity:8} {c.title}")
-
-
-from crm_xl.cli import commands  # noqa: E402,F401  (registers the subcommands)
+for command in (scoring.score, scoring.regrade, scoring.check_sheet, scoring.demo, model.model, model.codes,
+                uploads.template, uploads.validate, uploads.archive, store.merge, store.review, store.export,
+                report.report, addin.addin):
+    cli.add_command(command)

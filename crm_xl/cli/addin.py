@@ -1,0 +1,64 @@
+"""Add-in commands: build, check and install the Excel add-in; write the xlwings Server/Lite package."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crm_xl.addin.build import build_addin, install_addin
+from crm_xl.addin.check import check_addin
+from crm_xl.addin.server import write_server_package
+from crm_xl.cli.common import EXIT_FINDINGS
+
+
+@click.group()
+def addin():
+    """Build, check and install the Excel add-in (CRM ribbon tab)."""
+
+
+ADDIN = Path("workbooks/crm_xl.xlam")
+
+
+def _report_addin_checks(path: Path, done: str) -> None:
+    problems = check_addin(path)
+    for problem in problems:
+        click.secho(f"  problem: {problem}", fg="red", err=True)
+    click.echo(f"{done} ({'all checks passed' if not problems else f'{len(problems)} problems'})")
+    if problems:
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@addin.command("build")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=ADDIN, show_default=True)
+def addin_build(output):
+    """Build the add-in from xlwings' template and check it statically."""
+    _report_addin_checks(build_addin(output), f"Wrote {output}")
+
+
+@addin.command("check")
+@click.argument("path", type=click.Path(path_type=Path), default=ADDIN)
+def addin_check(path):
+    """Prove statically that the ribbon, its VBA callbacks and the Python scripts fit together."""
+    if not path.is_file():
+        raise click.ClickException(f"{path}: no such file (build it with crm-xl addin build)")
+    _report_addin_checks(path, str(path))
+
+
+@addin.command("install")
+@click.argument("path", type=click.Path(path_type=Path), default=ADDIN)
+def addin_install(path):
+    """Copy the add-in into Excel's start-up folder (Windows or macOS)."""
+    try:
+        click.echo(f"Installed {install_addin(path)}; restart Excel to see the CRM tab")
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@addin.command("server")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("xlwings_server_crm"), show_default=True)
+def addin_server(output):
+    """Write the functions, scripts, Office.js manifest and ribbon code for xlwings Server and Lite."""
+    for path in write_server_package(output):
+        click.echo(f"Wrote {path}")
+    click.echo("Copy custom_functions/, custom_scripts/, templates/manifest.xml and static/js/ribbon.js into an "
+               "xlwings Server project (a licence key is needed); lite/ holds main.py and requirements.txt for xlwings Lite.")

@@ -1,0 +1,44 @@
+"""What every `crm-xl` subcommand shares: exit codes, shared options, JSON output, progress bars."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+from tqdm import tqdm
+
+EXIT_FINDINGS, EXIT_CANNOT_RUN, EXIT_INTERNAL = 1, 2, 3
+
+MODEL_OPTION = click.option("--model", "model_path", type=click.Path(path_type=Path),
+                            help="Scoring model: a .toml file or a workbook with a Model sheet (default: shipped model).")
+DB_OPTION = click.option("--db", "db_url", envvar="CRM_XL_DB", help="SQLAlchemy URL of the master data "
+                         "(default: sqlite:///crm_xl.db; env CRM_XL_DB).")
+QUIET_OPTION = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+
+
+def emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def parse_date(value: str | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        return pd.Timestamp(value).normalize()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def progress_bar(quiet: bool):
+    """A factory of progress bars on stderr; silent when quiet or not on a terminal."""
+    def start(stage: str, total: int):
+        bar = tqdm(total=total, desc=stage, unit="row", disable=True if quiet else None,
+                   leave=False, mininterval=0.5)
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n >= total:
+                bar.close()
+        return advance
+    return start

@@ -1,0 +1,45 @@
+"""The monthly report command."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crm_xl.cli.common import DB_OPTION, MODEL_OPTION
+from crm_xl.model import load_model
+from crm_xl.reports.monthly import run_report
+
+
+@click.command()
+@click.option("--month", required=True, help="Month to report, YYYY-MM.")
+@click.option("--customers", type=click.Path(path_type=Path), help="Customer table (xlsx or csv); or use --db.")
+@DB_OPTION
+@click.option("--transactions", type=click.Path(path_type=Path), help="Transactions (customer_code, date, quantity, amount).")
+@click.option("--previous", type=click.Path(path_type=Path), help="Last month's customer table, for grade movements.")
+@click.option("--template", type=click.Path(path_type=Path), help="Your restyled copy of templates/monthly_report.xlsx.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Report workbook to write (.xlsx).")
+@MODEL_OPTION
+@click.option("--pdf", is_flag=True, help="Also render a PDF (needs LibreOffice).")
+@click.option("--no-html", is_flag=True, help="Skip the HTML summary for e-mail.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+def report(month, customers, db_url, transactions, previous, template, output, model_path, pdf, no_html, quiet):
+    """Write the monthly report workbook (and an HTML summary, and a PDF with --pdf)."""
+    if customers and click.get_current_context().get_parameter_source("db_url").name == "ENVIRONMENT":
+        db_url = None  # a file named on the command line wins over CRM_XL_DB
+    def progress(stage: str) -> None:
+        if not quiet:
+            click.secho(f"  … {stage}", err=True, dim=True)
+
+    result = run_report(month, customers, transactions, output, load_model(model_path), previous=previous,
+                        template=template, html=not no_html, pdf=pdf, progress=progress, db=db_url)
+    kpi = result.figures.kpi
+    click.echo(f"Report {month} (vs {result.figures.previous_month}): {kpi['customers']['value']:,} customers, "
+               f"{kpi['active']['value']:,} ordered, sales {kpi['sales']['value']:,.0f} "
+               f"({kpi['sales']['change']:+,.0f}) in {sum(result.seconds.values()):.1f} s")
+    for note in result.figures.notes:
+        click.secho(f"  note: {note}", fg="yellow")
+    for path in (result.workbook, result.html, result.pdf):
+        if path:
+            click.echo(f"Wrote {path}")
+    if pdf and result.pdf is None:
+        click.secho("  no PDF: LibreOffice is not installed", fg="yellow")

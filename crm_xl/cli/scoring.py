@@ -1,0 +1,121 @@
+"""Scoring commands: score a customer table, regrade or check a sheet as the ribbon buttons do, the demo."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from crm_xl.batch import score_file, sheet_job
+from crm_xl.cli.common import (
+    EXIT_FINDINGS,
+    MODEL_OPTION,
+    QUIET_OPTION,
+    emit_json,
+    parse_date,
+    progress_bar,
+)
+from crm_xl.demo import make_demo, write_demo
+from crm_xl.model import load_model
+from crm_xl.model.export import export_model
+from crm_xl.reports.monthly import run_report
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Scored workbook to write (.xlsx, or .csv).")
+@MODEL_OPTION
+@click.option("--transactions", type=click.Path(path_type=Path),
+              help="Transactions (customer_code, date, quantity, amount): fills the system-generated columns and RFM.")
+@click.option("--as-of", help="Date recency is measured to (default: the day after the latest order).")
+@click.option("--indicator-set", help="Credit indicator set from the model (default: the model's, 5c).")
+@click.option("--tier-preset", help="Customer tier preset from the model (default: the model's, 8-tier).")
+@click.option("--sheet", help="Sheet to read (default: the first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any row has an error-level issue.")
+@QUIET_OPTION
+def score(source, output, model_path, transactions, as_of, indicator_set, tier_preset, sheet, as_json,
+          strict, quiet):
+    """Add every computed column to a customer table (xlsx or csv) and write a scored workbook."""
+    result = score_file(source, output, load_model(model_path), transactions=transactions,
+                        as_of=parse_date(as_of), indicator_set=indicator_set, tier_preset=tier_preset,
+                        sheet=sheet, progress=progress_bar(quiet or as_json))
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        print_score_summary(result)
+    if strict and any(i["severity"] == "error" for i in result.issues):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def print_score_summary(result, show: int = 10) -> None:
+    total = sum(result.seconds.values())
+    click.echo(f"Scored {result.rows:,} customers with {result.model} (as of {result.as_of}) in {total:.1f} s")
+    for column, counts in result.counts.items():
+        parts = " · ".join(f"{k} {v:,}" for k, v in counts.items())
+        click.echo(f"  {column:14} {parts or '(none)'}")
+    for notice in result.notices:
+        click.secho(f"  note: {notice['message']}", fg="yellow")
+    rank = {"error": 0, "warning": 1}
+    errors = sorted((i for i in result.issues if i["severity"] in rank), key=lambda i: (rank[i["severity"]], i["row"]))
+    if errors:
+        rows = result.rows_with_issues
+        click.secho(f"  {rows:,} {'row has' if rows == 1 else 'rows have'} issues ({len(errors):,} in all); "
+                    f"first {min(show, len(errors))}:", fg="yellow")
+        for issue in errors[:show]:
+            where = f"{Path(issue['file']).name} [{issue['sheet']}] {issue['cell'] or 'row ' + str(issue['row'] + 1)}"
+            click.echo(f"    {where}: {issue['message']} (fix: {issue['fix']})")
+        click.echo("  Every issue is listed on the Issues sheet and in the scoring_issues column.")
+    click.echo(f"Wrote {result.output}")
+
+
+def _sheet_command(action: str):
+    def run(source, output, model_path, sheet):
+        result = sheet_job(source, output, load_model(model_path), action, sheet)
+        click.echo(result.summary)
+        click.echo(f"Wrote {output or source}")
+    return run
+
+
+SHEET_ARGS = [click.argument("source", type=click.Path(path_type=Path)),
+              click.option("-o", "--output", type=click.Path(path_type=Path),
+                           help="Write here instead of updating SOURCE in place."),
+              MODEL_OPTION, click.option("--sheet", help="Sheet to work on (default: the active one).")]
+
+
+def _with_args(f):
+    for decorator in reversed(SHEET_ARGS):
+        f = decorator(f)
+    return f
+
+
+regrade = click.command("regrade", help="Recompute every derived column of a customer sheet and colour the grades "
+            "(what the Regrade sheet button does).")(_with_args(_sheet_command("regrade")))
+check_sheet = click.command("check-sheet", help="Mark every cell the scoring cannot use, with a note saying why "
+            "(what the Validate sheet button does).")(_with_args(_sheet_command("validate")))
+
+
+@click.command()
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("crm_xl_demo"), show_default=True,
+              help="Folder for the demo files.")
+@click.option("--customers", "n_customers", type=click.IntRange(10, 2_000_000), default=3000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@QUIET_OPTION
+def demo(folder: Path, n_customers: int, seed: int, quiet: bool):
+    """Make realistic demo data, run everything on it and say where the outputs are."""
+    clock = time.perf_counter()
+    data = make_demo(n_customers, seed)
+    customers, transactions = write_demo(data, folder)
+    click.echo(f"Demo data: {len(data.customers):,} customers, {len(data.transactions):,} orders "
+               f"({time.perf_counter() - clock:.1f} s)")
+    click.echo(f"  {customers}\n  {transactions}")
+    result = score_file(customers, folder / "scored.xlsx", load_model(), transactions=transactions,
+                        as_of=data.as_of, progress=progress_bar(quiet))
+    print_score_summary(result, show=5)
+    month = (data.as_of - pd.DateOffset(months=1)).strftime("%Y-%m")
+    monthly = run_report(month, customers, transactions, folder / f"report-{month}.xlsx", load_model())
+    click.echo(f"Wrote {monthly.workbook} and {monthly.html} (monthly report for {month})")
+    model_file = export_model(load_model(), folder / "model.xlsx")
+    click.echo(f"Wrote {model_file} (edit it, then: crm-xl score {customers} -o rescored.xlsx --model {model_file})")
