@@ -12,7 +12,7 @@ import pandas as pd
 
 from crm_xl.fields import columns
 from crm_xl.files import atomic_path
-from crm_xl.findings import CATALOGUE, InputError, finding
+from crm_xl.findings import Finding, InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.sheets.adapters import OpenpyxlSheet
@@ -33,20 +33,20 @@ class ScoreResult:
     model: str
     as_of: str
     counts: dict[str, dict[str, int]]
-    issues: list[dict]  # every problem, with the input file's cell
-    notices: list[dict]  # column-level findings (e.g. an input column that is absent)
+    issues: list[Finding]  # every problem, at the input file's cell
+    notices: list[Finding]  # column-level findings (e.g. an input column that is absent)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows_with_issues(self) -> int:
         """Customer rows with a warning or error (transaction-file issues and info notes not counted)."""
-        return len({i["row"] for i in self.issues if i["severity"] != "info" and i["file"] == self.source})
+        return len({f.row for f in self.issues if f.severity != "info" and f.file == self.source})
 
     def as_dict(self, max_issues: int | None = None) -> dict:
         return {"output": str(self.output), "rows": self.rows, "model": self.model, "as_of": self.as_of,
                 "counts": self.counts, "rows_with_issues": self.rows_with_issues,
-                "issue_count": len(self.issues), "issues": self.issues[:max_issues],
-                "notices": self.notices, "seconds": self.seconds}
+                "issue_count": len(self.issues), "issues": [f.as_dict() for f in self.issues[:max_issues]],
+                "notices": [f.as_dict() for f in self.notices], "seconds": self.seconds}
 
 
 def score_file(source: Path, output: Path, model: ScoringModel, *, transactions: Path | None = None,
@@ -65,7 +65,8 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     clock = time.perf_counter()
     scored = score_customers(table.frame, model, indicator_set=indicator_set, tier_preset=tier_preset,
                              transactions=tx_table.frame if tx_table else None, as_of=as_of)
-    problems = _key_problems(table, scored.problems.frame())
+    scored.problems.add("missing-value", "customer_code", table.frame["customer_code"].isna().to_numpy())
+    problems = scored.problems.frame()
     out = scored.table().reset_index(drop=True)
     score_s = time.perf_counter() - clock
 
@@ -82,9 +83,9 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         write_scored_workbook(output, out, problems, model, facts, advance)
     write_s = time.perf_counter() - clock
 
-    issues = _issue_records(table, problems)
+    issues = table.findings(scored.problems.batches)
     if tx_table is not None:
-        issues += _issue_records(tx_table, scored.transaction_problems.frame())
+        issues += tx_table.findings(scored.transaction_problems.batches)
     return ScoreResult(
         source=str(source), output=output, rows=len(out), model=model.title, as_of=scored.as_of.date().isoformat(),
         counts=counts, issues=issues,
@@ -95,42 +96,19 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
 def _check_choices(model: ScoringModel, indicator_set: str | None, tier_preset: str | None) -> None:
     bad = []
     if indicator_set and indicator_set not in model.credit.sets:
-        bad.append(finding("model-unknown-reference", entry="--indicator-set", value=indicator_set,
-                           where="credit.indicator_sets", choices=", ".join(model.credit.sets)))
+        bad.append(finding("bad-option", option="--indicator-set", value=indicator_set,
+                           problem="is not an indicator set of the model (credit.indicator_sets)",
+                           hint=f"Use one of: {', '.join(model.credit.sets)}."))
     if tier_preset and tier_preset not in model.tiers:
-        bad.append(finding("model-unknown-reference", entry="--tier-preset", value=tier_preset,
-                           where="tiers.presets", choices=", ".join(model.tiers)))
+        bad.append(finding("bad-option", option="--tier-preset", value=tier_preset,
+                           problem="is not a tier preset of the model (tiers.presets)",
+                           hint=f"Use one of: {', '.join(model.tiers)}."))
     if bad:
         raise InputError(bad)
 
 
-def _key_problems(table: Table, problems: pd.DataFrame) -> pd.DataFrame:
-    """Every row needs its customer code: the key that links it to the master data."""
-    rows = table.frame["customer_code"].isna().to_numpy().nonzero()[0]
-    entry = CATALOGUE["missing-value"]
-    missing = pd.DataFrame({"row": rows, "column": "customer_code", "code": entry.code,
-                            "severity": entry.severity, "value": None,
-                            "message": entry.message(column="customer_code"),
-                            "fix": entry.fix(column="customer_code")})
-    if not len(missing):
-        return problems
-    return pd.concat([problems, missing], ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
-
-
-def _issue_records(table: Table, problems: pd.DataFrame) -> list[dict]:
-    records = []
-    for p in problems.itertuples(index=False):
-        value = p.value.item() if hasattr(p.value, "item") else p.value
-        records.append({"file": str(table.file), "sheet": table.sheet,
-                        "cell": table.cell(int(p.row), p.column) if p.column in table.letters else None,
-                        "row": int(p.row), "column": p.column, "code": p.code, "severity": p.severity,
-                        "value": None if value is None or value != value else value,
-                        "message": p.message, "fix": p.fix})
-    return records
-
-
 def _absent_columns(table: Table, present: set[str], model: ScoringModel, indicator_set: str | None,
-                    tier_preset: str | None) -> list[dict]:
+                    tier_preset: str | None) -> list[Finding]:
     """Scoring inputs the file has no column for, and which results they leave empty."""
     needs: dict[str, list[str]] = {}
     for key in model.credit.sets[indicator_set or model.credit.default_set]:
@@ -152,8 +130,7 @@ def _absent_columns(table: Table, present: set[str], model: ScoringModel, indica
             for result in dict.fromkeys(affects):
                 absent.setdefault(result, []).append(name)
     return [finding("column-missing", file=table.file, sheet=table.sheet, affects=result, column=", ".join(names),
-                    aliases="; ".join(f"{n}: {', '.join(columns()[n].aliases[:3])}" for n in names if n in columns())
-                    ).as_dict()
+                    aliases="; ".join(f"{n}: {', '.join(columns()[n].aliases[:3])}" for n in names if n in columns()))
             for result, names in absent.items()]
 
 

@@ -124,6 +124,27 @@ _CODES = [
          "Undo the change to the grey (locked) cells of this row, or download a new template."),
     Code("macro-enabled", ERROR, "file", "Macro-enabled workbook",
          "{file}: is a macro-enabled workbook", "Save it as .xlsx (Excel Workbook) and upload that."),
+    # Merging into the master data
+    Code("file-held-back", ERROR, "file", "Upload not merged",
+         "{file}: nothing of this file was merged: {reason}",
+         "Fix what the message names, then merge the file again: {reason_fix}"),
+    Code("row-held-back", ERROR, "cell", "Row not merged",
+         "{file} row {row}: not merged: {reason}",
+         "Fix the cell, then merge the file again: {reason_fix}"),
+    Code("batch-held-back", ERROR, "file", "Batch not merged (all or nothing)",
+         "nothing was merged: {count} rows of the batch have errors and --all-or-nothing was given",
+         "Fix the rows listed above, or merge without --all-or-nothing to take the valid rows."),
+    Code("field-not-owned", WARNING, "cell", "Field not the uploader's to change",
+         "{value}: {column} is a {kind} field, which {role} may not change; not applied",
+         "Leave it as it is, or ask a role that owns {kind} fields ({owners}) to upload the change."),
+    Code("merge-conflict", WARNING, "cell", "Two uploads change one field differently",
+         "{value}: {column} is changed to different values by two uploads of this batch; neither applied",
+         "Agree on one value and upload it in one file."),
+    Code("review-queued", INFO, "cell", "Change waits for review",
+         "{value}: the change of sensitive field {column} waits for a reviewer",
+         "A reviewer decides it with crm-xl review approve ID (or reject ID)."),
+    Code("bad-option", ERROR, "file", "Option value not usable",
+         "{option}: {value!r} {problem}", "Give a usable value. {hint}"),
     Code("no-orders", INFO, "cell", "No orders in the window",
          "no orders in the last {months} months, so there is no RFM score",
          "Nothing to fix unless the customer did order: then check the transactions file."),
@@ -147,33 +168,54 @@ def markdown_table() -> str:
 
 @dataclass(frozen=True)
 class Finding:
-    """One reported problem: a catalogue code and the fields its message needs."""
+    """One reported problem: a catalogue code, where it is, and the fields its message needs.
+
+    `row` is the row number the sheet shows (None for a whole file or column); `column` the
+    canonical field and `cell` the reference (e.g. E8) live in `fields`, as messages use them.
+    """
 
     code: str
     fields: dict
+    row: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in CATALOGUE:  # checked when made, never first discovered when printed
+            raise KeyError(f"{self.code} is not in the findings catalogue")
 
     @property
     def severity(self) -> str:
         return CATALOGUE[self.code].severity
 
     @property
+    def column(self) -> str | None:
+        return self.fields.get("column")
+
+    @property
+    def cell(self) -> str | None:
+        return self.fields.get("cell")
+
+    @property
+    def file(self) -> str | None:
+        file = self.fields.get("file")
+        return None if file is None else str(file)
+
+    @property
     def message(self) -> str:
-        return CATALOGUE[self.code].message(**self.fields)
+        return CATALOGUE[self.code].message(row=self.row, **self.fields)
 
     @property
     def fix(self) -> str:
-        return CATALOGUE[self.code].fix(**self.fields)
+        return CATALOGUE[self.code].fix(row=self.row, **self.fields)
 
     def as_dict(self) -> dict:
         plain = {k: _plain(v) for k, v in self.fields.items()}
-        return {"code": self.code, "severity": self.severity, "message": self.message,
-                "fix": self.fix, **plain}
+        return {"code": self.code, "severity": self.severity, "message": self.message, "fix": self.fix,
+                "row": self.row, **plain}
 
 
-def finding(name: str, **fields: Any) -> Finding:
-    if name not in CATALOGUE:
-        raise KeyError(f"{name} is not in the findings catalogue")
-    return Finding(name, fields)
+def finding(name: str, row: int | None = None, **fields: Any) -> Finding:
+    """A finding of catalogue code `name` at sheet row `row` (if any), with its message fields."""
+    return Finding(name, fields, None if row is None else int(row))
 
 
 def _plain(value: Any) -> Any:

@@ -93,8 +93,9 @@ def test_score_xlsx_with_chinese_headers_under_a_title_row(tmp_path, capsys):
     result = json.loads(stdout)
     assert result["rows"] == 6 and result["counts"]["credit_grade"]["AAA"] == 1
     issue = next(i for i in result["issues"] if i["code"] == "out-of-range")
-    assert issue == {"file": str(src), "sheet": "客户表", "cell": "E6", "row": 2, "column": "score_character",
-                     "code": "out-of-range", "severity": "error", "value": 12, "message":
+    # one row numbering everywhere: the row the sheet shows (E6 is row 6)
+    assert issue == {"file": str(src), "sheet": "客户表", "cell": "E6", "row": 6, "column": "score_character",
+                     "code": "out-of-range", "severity": "error", "value": 12, "low": 1, "high": 10, "message":
                      "score_character: 12 is outside 1–10", "fix": "Use a value from 1 to 10."}
     assert {n["affects"]: n["column"] for n in result["notices"]} == {
         "value_segment": "value_contribution, value_support, value_credit, value_growth, value_influence",
@@ -137,7 +138,9 @@ def test_unknown_output_type_and_preset_are_findings(ko_csv, tmp_path, capsys):
     code, _, err = run(["score", ko_csv, "-o", tmp_path / "out.ods"], capsys)
     assert code == 2 and "error [unsupported-output]" in err
     code, _, err = run(["score", ko_csv, "-o", tmp_path / "o.xlsx", "--tier-preset", "9-tier"], capsys)
-    assert code == 2 and "'9-tier' is not defined in tiers.presets" in err and "8-tier, 30-level" in err
+    assert code == 2 and "[bad-option] --tier-preset: '9-tier' is not a tier preset" in err and "8-tier, 30-level" in err
+    code, _, err = run(["report", "--month", "2026/10", "--customers", ko_csv, "-o", tmp_path / "r.xlsx"], capsys)
+    assert code == 2 and "[bad-option] --month: '2026/10' is not a month" in err
 
 
 def test_a_failed_write_leaves_the_previous_output_untouched(ko_csv, tmp_path, capsys, monkeypatch):

@@ -1,4 +1,5 @@
 """Merging uploads into the master data: SQLite always, PostgreSQL when CRM_XL_TEST_PG names one (CI)."""
+import json
 import os
 
 import openpyxl
@@ -113,11 +114,14 @@ def test_roles_sensitive_fields_and_system_fields(engine, tmp_path):
     merge(engine, [upload(tmp_path, "a.xlsx", BASE)], role="back_office")
     decide(engine, [r["id"] for r in pending_reviews(engine)], True, "boss")
     system = merge(engine, [upload(tmp_path, "s.xlsx", BASE, C001__avg_monthly_qty=500)])
-    assert system.rows_out == 1 and system.held_back[0]["row"] == 2  # a locked system field was changed
+    assert system.rows_out == 1 and system.held_back[0].row == 2  # a locked system field was changed
     edits = upload(tmp_path, "b.xlsx", BASE, C001__address="대구", C001__bank_account="999-99")
     result = merge(engine, [edits], role="account_manager")
-    assert [(r["field"], r["reason"]) for r in result.rejected] == [
-        ("address", "account_manager may not change static fields")]
+    assert [(r.code, r.column, r.message) for r in result.rejected] == [
+        ("field-not-owned", "address", "C001: address is a static field, which account_manager may not change; "
+         "not applied")]
+    assert "back_office" in result.rejected[0].fix
+    assert [(q.code, q.column) for q in result.queued] == [("review-queued", "bank_account")]
     assert master(engine)["C001"]["address"] == "서울" and master(engine)["C001"]["avg_monthly_qty"] is None
     assert master(engine)["C001"]["bank_account"] == "111-22"  # not yet: in the review queue
     pending = pending_reviews(engine)
@@ -134,7 +138,7 @@ def test_conflicting_uploads_apply_neither(engine, tmp_path):
     one = upload(tmp_path, "kim.xlsx", BASE, C001__phone="010-0000-0001")
     two = upload(tmp_path, "lee.xlsx", BASE, C001__phone="010-0000-0002", C002__phone="010-7777-7777")
     result = merge(engine, [one, two])
-    assert result.conflicts == [{"customer_code": "C001", "field": "phone"}]
+    assert [(c.code, c.fields["value"], c.column) for c in result.conflicts] == [("merge-conflict", "C001", "phone")]
     assert master(engine)["C001"]["phone"] == "010-1111-2222" and master(engine)["C002"]["phone"] == "010-7777-7777"
 
 
@@ -205,4 +209,20 @@ def test_uploads_checked_against_the_master_data(engine, tmp_path, capsys):
     assert [(f.code, f.fields["value"]) for f in reports[2].findings
             if f.code == "unknown-customer"] == [("unknown-customer", "C777")]
     held = merge(engine, [stray])
-    assert held.rows_in == 0 and held.rows_out == 3 and "was not issued" in held.held_back[0]["reason"]
+    assert held.rows_in == 0 and held.rows_out == 3 and "was not issued" in held.held_back[0].message
+
+
+def test_merge_says_which_finding_held_each_row_back(tmp_path, capsys):
+    from tests.test_cli import run
+
+    url = f"sqlite:///{tmp_path / 'master.db'}"
+    bad = upload(tmp_path, "bad.xlsx", BASE, C002__score_capacity=12)
+    code, out, _ = run(["merge", bad, "--as", "back_office", "--db", url], capsys)
+    assert code == 1
+    assert "row 3: not merged: score_capacity: 12 is outside 1–10 (fix: Fix the cell, then merge the file again: Use a value from 1 to 10.)" in out
+    code, out, _ = run(["merge", bad, "--as", "back_office", "--db", url, "--all-or-nothing", "--json"], capsys)
+    held = json.loads(out)["held_back"]
+    assert [(h["code"], h.get("row"), h.get("cell")) for h in held] == [
+        ("row-held-back", 3, "Y3"), ("batch-held-back", None, None)]
+    code, _, err = run(["merge", bad, "--as", "intern", "--db", url], capsys)
+    assert code == 2 and "[bad-option] --as: 'intern' is not a role" in err

@@ -46,7 +46,7 @@ def score(source, output, model_path, transactions, as_of, indicator_set, tier_p
         emit_json(result.as_dict())
     else:
         print_score_summary(result)
-    if strict and any(i["severity"] == "error" for i in result.issues):
+    if strict and any(f.severity == "error" for f in result.issues):
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
@@ -57,16 +57,16 @@ def print_score_summary(result, show: int = 10) -> None:
         parts = " · ".join(f"{k} {v:,}" for k, v in counts.items())
         click.echo(f"  {column:14} {parts or '(none)'}")
     for notice in result.notices:
-        click.secho(f"  note: {notice['message']}", fg="yellow")
+        click.secho(f"  note: {notice.message}", fg="yellow")
     rank = {"error": 0, "warning": 1}
-    errors = sorted((i for i in result.issues if i["severity"] in rank), key=lambda i: (rank[i["severity"]], i["row"]))
+    errors = sorted((f for f in result.issues if f.severity in rank), key=lambda f: (rank[f.severity], f.row))
     if errors:
         rows = result.rows_with_issues
         click.secho(f"  {rows:,} {'row has' if rows == 1 else 'rows have'} issues ({len(errors):,} in all); "
                     f"first {min(show, len(errors))}:", fg="yellow")
-        for issue in errors[:show]:
-            where = f"{Path(issue['file']).name} [{issue['sheet']}] {issue['cell'] or 'row ' + str(issue['row'] + 1)}"
-            click.echo(f"    {where}: {issue['message']} (fix: {issue['fix']})")
+        for f in errors[:show]:
+            where = f"{Path(f.file).name} [{f.fields['sheet']}] {f.cell or f'row {f.row}'}"
+            click.echo(f"    {where}: {f.message} (fix: {f.fix})")
         click.echo("  Every issue is listed on the Issues sheet and in the scoring_issues column.")
     click.echo(f"Wrote {result.output}")
 

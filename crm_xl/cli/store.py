@@ -13,6 +13,9 @@ from crm_xl.store.export import export_master, pending_reviews
 from crm_xl.store.merge import decide, merge_files
 
 
+SHOW = 20  # findings printed; --json has them all
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @DB_OPTION
@@ -32,14 +35,11 @@ def merge(files, db_url, role, dry_run, all_or_nothing, model_path, as_json):
         click.echo(f"{verb} {result.rows_in:,} rows from {result.files} files ({result.rows_out:,} rows held back): "
                    f"{result.inserted:,} new customers, {result.updated_fields:,} fields updated, "
                    f"{result.unchanged_rows:,} rows unchanged, {result.queued_reviews:,} changes waiting for review")
-        for r in result.rejected[:20]:
-            click.secho(f"  rejected: {r['customer_code']} {r['field']}: {r['reason']}", fg="yellow")
-        for c in result.conflicts[:20]:
-            click.secho(f"  conflict: {c['customer_code']} {c['field']} changed differently by two uploads; not applied",
-                        fg="yellow")
-        for h in result.held_back[:20]:
-            where = f"{h.get('file', '')} row {h['row']}" if "row" in h else h.get("file", "")
-            click.secho(f"  held back: {where}: {h['reason']}", fg="yellow")
+        for f in [*result.held_back, *result.rejected, *result.conflicts][:SHOW]:
+            click.secho(f"  {f.severity:7} {f.message} (fix: {f.fix})", fg="red" if f.severity == "error" else "yellow")
+        more = len(result.held_back) + len(result.rejected) + len(result.conflicts) - SHOW
+        if more > 0:
+            click.echo(f"  ... and {more:,} more (--json lists them all)")
     if result.rows_out or result.rejected or result.conflicts:
         raise click.exceptions.Exit(EXIT_FINDINGS)
 

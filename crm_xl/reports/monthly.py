@@ -65,13 +65,15 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
                db: str | None = None) -> ReportResult:
     """The report from a customer table, or from the master data (`db`, which also counts pending reviews)."""
     if not MONTH.match(month or ""):
-        raise InputError([finding("file-unreadable", file="--month", detail=f"{month!r} is not a month; use YYYY-MM")])
+        raise InputError([finding("bad-option", option="--month", value=month, problem="is not a month",
+                                  hint="Give the month as YYYY-MM, e.g. 2026-10.")])
     if output.suffix.lower() != ".xlsx":
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
     clock = time.perf_counter()
     if (customers is None) == (db is None):
-        raise InputError([finding("file-unreadable", file="--customers / --db",
-                                  detail="give the customers either as a file or as the master data, one of the two")])
+        raise InputError([finding("bad-option", option="--customers / --db", value=str(customers or db or ""),
+                                  problem="names the customers twice or not at all",
+                                  hint="Give the customers either as a file (--customers) or as the master data (--db).")])
     progress(f"reading {customers or 'the master data'}" + (f" and {transactions}" if transactions else ""))
     pending = None
     if db is not None:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from crm_xl.fields import canonical, columns
 from crm_xl.findings import Finding, InputError, finding
+from crm_xl.scoring.problems import display_value
 from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
 from crm_xl.xlsx.refs import letter
 from crm_xl.xlsx.safety import check_xlsx
@@ -30,10 +31,34 @@ class Table:
     notices: list[Finding] = field(default_factory=list)
     formulas: list[tuple[int, str]] = field(default_factory=list)  # (offset below the header, column)
 
+    def sheet_row(self, position: int) -> int:
+        """The row number the sheet shows for the `position`-th data row (blank rows counted)."""
+        return self.header_row + 1 + int(self.frame.index[position])
+
     def cell(self, position: int, column: str) -> str:
         """Spreadsheet reference of the `position`-th data row in `column`, e.g. E8."""
-        column_letter = self.letters.get(column, "")
-        return f"{column_letter}{self.header_row + 1 + int(self.frame.index[position])}"
+        return f"{self.letters.get(column, '')}{self.sheet_row(position)}"
+
+    def finding(self, code: str, position: int, column: str, **fields) -> Finding:
+        """A finding at the cell of the `position`-th data row in `column`."""
+        return finding(code, row=self.sheet_row(position), file=self.file, sheet=self.sheet,
+                       cell=self.cell(position, column), column=column, **fields)
+
+    def findings(self, batches) -> list[Finding]:
+        """A finding at every failing cell of scoring checks' batches (crm_xl.scoring.problems), in row
+        order; a cell read by two checks is reported once. Columns the file lacks get no cell."""
+        out: dict[tuple[int, str, str], Finding] = {}
+        for b in batches:
+            values = b.values if b.values is not None else [None] * len(b.rows)
+            for position, value in zip(b.rows.tolist(), values):
+                fields = {"value": display_value(value), **b.fields}
+                if b.column in self.letters:
+                    f = self.finding(b.code, position, b.column, **fields)
+                else:
+                    f = finding(b.code, row=self.sheet_row(position), file=self.file, sheet=self.sheet, cell=None,
+                                column=b.column, **fields)
+                out.setdefault((f.row, f.column, f.code), f)
+        return sorted(out.values(), key=lambda f: f.row)
 
     @property
     def where(self) -> str:

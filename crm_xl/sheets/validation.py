@@ -22,7 +22,7 @@ from crm_xl.isolation import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Failed, run_iso
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.inputs import dates, numbers
-from crm_xl.scoring.problems import Problems, display_value
+from crm_xl.scoring.problems import Problems
 from crm_xl.sheets.reading import Table, read_table
 from crm_xl.sheets.template import SCHEMA_VERSION, read_metadata, row_fingerprints
 from crm_xl.xlsx.safety import check_xlsx
@@ -109,24 +109,21 @@ def validate_file(path: Path, model: ScoringModel, known: Known | None = None) -
             return report, None
     report.sheet, report.rows, report.table = table.sheet, len(table.frame), table
     template_findings = _template_checks(table, meta.result(), known)
-    report.findings.extend(f for f in template_findings if "cell" not in f.fields)
+    report.findings.extend(f for f in template_findings if f.cell is None)
     cell_findings = validate_table(table, model, _formula_cells(table)) + [f for f in template_findings
-                                                                           if "cell" in f.fields]
-    report.findings.extend(sorted(cell_findings, key=lambda f: (_row_of(f.fields["cell"]), f.fields["cell"])))
+                                                                           if f.cell is not None]
+    report.findings.extend(sorted(cell_findings, key=lambda f: (f.row, f.cell)))
     return report, table
 
 
-def validate_table(table: Table, model: ScoringModel, formulas: list[tuple] = ()) -> list[Finding]:
+def validate_table(table: Table, model: ScoringModel, formulas: list[Finding] = ()) -> list[Finding]:
     """The cell checks of a table however it was read (a file, or a sheet open in Excel)."""
     cells: dict[tuple[int, str, str], Finding] = {}
-    covered = {(row, column) for row, column, _, _ in formulas}  # its value is not what was typed
-    for row, column, code, fields in list(formulas) + _schema_checks(table) + _model_checks(table, model):
-        key = (row, column, code)
-        if (row, column) in covered and code != "formula-cell":
+    covered = {(f.row, f.column) for f in formulas}  # its value is not what was typed
+    for f in list(formulas) + _schema_checks(table) + _model_checks(table, model):
+        if (f.row, f.column) in covered and f.code != "formula-cell":
             continue
-        if key not in cells:
-            cells[key] = finding(code, file=table.file, sheet=table.sheet, cell=table.cell(row, column),
-                                 column=column, **fields)
+        cells.setdefault((f.row, f.column, f.code), f)
     return list(cells.values())
 
 
@@ -179,17 +176,11 @@ def _prefilled_checks(table: Table, locked: list[str], prints: dict[str, str], c
             problems.append("unknown-customer")
         if mark != prints[code]:
             problems.append("locked-field-changed")
-        out += [finding(p, file=table.file, sheet=table.sheet, cell=table.cell(i, KEY), column=KEY, value=code)
-                for p in problems]
+        out += [table.finding(p, i, KEY, value=code) for p in problems]
     return out
 
 
-def _row_of(cell: str) -> int:
-    digits = re.sub(r"\D", "", cell)
-    return int(digits) if digits else 0
-
-
-def _schema_checks(table: Table) -> list[tuple]:
+def _schema_checks(table: Table) -> list[Finding]:
     out = []
     frame = table.frame
     for name, spec in columns().items():
@@ -200,26 +191,26 @@ def _schema_checks(table: Table) -> list[tuple]:
             numbers(frame, name, problems)
         elif spec.type == "date":
             dates(frame, name, problems)
-        out += _batch_rows(problems.batches)
+        out += table.findings(problems.batches)
         column = frame[name]
         empty = column.isna().to_numpy()
         if spec.required:
-            out += [(int(i), name, "required-missing", {}) for i in np.flatnonzero(empty)]
+            out += [table.finding("required-missing", int(i), name) for i in np.flatnonzero(empty)]
         if spec.type != "text":
             continue
         text = column[~empty].astype(str)  # the cells that hold something, as typed
         if spec.pattern:
             bad = text[~text.str.match(spec.pattern)]
-            out += [(int(i), name, "bad-pattern", {"value": v, "hint": spec.pattern_hint}) for i, v in _rows(bad, frame)]
+            out += [table.finding("bad-pattern", i, name, value=v, hint=spec.pattern_hint) for i, v in _rows(bad, frame)]
         suspect = text[text.str.startswith(FORMULA_START + SIGN_START + ("\t", "\r", "\n"))]
-        out += [(int(i), name, "formula-text", {"value": v, "first": v[0]}) for i, v in _rows(suspect, frame)
+        out += [table.finding("formula-text", i, name, value=v, first=v[0]) for i, v in _rows(suspect, frame)
                 if _runs_as_formula(v)]
     if KEY in frame.columns:
         codes = frame[KEY]
         repeated = np.flatnonzero((codes.notna() & codes.duplicated()).to_numpy())
         if len(repeated):
             first = {code: i for i, code in reversed(list(enumerate(codes.to_numpy(dtype=object))))}
-            out += [(int(i), KEY, "duplicate-key", {"value": codes.iat[i], "first": table.cell(first[codes.iat[i]], KEY)})
+            out += [table.finding("duplicate-key", int(i), KEY, value=codes.iat[i], first=table.cell(first[codes.iat[i]], KEY))
                     for i in repeated]
     return out
 
@@ -227,7 +218,7 @@ def _schema_checks(table: Table) -> list[tuple]:
 def _rows(selected: pd.Series, frame: pd.DataFrame):
     """(position, value) of a subset of a column, positions counted like Problems rows."""
     positions = frame.index.get_indexer(selected.index)
-    return zip(positions, selected.to_numpy(dtype=object))
+    return zip(positions.tolist(), selected.to_numpy(dtype=object))
 
 
 def _runs_as_formula(text: str) -> bool:
@@ -238,7 +229,7 @@ def _runs_as_formula(text: str) -> bool:
     return False
 
 
-def _model_checks(table: Table, model: ScoringModel) -> list[tuple]:
+def _model_checks(table: Table, model: ScoringModel) -> list[Finding]:
     """The scoring model's checks on the cells people type (system figures come from orders).
 
     An empty optional input is not an upload problem (only required fields must be filled): the
@@ -248,22 +239,14 @@ def _model_checks(table: Table, model: ScoringModel) -> list[tuple]:
     typed = {name for name, spec in columns().items() if spec.kind != "system" and name in table.letters}
     wanted = [b for b in scored.problems.batches
               if b.column in typed and b.code not in ("no-orders", "needs-population", "missing-value")]
-    return sorted(_batch_rows(wanted), key=lambda t: t[0])
+    return table.findings(wanted)
 
 
-def _batch_rows(batches) -> list[tuple]:
-    """(row, column, code, fields) of every failing cell of some checks' batches."""
-    out = []
-    for b in batches:
-        values = b.values if b.values is not None else [None] * len(b.rows)
-        out += [(int(r), b.column, b.code, {"value": display_value(v), **b.fields}) for r, v in zip(b.rows, values)]
-    return out
-
-
-def _formula_cells(table: Table) -> list[tuple]:
+def _formula_cells(table: Table) -> list[Finding]:
     """Cells holding a formula (the reader found them in the sheet XML; it returns only their cached value)."""
     positions = {int(i): p for p, i in enumerate(table.frame.index)}
-    return [(positions[offset], column, "formula-cell", {}) for offset, column in table.formulas if offset in positions]
+    return [table.finding("formula-cell", positions[offset], column)
+            for offset, column in table.formulas if offset in positions]
 
 
 def _duplicates_across(tables: list[tuple[FileReport, Table]]) -> None:
@@ -276,8 +259,7 @@ def _duplicates_across(tables: list[tuple[FileReport, Table]]) -> None:
         for i, code in zip(distinct.tolist(), codes.to_numpy(dtype=object)[distinct]):
             if code in seen:
                 other, j = seen[code]
-                report.findings.append(finding("duplicate-across-files", file=table.file, sheet=table.sheet,
-                                               cell=table.cell(i, KEY), column=KEY, value=code,
-                                               first=f"{other.file.name} [{other.sheet}] {other.cell(j, KEY)}"))
+                report.findings.append(table.finding("duplicate-across-files", i, KEY, value=code,
+                                                     first=f"{other.file.name} [{other.sheet}] {other.cell(j, KEY)}"))
             else:
                 seen[code] = (table, i)

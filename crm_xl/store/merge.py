@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from crm_xl.archive import sha256_of
 from crm_xl.fields import column_texts, columns, roles
-from crm_xl.findings import InputError, finding
+from crm_xl.findings import Finding, InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.sheets.validation import KEY, FileReport, validate_files
 from crm_xl.store.db import changes, customer_fields, customers, reviews
@@ -34,22 +34,27 @@ class MergeResult:
     updated_fields: int = 0
     unchanged_rows: int = 0
     queued_reviews: int = 0
-    rejected: list[dict] = field(default_factory=list)  # fields the role may not change
-    conflicts: list[dict] = field(default_factory=list)
-    held_back: list[dict] = field(default_factory=list)  # rows that did not merge, and why
+    rejected: list[Finding] = field(default_factory=list)  # field-not-owned: fields the role may not change
+    conflicts: list[Finding] = field(default_factory=list)  # merge-conflict
+    held_back: list[Finding] = field(default_factory=list)  # file-, row- or batch-held-back, with the cause
+    queued: list[Finding] = field(default_factory=list)  # review-queued
     dry_run: bool = False
     reports: list[FileReport] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "reports"}
+        return {k: [f.as_dict() for f in v] if k in FINDING_LISTS else v
+                for k, v in self.__dict__.items() if k != "reports"}
+
+
+FINDING_LISTS = ("rejected", "conflicts", "held_back", "queued")
 
 
 def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: str, user: str, *,
                 dry_run: bool = False, all_or_nothing: bool = False,
                 now: dt.datetime | None = None) -> MergeResult:
     if role not in roles():
-        raise InputError([finding("model-unknown-reference", entry="--as", value=role, where="roles",
-                                  choices=", ".join(roles()))])
+        raise InputError([finding("bad-option", option="--as", value=role, problem="is not a role",
+                                  hint=f"Use one of: {', '.join(roles())}.")])
     now = now or dt.datetime.now(dt.timezone.utc)
     from crm_xl.store.export import known
 
@@ -58,7 +63,7 @@ def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: st
     uploads = _rows(reports, result)
     if all_or_nothing and result.held_back:
         result.rows_out += sum(len(rows) for _, rows in uploads)
-        result.held_back.append({"reason": "all or nothing: the batch has rows with errors, nothing merged"})
+        result.held_back.append(finding("batch-held-back", count=len(result.held_back)))
         return result
     with engine.connect() as conn:
         tx = conn.begin()
@@ -88,26 +93,30 @@ def _rows(reports: list[FileReport], result: MergeResult) -> list[tuple[str, lis
     uploads = []
     for report in reports:
         table = report.table
-        if table is None:
-            result.held_back.append({"file": str(report.file), "reason": report.findings[0].message})
+        file_errors = [f for f in report.findings if f.severity == "error" and f.row is None]
+        if table is None or file_errors:  # e.g. a template this master data did not issue: nothing goes in
+            cause = (file_errors or report.findings)[0]
+            result.rows_out += 0 if table is None else len(table.frame)
+            result.held_back.append(finding("file-held-back", file=report.file, reason=cause.message,
+                                            reason_fix=cause.fix, cause=cause.code))
             continue
-        file_errors = [f for f in report.findings if f.severity == "error" and "cell" not in f.fields]
-        if file_errors:  # e.g. a template this master data did not issue: nothing of the file goes in
-            result.rows_out += len(table.frame)
-            result.held_back.append({"file": str(report.file), "reason": file_errors[0].message})
-            continue
-        bad_cells = {f.fields["cell"] for f in report.findings if f.severity == "error" and "cell" in f.fields}
-        bad_rows = {int("".join(ch for ch in cell if ch.isdigit())) for cell in bad_cells}
+        first_error: dict[int, Finding] = {}
+        for f in report.findings:
+            if f.severity == "error" and f.row is not None:
+                first_error.setdefault(f.row, f)
         present = [f for f in fields if f in table.frame.columns and f != KEY]
         texts = [column_texts(table.frame[f]) for f in present]  # stored as cell text, a column at a time
         codes = column_texts(table.frame[KEY]) if KEY in table.frame.columns else [None] * len(table.frame)
         rows = []
         for position, (code, *values) in enumerate(zip(codes, *texts)):
-            sheet_row = table.header_row + 1 + int(table.frame.index[position])
-            if sheet_row in bad_rows or code is None:
+            cause = first_error.get(table.sheet_row(position))
+            if cause is None and code is None:
+                cause = table.finding("required-missing", position, KEY)
+            if cause is not None:
                 result.rows_out += 1
-                reason = "row has errors" if sheet_row in bad_rows else "no customer code"
-                result.held_back.append({"file": str(report.file), "row": sheet_row, "reason": reason})
+                result.held_back.append(finding("row-held-back", row=cause.row, file=report.file, sheet=table.sheet,
+                                                cell=cause.cell, column=cause.column, reason=cause.message,
+                                                reason_fix=cause.fix, cause=cause.code))
                 continue
             rows.append((code, dict(zip(present, values))))
         uploads.append((sha256_of(report.file), rows))
@@ -137,7 +146,7 @@ def _conflicts(uploads, current: dict[str, dict], result: MergeResult) -> set[tu
                 if base.get(name) != value:
                     proposed.setdefault((code, name), set()).add(value)
     conflicted = {key for key, values in proposed.items() if len(values) > 1}
-    result.conflicts = [{"customer_code": c, "field": f} for c, f in sorted(conflicted)]
+    result.conflicts = [finding("merge-conflict", value=c, column=f) for c, f in sorted(conflicted)]
     return conflicted
 
 
@@ -187,21 +196,22 @@ def _merge_row(conn, batch, current, code, values, digest, role, user, now, conf
         batch.log += [_log_row(now, user, role, digest, code, name, None, value) for name, value in added.items()]
         for name, value in wanted.items():
             if columns()[name].sensitive and value is not None:
-                result.queued_reviews += _queue(conn, now, user, digest, code, name, None, value)
+                _queue(conn, result, now, user, digest, code, name, None, value)
         return
     changed = {k: v for k, v in wanted.items() if current[k] != v}
     allowed = roles()[role]
-    direct, queued, rejected = {}, 0, len(result.rejected)
+    direct, queued, rejected = {}, result.queued_reviews, len(result.rejected)
     for name, value in changed.items():
         spec = columns()[name]
         if spec.kind not in allowed:
-            result.rejected.append({"customer_code": code, "field": name, "reason": f"{role} may not change {spec.kind} fields"})
+            owners = ", ".join(r for r, kinds in roles().items() if spec.kind in kinds) or "none"
+            result.rejected.append(finding("field-not-owned", value=code, column=name, kind=spec.kind, role=role,
+                                           owners=owners))
         elif spec.sensitive:
-            queued += _queue(conn, now, user, digest, code, name, current[name], value)
+            _queue(conn, result, now, user, digest, code, name, current[name], value)
         else:
             direct[name] = value
-    result.queued_reviews += queued
-    if not direct and not queued and len(result.rejected) == rejected:
+    if not direct and result.queued_reviews == queued and len(result.rejected) == rejected:
         result.unchanged_rows += 1  # nothing new: equal values, or a change already waiting for review
     if direct:
         conn.execute(update(customers).where(customers.c.customer_code == code)
@@ -220,17 +230,18 @@ def _log(conn, now, user, role, digest, code, name, old, new) -> None:
     conn.execute(insert(changes).values(**_log_row(now, user, role, digest, code, name, old, new)))
 
 
-def _queue(conn, now, user, digest, code, name, old, new) -> int:
+def _queue(conn, result: MergeResult, now, user, digest, code, name, old, new) -> None:
     """Queue a sensitive change once: the same pending change is not queued again."""
     same = conn.execute(select(reviews.c.id).where(and_(
         reviews.c.customer_code == code, reviews.c.field == name, reviews.c.new_value == new,
         reviews.c.status == "pending"))).first()
     if same:
-        return 0
+        return
     conn.execute(insert(reviews).values(requested_at=now, requested_by=user, source_sha256=digest,
                                         customer_code=code, field=name, old_value=old, new_value=new,
                                         status="pending"))
-    return 1
+    result.queued_reviews += 1
+    result.queued.append(finding("review-queued", value=code, column=name))
 
 
 def decide(engine: Engine, ids: list[int], approve: bool, user: str, now: dt.datetime | None = None) -> int:
