@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_xl.findings import Finding
+
 # Excel error kinds by finding code: missing inputs are "not available", the rest bad values.
 NOT_AVAILABLE = {"missing-value", "needs-population", "no-orders"}
 
@@ -79,10 +81,9 @@ def as_column(results: list, scalar: bool) -> Any:
     return results[0] if scalar else [[v] for v in results]
 
 
-def error_text(reason: tuple[str, str]) -> str:
+def error_text(reason: Finding) -> str:
     """An Excel-style error text for one row, e.g. `#VALUE! score_capacity: 12 is outside 1–10`."""
-    code, message = reason
-    return f"{'#N/A' if code in NOT_AVAILABLE else '#VALUE!'} {message}"
+    return f"{'#N/A' if reason.code in NOT_AVAILABLE else '#VALUE!'} {reason.message}"
 
 
 def with_errors(column) -> list:

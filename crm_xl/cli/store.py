@@ -12,7 +12,6 @@ from crm_xl.store.db import connect
 from crm_xl.store.export import export_master, pending_reviews
 from crm_xl.store.merge import decide, merge_files
 
-
 SHOW = 20  # findings printed; --json has them all
 
 

@@ -22,6 +22,7 @@ class Bands:
 
     def index(self, values: np.ndarray) -> np.ndarray:
         """Band position of every value; -1 below the first edge or for NaN."""
+        values = np.asarray(values, float)
         idx = np.searchsorted(self.edges, values, side="right") - 1
         idx[np.isnan(values)] = -1
         return idx
@@ -58,7 +59,10 @@ class CreditModel:
 
     @property
     def grade_bands(self) -> Bands:
-        return Bands(np.array([g.lower for g in self.grades], float), tuple(g.label for g in self.grades))
+        """Grade bands over the credit level, edges at the levels' rounding: computed levels are rounded
+        (crm_xl.scoring.credit.levels), so a level that should be exactly 0.70 meets an edge of exactly 0.70."""
+        edges = np.round(np.array([g.lower for g in self.grades], float), self.level_decimals)
+        return Bands(edges, tuple(g.label for g in self.grades))
 
 
 @dataclass(frozen=True)

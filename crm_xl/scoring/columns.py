@@ -12,33 +12,39 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from crm_xl.findings import CATALOGUE
+from crm_xl.findings import CATALOGUE, Finding, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
 from crm_xl.scoring.inputs import numbers
-from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.problems import Problems, display_value
 
 
 @dataclass
 class Column:
     values: list  # one result per row; None where there is none
-    reasons: list  # (code, message) for rows with inputs but no result; None elsewhere
+    reasons: list  # a Finding for rows with inputs but no result; None elsewhere
 
     def __len__(self) -> int:
         return len(self.values)
 
 
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
 def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
+    """Results, and for each row without one the first of its most severe problems."""
     series = pd.Series(values, dtype=object)
     out = series.where(series.notna(), None).tolist()
+    best: dict[int, tuple[int, Finding]] = {}
+    for b in problems.batches:
+        rank = SEVERITY_RANK[CATALOGUE[b.code].severity]
+        picked = b.values if b.values is not None else [None] * len(b.rows)
+        for row, typed in zip(b.rows.tolist(), picked):
+            if out[row] is None and (row not in best or rank < best[row][0]):
+                best[row] = (rank, finding(b.code, column=b.column, value=display_value(typed), **b.fields))
     reasons: list = [None] * len(out)
-    found = problems.frame()
-    if len(found):
-        rank = found.severity.map({"error": 0, "warning": 1, "info": 2})
-        first = found.assign(rank=rank).sort_values(["row", "rank"], kind="stable").drop_duplicates("row")
-        for row, code, message in zip(first.row, first.code, first.message):
-            if out[row] is None:
-                reasons[row] = (code, message)
+    for row, (_, reason) in best.items():
+        reasons[row] = reason
     for i in np.flatnonzero(empty_rows):
         out[i], reasons[i] = None, None
     return Column(out, reasons)
@@ -101,9 +107,9 @@ def credit_policies(grades: Sequence, model: ScoringModel) -> Column:
 def customer_tiers(sales: Sequence, model: ScoringModel, preset: str | None = None) -> Column:
     chosen = model.tiers[preset or model.default_tier_preset]
     if chosen.bands is None:  # equal-frequency levels rank a whole table over several measures
-        message = CATALOGUE["needs-population"].message(
-            column="customer_tier", method=f"{chosen.levels}-level", needed=chosen.levels, count=len(sales))
-        return Column([None] * len(sales), [("needs-population", message)] * len(sales))
+        reason = finding("needs-population", column="customer_tier", method=f"{chosen.levels}-level",
+                         needed=chosen.levels, count=len(sales))
+        return Column([None] * len(sales), [reason] * len(sales))
     frame, empty = _frame({chosen.measure: sales})
     problems = Problems(len(frame))
     return _result(tiers.tiers(frame, chosen, problems), problems, empty)

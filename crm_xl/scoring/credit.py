@@ -41,13 +41,12 @@ def levels(frame: pd.DataFrame, credit: CreditModel, problems: Problems,
 def grade_positions(level: np.ndarray, credit: CreditModel, problems: Problems) -> np.ndarray:
     """Position of each level's grade in credit.grades; -1 where there is no level."""
     bands = credit.grade_bands
-    edges = np.round(bands.edges, credit.level_decimals)
-    idx = np.searchsorted(edges, level, side="right") - 1
+    idx = bands.index(level)
     outside = (level < 0) | (level > 1)
     problems.add("out-of-range", "credit_level", outside, level, low=0, high=1)
-    idx[np.isnan(level) | outside] = -1
+    idx[outside] = -1
     below = ~np.isnan(level) & (idx < 0)
-    problems.add("below-bands", "credit_level", below, level, low=display_value(edges[0]))
+    problems.add("below-bands", "credit_level", below, level, low=display_value(bands.edges[0]))
     return idx
 
 

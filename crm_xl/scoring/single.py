@@ -6,21 +6,24 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from crm_xl.findings import CATALOGUE
+from crm_xl.findings import CrmError, Finding, finding
 from crm_xl.model import ScoringModel, default_model
 from crm_xl.scoring import columns
 from crm_xl.scoring.columns import Column
 
 
-class ScoringInputError(ValueError):
-    """The input of a single-value score is missing or invalid; str() is the reason."""
+class ScoringInputError(CrmError, ValueError):
+    """The input of a single-value score is missing or invalid: its finding says why (str() is the message)."""
+
+    @property
+    def finding(self) -> Finding:
+        return self.findings[0]
 
 
 def _one(column: Column, first_input: str):
     if column.values[0] is not None:
         return column.values[0]
-    reason = column.reasons[0]
-    raise ScoringInputError(reason[1] if reason else CATALOGUE["missing-value"].message(column=first_input))
+    raise ScoringInputError([column.reasons[0] or finding("missing-value", column=first_input)])
 
 
 def credit_level(scores: Mapping[str, float], model: ScoringModel | None = None,
@@ -70,5 +73,5 @@ def rfm_segment(r_score: int, f_score: int, model: ScoringModel | None = None) -
     m = model or default_model()
     for name, v in (("rfm_r", r_score), ("rfm_f", f_score)):
         if not (isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() and 1 <= v <= 5):
-            raise ScoringInputError(CATALOGUE["out-of-range"].message(column=name, value=v, low=1, high=5))
+            raise ScoringInputError([finding("out-of-range", column=name, value=v, low=1, high=5)])
     return m.rfm.segment_labels[m.rfm.grid[int(r_score) - 1, int(f_score) - 1]]
