@@ -1,4 +1,5 @@
-"""The customer-sheet schema: canonical columns, their header aliases and value types."""
+"""The customer fields: canonical names, header aliases (ko/zh/en), value types, owners (roles)
+and sensitivity, from fields.toml. The base layer: imports nothing else of crm_xl."""
 from __future__ import annotations
 
 import datetime as dt
