@@ -89,7 +89,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     return ScoreResult(
         source=str(source), output=output, rows=len(out), model=model.title, as_of=scored.as_of.date().isoformat(),
         counts=counts, issues=issues,
-        notices=_absent_columns(table, set(scored.inputs.columns), model, indicator_set, tier_preset),
+        notices=table.notices + _absent_columns(table, set(scored.inputs.columns), model, indicator_set, tier_preset),
         seconds={"read": round(read_s, 3), "score": round(score_s, 3), "write": round(write_s, 3)})
 
 

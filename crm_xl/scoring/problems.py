@@ -90,8 +90,8 @@ def display_value(value):
     """A value as it should read in a message: 12 rather than 12.0."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return int(value)
+    if isinstance(value, (dt.date, pd.Timestamp, np.datetime64)):  # any year, no nanosecond range limit
+        return str(np.datetime64(value, "m")).replace("T", " ").removesuffix(" 00:00")
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, (dt.date, pd.Timestamp)):
-        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M").removesuffix(" 00:00")
     return value

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crm_xl import values
 from crm_xl.model.schema import RfmDimension, RfmModel
 from crm_xl.scoring.inputs import dates, numbers
 from crm_xl.scoring.problems import Problems, display_value
@@ -13,6 +14,11 @@ from crm_xl.scoring.ranks import equal_frequency
 
 QUINTILES = 5
 SYSTEM_COLUMNS = ("last_order_date", "orders_12m", "amount_12m", "avg_monthly_qty", "avg_monthly_amount")
+
+
+def _seconds(when: pd.Timestamp) -> np.datetime64:
+    """A timestamp in the unit dates are kept in: comparing in nanoseconds would wrap after 2262."""
+    return np.datetime64(when, "s")
 
 
 def default_as_of(last_order: np.ndarray) -> pd.Timestamp:
@@ -27,7 +33,7 @@ class Transactions:
 
     customer: np.ndarray  # position in `codes` per order
     codes: np.ndarray  # distinct customer codes (text)
-    date: np.ndarray  # datetime64[ns], NaT where unreadable
+    date: np.ndarray  # datetime64[s] (crm_xl.values), NaT where unreadable
     quantity: np.ndarray  # float, 0 where unreadable
     amount: np.ndarray
 
@@ -40,7 +46,7 @@ class Transactions:
         return Transactions(self.customer[keep], self.codes, self.date[keep], self.quantity[keep], self.amount[keep])
 
     def between(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-        return (self.date >= start.to_datetime64()) & (self.date < end.to_datetime64())
+        return (self.date >= _seconds(start)) & (self.date < _seconds(end))
 
 
 def prepare_transactions(tx: pd.DataFrame, problems: Problems) -> Transactions:
@@ -63,13 +69,13 @@ def summarise_transactions(tx: pd.DataFrame | Transactions, as_of: pd.Timestamp 
     as_of = as_of if as_of is not None else default_as_of(t.date)
     start = as_of - pd.DateOffset(months=window_months)
     inside = t.between(start, as_of)
-    before = t.date < as_of.to_datetime64()
+    before = t.date < _seconds(as_of)
     k = len(t.codes)
     last = np.full(k, np.iinfo(np.int64).min)
     np.maximum.at(last, t.customer[before], t.date[before].view(np.int64))
     amount = np.bincount(t.customer[inside], weights=t.amount[inside], minlength=k)
     out = pd.DataFrame({
-        "last_order_date": np.where(last == np.iinfo(np.int64).min, np.datetime64("NaT"), last.view("datetime64[ns]")),
+        "last_order_date": np.where(last == np.iinfo(np.int64).min, np.datetime64("NaT"), last.view(t.date.dtype)),
         "orders_12m": np.bincount(t.customer[inside], minlength=k).astype(float),
         "amount_12m": amount,
         "avg_monthly_qty": np.bincount(t.customer[inside], weights=t.quantity[inside], minlength=k) / window_months,
@@ -116,7 +122,7 @@ def _score(values: np.ndarray, dim: RfmDimension, name: str, problems: Problems,
 
 
 def recency_days(last_order: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
-    delta = (as_of.to_datetime64() - last_order.astype("datetime64[ns]")) / np.timedelta64(1, "D")
+    delta = (_seconds(as_of) - last_order.astype(values.DATE_UNIT)) / np.timedelta64(1, "D")
     return np.floor(delta)
 
 

@@ -123,6 +123,7 @@ class Header:
     names: list[str | None]  # canonical name (or the header text) of each column, None where blank
     letters: dict[str, str]
     headers: dict[str, str]
+    unknown: list[Finding]  # headers that name no field: a warning each
 
 
 def find_header(top: list[list], path: Path, sheet: str, key: str) -> Header:
@@ -131,10 +132,13 @@ def find_header(top: list[list], path: Path, sheet: str, key: str) -> Header:
                       if any(canonical(v) == key for v in row if v not in (None, ""))), None)
     if header_at is None:
         raise InputError([finding("no-header", file=path, sheet=sheet, rows=HEADER_SEARCH_ROWS)])
-    names, letters, headers, problems = [], {}, {}, []
+    names, letters, headers, problems, unknown = [], {}, {}, [], []
     for j, cell in enumerate(top[header_at]):
         text = "" if cell is None or cell != cell else str(cell).strip()
         name = canonical(text) or text or None
+        if text and canonical(text) is None:
+            unknown.append(finding("unknown-column", file=path, sheet=sheet, cell=f"{letter(j)}{header_at + 1}",
+                                   header=text))
         if name is not None and name in letters:
             problems.append(finding("duplicate-column", file=path, sheet=sheet, cell=f"{letter(j)}{header_at + 1}",
                                     header=text, column=name, first=f"{letters[name]}{header_at + 1}"))
@@ -144,7 +148,7 @@ def find_header(top: list[list], path: Path, sheet: str, key: str) -> Header:
         names.append(name)
     if problems:
         raise InputError(problems)
-    return Header(header_at, names, letters, headers)
+    return Header(header_at, names, letters, headers, unknown)
 
 
 def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "customer_code") -> Table:
@@ -160,7 +164,8 @@ def _table(frame: pd.DataFrame, path: Path, sheet: str, header: Header, formulas
     frame.index = pd.RangeIndex(len(frame))
     # Blank rows are dropped but the index keeps each row's offset below the header, for cell references.
     frame = frame.loc[frame.notna().any(axis=1).to_numpy(dtype=bool)] if len(frame.columns) else frame
-    return Table(frame, path, sheet, header.at + 1, header.letters, header.headers, formulas=list(formulas))
+    return Table(frame, path, sheet, header.at + 1, header.letters, header.headers, notices=header.unknown,
+                 formulas=list(formulas))
 
 
 def column_type(name: str) -> str:

@@ -103,6 +103,6 @@ def _result(table: Table, scored: ScoredCustomers, verb: str) -> SheetResult:
 
 
 def _plain(series: pd.Series) -> np.ndarray:
-    values = series.to_numpy(dtype=object)
+    values = series.to_numpy(dtype=object, copy=True)  # pandas may hand back a read-only view
     values[pd.isna(values)] = None
     return values

@@ -22,10 +22,11 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from crm_xl.fields import Column, cell_text, columns
+from crm_xl.fields import Column, columns
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
+from crm_xl.values import text_of
 from crm_xl.xlsx.reader import open_workbook
 
 META_SHEET = "_crm_meta"
@@ -77,11 +78,11 @@ def template_columns() -> list[Column]:
 
 def fingerprint(values: list) -> str:
     """Of a row's locked fields, as text: the same cells give the same print whoever saved them."""
-    return row_fingerprints([[cell_text(v) or ""] for v in values])[0]
+    return row_fingerprints([[text_of(v) or ""] for v in values])[0]
 
 
 def row_fingerprints(texts: list[list[str]]) -> list[str]:
-    """The fingerprint of every row, from its locked columns as `cell_text`s ("" for empty cells)."""
+    """The fingerprint of every row, from its locked columns as stored texts ("" for empty cells)."""
     return [hashlib.sha256("\x1f".join(row).encode("utf-8")).hexdigest()[:32] for row in zip(*texts)]
 
 
@@ -106,7 +107,9 @@ def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, m
     for i, record in enumerate(rows.to_dict("records"), start=2):
         for j, spec in enumerate(specs, start=1):
             value = record.get(spec.name)
-            ws.cell(i, j, None if value is None or (isinstance(value, float) and value != value) else value)
+            cell = ws.cell(i, j, None if value is None or (isinstance(value, float) and value != value) else value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # stored text (even `=HYPERLINK(...)`) goes back out as text, never a formula
         prints.append((record.get(KEY), fingerprint([record.get(s.name) for s in specs if locked(s)])))
     last = len(rows) + 1 + EXTRA_ROWS
     _protect(ws, specs, len(rows), last)

@@ -16,15 +16,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_xl.fields import column_texts, columns
+from crm_xl.fields import columns
 from crm_xl.findings import CrmError, Finding, finding
 from crm_xl.isolation import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Failed, run_isolated
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
-from crm_xl.scoring.inputs import dates, numbers
+from crm_xl.scoring.inputs import dates, numbers, texts
 from crm_xl.scoring.problems import Problems
-from crm_xl.sheets.reading import Table, read_table
+from crm_xl.sheets.reading import Table, column_type, read_table
 from crm_xl.sheets.template import SCHEMA_VERSION, read_metadata, row_fingerprints
+from crm_xl.values import stored_texts
 from crm_xl.xlsx.safety import check_xlsx
 
 KEY = "customer_code"
@@ -109,6 +110,7 @@ def validate_file(path: Path, model: ScoringModel, known: Known | None = None) -
             return report, None
     report.sheet, report.rows, report.table = table.sheet, len(table.frame), table
     template_findings = _template_checks(table, meta.result(), known)
+    report.findings.extend(table.notices)
     report.findings.extend(f for f in template_findings if f.cell is None)
     cell_findings = validate_table(table, model, _formula_cells(table)) + [f for f in template_findings
                                                                            if f.cell is not None]
@@ -165,12 +167,13 @@ def _template_checks(table: Table, meta: dict | CrmError | None, known: Known | 
 def _prefilled_checks(table: Table, locked: list[str], prints: dict[str, str], customers) -> list[Finding]:
     """Rows the template came pre-filled with: locked fields as issued, customers the master data
     (when given) still has."""
-    codes = column_texts(table.frame[KEY])
+    codes = stored_texts(table.frame[KEY], "text")
     prefilled = np.flatnonzero([c is not None and c in prints for c in codes])
     rows = table.frame[[c for c in locked if c in table.frame.columns]].iloc[prefilled]
-    texts = [column_texts(rows[c], empty="") if c in rows.columns else [""] * len(rows) for c in locked]
+    cells = [stored_texts(rows[c], column_type(c), empty="") if c in rows.columns else [""] * len(rows)
+             for c in locked]
     out = []
-    for i, mark in zip(prefilled.tolist(), row_fingerprints(texts or [[""] * len(rows)])):
+    for i, mark in zip(prefilled.tolist(), row_fingerprints(cells or [[""] * len(rows)])):
         code, problems = codes[i], []
         if customers is not None and code not in customers:  # pre-filled from this master data, now gone
             problems.append("unknown-customer")
@@ -187,10 +190,7 @@ def _schema_checks(table: Table) -> list[Finding]:
         if name not in frame.columns:
             continue
         problems = Problems(len(frame))
-        if spec.type == "number":
-            numbers(frame, name, problems)
-        elif spec.type == "date":
-            dates(frame, name, problems)
+        {"number": numbers, "date": dates}.get(spec.type, texts)(frame, name, problems)
         out += table.findings(problems.batches)
         column = frame[name]
         empty = column.isna().to_numpy()

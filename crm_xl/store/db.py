@@ -1,6 +1,6 @@
 """The master customer data: a real database (SQLite file by default, any SQLAlchemy URL).
 
-Every field is stored as its cell text (crm_xl.fields.cell_text), so a value compares
+Every field is stored as the canonical text of its value (crm_xl.values.stored_texts), so a value compares
 the same in SQLite and PostgreSQL and an unchanged upload changes nothing. Every change is
 logged; changes to sensitive fields wait in the review queue.
 """

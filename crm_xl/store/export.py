@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
+from crm_xl import values
 from crm_xl.fields import columns
 from crm_xl.files import atomic_path
 from crm_xl.sheets.validation import Known
@@ -22,8 +23,9 @@ def master_frame(engine: Engine) -> pd.DataFrame:
     for name, spec in columns().items():
         if name in frame.columns and spec.type == "number":
             frame[name] = pd.to_numeric(frame[name], errors="coerce")
-        elif name in frame.columns and spec.type == "date":
-            frame[name] = pd.to_datetime(frame[name], errors="coerce")
+        elif name in frame.columns and spec.type == "date":  # datetime.date objects: 9999-12-31 included
+            frame[name] = pd.Series(values.dates_as_objects(values.dates(frame[name]).values), index=frame.index,
+                                    dtype=object)
     frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True).dt.tz_localize(None)
     return frame.dropna(axis=1, how="all").reindex(columns=[c for c in frame.columns if frame[c].notna().any()
                                                             or c == "customer_code"])

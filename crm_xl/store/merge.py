@@ -18,11 +18,12 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Engine
 
 from crm_xl.archive import sha256_of
-from crm_xl.fields import column_texts, columns, roles
+from crm_xl.fields import columns, roles
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.sheets.validation import KEY, FileReport, validate_files
 from crm_xl.store.db import changes, customer_fields, customers, reviews
+from crm_xl.values import stored_texts
 
 
 @dataclass
@@ -105,8 +106,9 @@ def _rows(reports: list[FileReport], result: MergeResult) -> list[tuple[str, lis
             if f.severity == "error" and f.row is not None:
                 first_error.setdefault(f.row, f)
         present = [f for f in fields if f in table.frame.columns and f != KEY]
-        texts = [column_texts(table.frame[f]) for f in present]  # stored as cell text, a column at a time
-        codes = column_texts(table.frame[KEY]) if KEY in table.frame.columns else [None] * len(table.frame)
+        # stored as the canonical text of the value each cell means (crm_xl.values), a column at a time
+        texts = [stored_texts(table.frame[f], columns()[f].type) for f in present]
+        codes = stored_texts(table.frame[KEY], "text") if KEY in table.frame.columns else [None] * len(table.frame)
         rows = []
         for position, (code, *values) in enumerate(zip(codes, *texts)):
             cause = first_error.get(table.sheet_row(position))

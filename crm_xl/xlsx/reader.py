@@ -34,8 +34,9 @@ MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 HEAD_BYTES = 8 * 1024**2  # the first rows of any sheet fit in this, however wide
 CHUNK = 4 * 1024**2
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-EMPTY = {"number": (np.nan, float), "date": (np.datetime64("NaT"), "datetime64[ns]"), "text": (None, object)}
+EXCEL_EPOCH = np.datetime64("1899-12-30")
+LAST_SERIAL = 2_958_465  # 9999-12-31, the last day a workbook holds
+EMPTY = {"number": (np.nan, float), "date": (np.datetime64("NaT"), "datetime64[ms]"), "text": (None, object)}
 READ_AS = {"number": "float", "date": "datetime", "text": "string"}
 ERROR_TEXT = {"Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
               "Ref": "#REF!", "Value": "#VALUE!", "GettingData": "#GETTING_DATA"}
@@ -189,12 +190,16 @@ def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_
     """
     with ThreadPoolExecutor(1) as pool:
         typed = pool.submit(_typed_read, workbook, path, sheet, types, first_row)
-        formulas, booleans = cell_marks(path, sheet)
+        formulas, booleans, nans = cell_marks(path, sheet)
         values = typed.result()
     for row, col in booleans:  # as Excel shows them (a number column would hold 1/0, a text one true/false)
         if types.get(col) in ("number", "text") and first_row <= row < len(values[col]):
             values[col] = _as_objects(values[col])
             values[col][row] = "TRUE" if values[col][row] in (1, "true") else "FALSE"
+    for row, col in nans:  # the text `NaN` reads as an empty number: keep what was typed, to be reported
+        if types.get(col) == "number" and first_row <= row < len(values[col]):
+            values[col] = _as_objects(values[col])
+            values[col][row] = "NaN"
     return SheetColumns(values, formulas)
 
 
@@ -236,7 +241,7 @@ def _to_numpy(array, kind: str) -> np.ndarray:
     if kind == "number":
         return array.to_numpy(zero_copy_only=False)  # float64, NaN where empty
     if kind == "date":
-        return array.to_pandas().to_numpy(dtype="datetime64[ns]")
+        return array.cast("timestamp[ms]").to_numpy(zero_copy_only=False)  # ms: nanoseconds wrap after 2262
     import pyarrow.compute as pc
 
     text = pc.utf8_trim_whitespace(array)
@@ -264,7 +269,11 @@ def _original(detail: str):
     if kind == "DateTime":
         serial = re.search(r"value: ([-0-9.eE]+)", inner)
         if serial:
-            return (EXCEL_EPOCH + pd.to_timedelta(float(serial.group(1)), unit="D")).round("s").to_pydatetime()
+            days = float(serial.group(1))
+            if not 0 <= days < LAST_SERIAL + 1:  # beyond 9999-12-31: no date, keep what the cell held
+                return serial.group(1)
+            seconds = round(days * 86_400)  # whole seconds from the Excel epoch: no nanosecond wrap
+            return (np.datetime64(EXCEL_EPOCH, "s") + np.timedelta64(seconds, "s")).astype(object)
     if kind == "Bool":
         return inner.upper()
     if kind == "Error":
@@ -277,14 +286,17 @@ _FORMULA = re.compile(_CELL + rb'[^>]*>\s*<(?:\w+:)?f[ >/]')
 _BOOLEAN = re.compile(_CELL + rb'[^>]*\bt="b"')
 
 
-def cell_marks(path: Path, sheet: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """0-based (row, column) of every formula cell and every TRUE/FALSE cell of a sheet."""
+def cell_marks(path: Path, sheet: str) -> tuple[list, list, list]:
+    """0-based (row, column) of every formula cell, every TRUE/FALSE cell and every text cell reading
+    `NaN` (the typed read would give an empty number) of a sheet."""
     formulas: set[tuple[int, int]] = set()
     booleans: set[tuple[int, int]] = set()
+    nans: set[tuple[int, int]] = set()
     with zipfile.ZipFile(path) as z:
         member = sheet_member(z, sheet)
         if member is None:
-            return [], []
+            return [], [], []
+        nan_ids = _nan_string_ids(z)
         tail, formula_tag = b"", None
         with z.open(member) as fh:
             while chunk := fh.read(CHUNK):
@@ -296,7 +308,32 @@ def cell_marks(path: Path, sheet: str) -> tuple[list[tuple[int, int]], list[tupl
                     formulas.update(_refs(_FORMULA, text))
                 if b't="b"' in text:
                     booleans.update(_refs(_BOOLEAN, text))
-    return sorted(formulas), sorted(booleans)
+                if nan_ids:
+                    nans.update((row, col) for row, col, index in _shared_refs(text) if index in nan_ids)
+                if b"inlineStr" in text:
+                    nans.update(_refs(_INLINE_NAN, text))
+    return sorted(formulas), sorted(booleans), sorted(nans)
+
+
+_NAN_TEXT = re.compile(rb"\s*[+-]?nan\s*", re.I)
+_SHARED = re.compile(_CELL + rb'[^>]*\bt="s"[^>]*>\s*<(?:\w+:)?v>(\d+)<')
+_INLINE_NAN = re.compile(_CELL + rb'[^>]*\bt="inlineStr"[^>]*>\s*<(?:\w+:)?is>\s*<(?:\w+:)?t[^>]*>\s*[+-]?nan\s*<', re.I)
+
+
+def _nan_string_ids(z: zipfile.ZipFile) -> set[int]:
+    """Indices of the shared strings that read `NaN` (almost always none: one search says so)."""
+    try:
+        data = z.read("xl/sharedStrings.xml")
+    except KeyError:
+        return set()
+    if not re.search(rb">\s*[+-]?nan\s*<", data, re.I):
+        return set()
+    items = re.finditer(rb"<(?:\w+:)?si\b[^>]*>(.*?)</(?:\w+:)?si>", data, re.S)
+    return {i for i, m in enumerate(items) if _NAN_TEXT.fullmatch(re.sub(rb"<[^>]*>", b"", m.group(1)))}
+
+
+def _shared_refs(text: bytes):
+    return ((int(row) - 1, column_index(letters.decode()), int(index)) for letters, row, index in _SHARED.findall(text))
 
 
 def _formula_tag(text: bytes) -> bytes:

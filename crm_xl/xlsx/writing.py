@@ -78,8 +78,10 @@ def write_value(ws, row: int, col: int, value, fmt=None, date_fmt=None) -> None:
         ws.write_boolean(row, col, bool(value), fmt)
     elif isinstance(value, (int, float, np.integer, np.floating)):
         ws.write_number(row, col, value, fmt)
-    elif isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
-        ws.write_datetime(row, col, pd.Timestamp(value).to_pydatetime().replace(tzinfo=None), fmt or date_fmt)
+    elif isinstance(value, (dt.datetime, dt.date)):  # pd.Timestamp is a datetime; dates up to 9999-12-31
+        moment = value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
+        moment = moment if isinstance(moment, dt.datetime) else dt.datetime.combine(moment, dt.time())
+        ws.write_datetime(row, col, moment.replace(tzinfo=None), fmt or date_fmt)
     else:
         ws.write_string(row, col, str(value), fmt)
 

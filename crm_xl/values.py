@@ -1,0 +1,260 @@
+"""What a typed cell means: one contract for every reader, check, store and writer.
+
+A number, a date or a piece of text is parsed here, a whole column at a time, into the value it
+means, or rejected with the catalogue code that says why; the master data stores each value as
+its canonical text (`stored_texts`), which reads back as the same value. Validate, score, merge
+and export all call these functions, so what validates is exactly what is stored and comes back.
+
+- Numbers: plain numbers, and text people type for them: thousands separators in groups of three
+  (`1,234,000`), currency marks and units (`원 ₩ ¥ 元 $ € £ %`), spaces, full-width forms
+  (`４５０，０００`). Not numbers: `NaN`, `Infinity`, `1,5` (a decimal comma or a typo), TRUE,
+  dates. Beyond ±10^15 is out of range (Excel keeps 15 digits; no amount is that large).
+- Dates: real date cells, Excel serials, and text in year-first forms (`2026-10-05`, `2026/10/05`,
+  `2026.10.05`, `20261005`, `2026년 10월 5일`, `2026年10月5日`) or with an English month name
+  (`5 Oct 2026`, `Oct 5, 2026`). Day-month ambiguous forms (`05/10/2026`) are refused. Years
+  1900–9999 (a licence that never expires is 9999-12-31): kept as datetime64[s], never wrapped.
+- Text: kept as typed (trimmed); over 32,767 characters (a cell's limit) or holding characters
+  a workbook cannot store (control characters) is rejected rather than cut or dropped later.
+
+Imports nothing of crm_xl but the field definitions: everything else may build on it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+MAX_NUMBER = 1e15
+MAX_TEXT = 32_767
+FIRST_YEAR, LAST_YEAR = 1900, 9999
+EXCEL_EPOCH = np.datetime64("1899-12-30", "s")
+LAST_SERIAL = 2_958_465  # 9999-12-31
+DATE_UNIT = "datetime64[s]"
+
+_NOISE = re.compile(r"[\s원₩¥元$€£%]")
+_PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_MONTHS = {m.casefold(): i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_DATE_FORMS = [  # (pattern, order of year / month / day groups)
+    (re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"), "ymd"),
+    (re.compile(r"(\d{4})(\d{2})(\d{2})"), "ymd"),
+    (re.compile(r"(\d{4})\s*[년年]\s*(\d{1,2})\s*[월月]\s*(\d{1,2})\s*[일日]?"), "ymd"),
+    (re.compile(r"(\d{1,2})[\s-]+([a-z]{3,9})\.?[\s,-]+(\d{4})"), "dmy"),
+    (re.compile(r"([a-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})"), "mdy"),
+]
+
+
+@dataclass
+class Rejected:
+    """Cells of a column that are not a usable value, all for one reason (a catalogue code)."""
+
+    code: str
+    mask: np.ndarray
+    fields: dict = field(default_factory=dict)
+    show_value: bool = True  # False where the value itself is the problem to print (a 5 MB text)
+
+
+@dataclass
+class Parsed:
+    """A column parsed by the contract: values (NaN / NaT where empty or rejected), which cells were
+    empty, and the rejected ones with their reasons."""
+
+    values: np.ndarray
+    empty: np.ndarray
+    rejected: list[Rejected]
+
+    @property
+    def bad(self) -> np.ndarray:
+        out = np.zeros(len(self.values), bool)
+        for r in self.rejected:
+            out |= r.mask
+        return out
+
+
+def blank(s: pd.Series) -> np.ndarray:
+    """Empty cells: None, NaN, NaT or whitespace-only text."""
+    na = s.isna().to_numpy()
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        obj = s.to_numpy(dtype=object)
+        return na | np.fromiter((isinstance(v, str) and not v.strip() for v in obj), bool, len(obj))
+    return na
+
+
+def numbers(s: pd.Series) -> Parsed:
+    """Float values of a column; NaN where empty or rejected (not-a-number, out-of-range)."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        s = s.astype(object)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        values = s.to_numpy(dtype=float, na_value=np.nan, copy=True)
+        return _checked_numbers(values, np.isnan(values), np.zeros(len(values), bool), s)
+    obj = s.to_numpy(dtype=object)
+    empty = blank(s)
+    values = np.full(len(obj), np.nan)
+    failed = np.zeros(len(obj), bool)
+    for i, v in enumerate(obj):
+        if empty[i]:
+            continue
+        number = _number(v)
+        if number is None:
+            failed[i] = True
+        else:
+            values[i] = number
+    return _checked_numbers(values, empty, failed, s)
+
+
+def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray, raw: pd.Series) -> Parsed:
+    failed = failed | (~empty & ~np.isfinite(values) & ~failed)  # NaN or Infinity typed as a value
+    huge = ~failed & np.isfinite(values) & (np.abs(values) > MAX_NUMBER)
+    values = np.where(failed | huge, np.nan, values)
+    rejected = [Rejected("not-a-number", failed), Rejected("out-of-range", huge, {"low": f"-{MAX_NUMBER:,.0f}",
+                                                                                   "high": f"{MAX_NUMBER:,.0f}"})]
+    return Parsed(values, empty & ~failed, [r for r in rejected if r.mask.any()])
+
+
+def _number(v) -> float | None:
+    """The number one cell means, or None when it is not one (empty cells are handled by the caller)."""
+    if isinstance(v, (bool, np.bool_)):
+        return None
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    if not isinstance(v, str):
+        return None  # a date, a time, an error value: not a number
+    text = _NOISE.sub("", unicodedata.normalize("NFKC", v))
+    if _PLAIN.fullmatch(text):
+        return float(text)
+    if _GROUPED.fullmatch(text):
+        return float(text.replace(",", ""))
+    return None
+
+
+def dates(s: pd.Series) -> Parsed:
+    """datetime64[s] values of a column (whole days); NaT where empty or rejected (not-a-date)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        values = s.to_numpy().astype(DATE_UNIT)
+        empty = np.isnat(values)
+        return _checked_dates(values.astype("datetime64[D]").astype(DATE_UNIT), empty, np.zeros(len(values), bool))
+    obj = s.to_numpy(dtype=object)
+    empty = blank(s)
+    values = np.full(len(obj), np.datetime64("NaT"), dtype=DATE_UNIT)
+    failed = np.zeros(len(obj), bool)
+    for i, v in enumerate(obj):
+        if not empty[i]:
+            day = _date(v)
+            if day is None:
+                failed[i] = True
+            else:
+                values[i] = day
+    return _checked_dates(values, empty, failed)
+
+
+def _checked_dates(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) -> Parsed:
+    years = values.astype("datetime64[Y]").astype(np.int64) + 1970
+    outside = ~np.isnat(values) & ((years < FIRST_YEAR) | (years > LAST_YEAR))
+    failed = failed | outside
+    values = np.where(failed, np.datetime64("NaT"), values).astype(DATE_UNIT)
+    return Parsed(values, empty & ~failed, [Rejected("not-a-date", failed)] if failed.any() else [])
+
+
+def _date(v) -> np.datetime64 | None:
+    if isinstance(v, (bool, np.bool_)):
+        return None
+    if isinstance(v, (dt.date, np.datetime64, pd.Timestamp)):
+        return np.datetime64(v, "D").astype(DATE_UNIT) if not pd.isna(v) else None
+    if isinstance(v, (int, float, np.integer, np.floating)):  # an Excel serial
+        if not (1 <= v <= LAST_SERIAL) or v != v:
+            return None
+        return EXCEL_EPOCH + np.timedelta64(int(v), "D")
+    if isinstance(v, str):
+        return _date_text(unicodedata.normalize("NFKC", v).strip().casefold())
+    return None
+
+
+def _date_text(text: str) -> np.datetime64 | None:
+    for pattern, order in _DATE_FORMS:
+        match = pattern.fullmatch(text)
+        if not match:
+            continue
+        parts = dict(zip(order, match.groups()))
+        month = parts["m"] if parts["m"].isdigit() else _MONTHS.get(parts["m"][:3])
+        try:
+            return np.datetime64(dt.date(int(parts["y"]), int(month), int(parts["d"])), "D").astype(DATE_UNIT)
+        except (TypeError, ValueError):  # no such month or day (2026-02-30, 'Foo 5, 2026')
+            return None
+    return None
+
+
+def texts(s: pd.Series) -> Parsed:
+    """Text values as typed (trimmed; None where empty); rejected: too long for a cell, or holding
+    characters a workbook cannot store."""
+    obj = s.to_numpy(dtype=object)
+    empty = blank(s)
+    values = np.array([None if e else (v.strip() if isinstance(v, str) else text_of(v)) for v, e in zip(obj, empty)],
+                      dtype=object)
+    lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values), np.int64, len(values))
+    long = lengths > MAX_TEXT
+    odd = np.fromiter((isinstance(v, str) and _BAD_CHARACTERS.search(v) is not None for v in values), bool,
+                      len(values)) & ~long
+    rejected = [Rejected("text-too-long", long, {"limit": MAX_TEXT}, show_value=False), Rejected("bad-characters", odd)]
+    return Parsed(values, empty, [r for r in rejected if r.mask.any()])
+
+
+def parse(s: pd.Series, kind: str) -> Parsed:
+    """A column parsed as its field type: number, date or text."""
+    return {"number": numbers, "date": dates}.get(kind, texts)(s)
+
+
+def stored_texts(s: pd.Series, kind: str, empty=None) -> list:
+    """The canonical text of every cell, as the master data stores it and fingerprints compare it:
+    numbers without separators or `.0` (1234000), dates as YYYY-MM-DD, text trimmed. A cell the
+    contract rejects keeps its own text, so nothing typed is lost from a comparison."""
+    parsed = parse(s, kind)
+    if kind == "number":
+        out = _number_texts(parsed.values, empty)
+    elif kind == "date":
+        days = np.datetime_as_string(parsed.values, unit="D").astype(object)
+        days[np.isnat(parsed.values)] = empty
+        out = days.tolist()
+    else:
+        out = [empty if v is None else v for v in parsed.values.tolist()]
+    bad = np.flatnonzero(parsed.bad)
+    if len(bad):
+        raw = s.to_numpy(dtype=object)
+        for i in bad.tolist():
+            out[i] = text_of(raw[i]) or empty
+    return out
+
+
+def text_of(value) -> str | None:
+    """A single cell's value as stable text: 123.0 -> "123", dates as YYYY-MM-DD, text stripped; None if empty."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    if isinstance(value, (dt.date, pd.Timestamp, np.datetime64)):
+        return str(np.datetime64(value, "D"))
+    text = str(value).strip()
+    return text or None
+
+
+def _number_texts(values: np.ndarray, empty) -> list:
+    """Text of a float array: whole numbers (the usual case) converted by numpy at once."""
+    whole = np.isfinite(values) & (np.abs(values) < 2**53) & (values == np.round(values))
+    out = np.full(len(values), empty, dtype=object)
+    out[whole] = values[whole].astype(np.int64).astype(str).astype(object)
+    other = np.flatnonzero(~whole & ~np.isnan(values))
+    out[other] = [repr(float(v)) for v in values[other].tolist()]
+    return out.tolist()
+
+
+def dates_as_objects(values: np.ndarray) -> np.ndarray:
+    """datetime64 values as datetime.date objects (None for NaT): what writers and pandas keep
+    without the nanosecond range limit."""
+    out = values.astype("datetime64[D]").astype(object)
+    out[np.isnat(values)] = None
+    return out
