@@ -77,38 +77,26 @@ class Parsed:
         return out
 
 
-def blank(s: pd.Series) -> np.ndarray:
-    """Empty cells: None, NaN, NaT or whitespace-only text."""
-    na = s.isna().to_numpy()
-    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-        obj = s.to_numpy(dtype=object)
-        return na | np.fromiter((isinstance(v, str) and not v.strip() for v in obj), bool, len(obj))
-    return na
-
-
 def numbers(s: pd.Series) -> Parsed:
     """Float values of a column; NaN where empty or rejected (not-a-number, out-of-range)."""
     if pd.api.types.is_bool_dtype(s.dtype):
         s = s.astype(object)
     if pd.api.types.is_numeric_dtype(s.dtype):
         values = s.to_numpy(dtype=float, na_value=np.nan, copy=True)
-        return _checked_numbers(values, np.isnan(values), np.zeros(len(values), bool), s)
+        return _checked_numbers(values, np.isnan(values), np.zeros(len(values), bool))
     obj = s.to_numpy(dtype=object)
-    empty = blank(s)
+    kind = _kinds(obj)
     values = np.full(len(obj), np.nan)
-    failed = np.zeros(len(obj), bool)
-    for i, v in enumerate(obj):
-        if empty[i]:
-            continue
-        number = _number(v)
-        if number is None:
-            failed[i] = True
-        else:
-            values[i] = number
-    return _checked_numbers(values, empty, failed, s)
+    plain = kind == NUMBER
+    values[plain] = obj[plain].astype(float)
+    text = kind == TEXT
+    values[text] = _each_distinct(obj[text], _number, np.nan)
+    empty = (kind == EMPTY) | (text & _blank_texts(obj, text))
+    failed = ~empty & np.isnan(values) & ~plain  # text that is no number, TRUE/FALSE, a date
+    return _checked_numbers(values, empty, failed)
 
 
-def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray, raw: pd.Series) -> Parsed:
+def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) -> Parsed:
     failed = failed | (~empty & ~np.isfinite(values) & ~failed)  # NaN or Infinity typed as a value
     huge = ~failed & np.isfinite(values) & (np.abs(values) > MAX_NUMBER)
     values = np.where(failed | huge, np.nan, values)
@@ -117,20 +105,45 @@ def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray, 
     return Parsed(values, empty & ~failed, [r for r in rejected if r.mask.any()])
 
 
-def _number(v) -> float | None:
-    """The number one cell means, or None when it is not one (empty cells are handled by the caller)."""
-    if isinstance(v, (bool, np.bool_)):
-        return None
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    if not isinstance(v, str):
-        return None  # a date, a time, an error value: not a number
-    text = _NOISE.sub("", unicodedata.normalize("NFKC", v))
+def _number(text: str) -> float:
+    """The number a text means, NaN when it is none."""
+    text = _NOISE.sub("", unicodedata.normalize("NFKC", text))
     if _PLAIN.fullmatch(text):
         return float(text)
     if _GROUPED.fullmatch(text):
         return float(text.replace(",", ""))
-    return None
+    return np.nan
+
+
+EMPTY, NUMBER, TEXT, OTHER = 0, 1, 2, 3
+_KIND_OF_TYPE = {type(None): EMPTY, float: NUMBER, int: NUMBER, np.float64: NUMBER, np.int64: NUMBER, str: TEXT}
+
+
+def _kinds(obj: np.ndarray) -> np.ndarray:
+    """What each cell of an object column holds: empty, a plain number, text, or something else
+    (TRUE/FALSE, a date, an error value). NaN and NaT count as empty."""
+    kind = np.fromiter((_KIND_OF_TYPE.get(type(v), OTHER) for v in obj), np.int8, len(obj))
+    for i in np.flatnonzero(kind == OTHER):  # other number types (numpy's, Decimal-free); never TRUE/FALSE
+        v = obj[i]
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+            kind[i] = NUMBER
+    kind[(kind != TEXT) & pd.isna(obj)] = EMPTY
+    return kind
+
+
+def _blank_texts(obj: np.ndarray, text: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(obj), bool)
+    out[text] = pd.Series(obj[text], dtype=object).str.strip().eq("").to_numpy(dtype=bool)
+    return out
+
+
+def _each_distinct(texts: np.ndarray, parse, missing) -> np.ndarray:
+    """`parse` of every text, computed once per distinct text (uploads repeat themselves)."""
+    if not len(texts):
+        return np.array([], dtype=object if missing is None else type(missing))
+    codes, uniques = pd.factorize(texts)
+    parsed = [parse(u) for u in uniques]
+    return np.array(parsed, dtype=object)[codes] if missing is None else np.array(parsed)[codes]
 
 
 def dates(s: pd.Series) -> Parsed:
@@ -140,16 +153,20 @@ def dates(s: pd.Series) -> Parsed:
         empty = np.isnat(values)
         return _checked_dates(values.astype("datetime64[D]").astype(DATE_UNIT), empty, np.zeros(len(values), bool))
     obj = s.to_numpy(dtype=object)
-    empty = blank(s)
+    kind = _kinds(obj)
     values = np.full(len(obj), np.datetime64("NaT"), dtype=DATE_UNIT)
-    failed = np.zeros(len(obj), bool)
-    for i, v in enumerate(obj):
-        if not empty[i]:
-            day = _date(v)
-            if day is None:
-                failed[i] = True
-            else:
-                values[i] = day
+    serial = kind == NUMBER
+    if serial.any():  # an Excel serial: whole days from the epoch, within what a workbook holds
+        days = obj[serial].astype(float)
+        ok = (days >= 1) & (days <= LAST_SERIAL)
+        values[np.flatnonzero(serial)[ok]] = EXCEL_EPOCH + days[ok].astype(np.int64).astype("timedelta64[D]")
+    other = (kind == OTHER) & np.fromiter((isinstance(v, (dt.date, np.datetime64)) for v in obj), bool, len(obj))
+    if other.any():  # date and datetime objects, Timestamps of any resolution
+        values[other] = pd.to_datetime(pd.Series(obj[other]), errors="coerce").to_numpy().astype("datetime64[D]")
+    text = kind == TEXT
+    values[text] = _each_distinct(obj[text], _date_text_or_nat, np.datetime64("NaT", "s"))
+    empty = (kind == EMPTY) | (text & _blank_texts(obj, text))
+    failed = ~empty & np.isnat(values)
     return _checked_dates(values, empty, failed)
 
 
@@ -161,18 +178,9 @@ def _checked_dates(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) ->
     return Parsed(values, empty & ~failed, [Rejected("not-a-date", failed)] if failed.any() else [])
 
 
-def _date(v) -> np.datetime64 | None:
-    if isinstance(v, (bool, np.bool_)):
-        return None
-    if isinstance(v, (dt.date, np.datetime64, pd.Timestamp)):
-        return np.datetime64(v, "D").astype(DATE_UNIT) if not pd.isna(v) else None
-    if isinstance(v, (int, float, np.integer, np.floating)):  # an Excel serial
-        if not (1 <= v <= LAST_SERIAL) or v != v:
-            return None
-        return EXCEL_EPOCH + np.timedelta64(int(v), "D")
-    if isinstance(v, str):
-        return _date_text(unicodedata.normalize("NFKC", v).strip().casefold())
-    return None
+def _date_text_or_nat(text: str) -> np.datetime64:
+    day = _date_text(unicodedata.normalize("NFKC", text).strip().casefold())
+    return np.datetime64("NaT", "s") if day is None else day
 
 
 def _date_text(text: str) -> np.datetime64 | None:
@@ -193,15 +201,20 @@ def texts(s: pd.Series) -> Parsed:
     """Text values as typed (trimmed; None where empty); rejected: too long for a cell, or holding
     characters a workbook cannot store."""
     obj = s.to_numpy(dtype=object)
-    empty = blank(s)
-    values = np.array([None if e else (v.strip() if isinstance(v, str) else text_of(v)) for v, e in zip(obj, empty)],
-                      dtype=object)
-    lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values), np.int64, len(values))
-    long = lengths > MAX_TEXT
-    odd = np.fromiter((isinstance(v, str) and _BAD_CHARACTERS.search(v) is not None for v in values), bool,
-                      len(values)) & ~long
-    rejected = [Rejected("text-too-long", long, {"limit": MAX_TEXT}, show_value=False), Rejected("bad-characters", odd)]
-    return Parsed(values, empty, [r for r in rejected if r.mask.any()])
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):  # the usual case: text or empty
+        values = np.array([v.strip() or None if isinstance(v, str) else None for v in obj.tolist()], dtype=object)
+    else:
+        values = np.array([text_of(v) for v in obj.tolist()], dtype=object)
+    present = values[values != None]  # noqa: E711 - elementwise
+    rejected = []
+    if len(present) and max(map(len, present)) > MAX_TEXT:
+        long = np.fromiter((v is not None and len(v) > MAX_TEXT for v in values), bool, len(values))
+        rejected.append(Rejected("text-too-long", long, {"limit": MAX_TEXT}, show_value=False))
+    if len(present) and _BAD_CHARACTERS.search("".join(present)):  # one search: almost never any
+        odd = np.fromiter((v is not None and len(v) <= MAX_TEXT and _BAD_CHARACTERS.search(v) is not None
+                           for v in values), bool, len(values))
+        rejected.append(Rejected("bad-characters", odd))
+    return Parsed(values, values == None, rejected)  # noqa: E711
 
 
 def parse(s: pd.Series, kind: str) -> Parsed:

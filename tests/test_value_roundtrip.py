@@ -13,6 +13,7 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crm_xl.fields import canonical
 from crm_xl.model import default_model
 from crm_xl.sheets.template import read_metadata, write_template
 from crm_xl.sheets.validation import validate_file
@@ -67,7 +68,7 @@ def test_what_is_typed_reads_back_as_meant_and_an_untouched_template_changes_not
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         engine = db.connect(f"sqlite:///{tmp / 'master.db'}")
-        path = upload(tmp, "filled.xlsx", frame, **edits)
+        path = fill(upload(tmp, "filled.xlsx", frame), edits)
         report, _ = validate_file(path, default_model())
         flagged = {(f.row, f.column) for f in report.findings if f.severity == "error"}
         merge(engine, [path], role="back_office")
@@ -95,6 +96,23 @@ def test_what_is_typed_reads_back_as_meant_and_an_untouched_template_changes_not
             [f.message for f in second.held_back]
         assert master(engine) == stored
         engine.dispose()
+
+
+def fill(path, edits: dict):
+    """Type values into a template as a person does; text stays text even when it starts with `=`
+    (in Excel: typed with a leading quote)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Customers"]
+    cols = {canonical(c.value): c.column for c in ws[1]}
+    rows = {ws.cell(r, cols["customer_code"]).value: r for r in range(2, ws.max_row + 1)}
+    for key, value in edits.items():
+        code, name = key.split("__")
+        cell = ws.cell(rows[code], cols[name])
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"
+    wb.save(path)
+    return path
 
 
 def _meant(name, cell):
