@@ -157,6 +157,13 @@ _CODES = [
     Code("no-orders", INFO, "cell", "No orders in the window",
          "no orders in the last {months} months, so there is no RFM score",
          "Nothing to fix unless the customer did order: then check the transactions file."),
+    # The Excel face
+    Code("error-value", ERROR, "cell", "Excel error in an input cell",
+         "{column}: the cell holds the error {value}",
+         "Fix what makes the input cell show {value} (its formula or what it refers to)."),
+    Code("not-a-server-project", ERROR, "file", "Not an xlwings Server project",
+         "{file}: is not an xlwings Server project (no {missing})",
+         "Make one with `xlwings-server init DIR` (pip install xlwings-server), then run the command on DIR."),
 ]
 
 CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}

@@ -82,8 +82,7 @@ def numbers(s: pd.Series) -> Parsed:
     if pd.api.types.is_bool_dtype(s.dtype):
         s = s.astype(object)
     if pd.api.types.is_numeric_dtype(s.dtype):
-        values = s.to_numpy(dtype=float, na_value=np.nan, copy=True)
-        return _checked_numbers(values, np.isnan(values), np.zeros(len(values), bool))
+        return float_numbers(s.to_numpy(dtype=float, na_value=np.nan, copy=True))
     obj = s.to_numpy(dtype=object)
     kind = _kinds(obj)
     values = np.full(len(obj), np.nan)
@@ -94,6 +93,11 @@ def numbers(s: pd.Series) -> Parsed:
     empty = (kind == EMPTY) | (text & _blank_texts(obj, text))
     failed = ~empty & np.isnan(values) & ~plain  # text that is no number, TRUE/FALSE, a date
     return _checked_numbers(values, empty, failed)
+
+
+def float_numbers(values: np.ndarray) -> Parsed:
+    """A column whose cells are numbers already (a float array, NaN where empty): the range checks only."""
+    return _checked_numbers(values, np.isnan(values), np.zeros(len(values), bool))
 
 
 def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) -> Parsed:

@@ -29,10 +29,10 @@ def test_every_function_is_registered_with_descriptions():
     assert {n.upper() for n in names} == set(f.CATALOGUE) == {
         "CREDIT_SCORE", "CREDIT_GRADE", "CREDIT_LIMIT", "CUSTOMER_TIER", "CUSTOMER_CLASS", "VALUE_SEGMENT",
         "RFM_SEGMENT", "CUSTOMER_TAGS", "CRM_MODEL"}
-    for name, (description, docs) in f.CATALOGUE.items():
+    for name, spec in f.CATALOGUE.items():
         params = list(inspect.signature(getattr(f, name.lower())).parameters)
-        assert description and set(docs) == set(params), name
-        assert all(docs.values()), name
+        assert spec.description and list(spec.docs) == params, name
+        assert all(spec.docs.values()), name
 
 
 @pytest.mark.parametrize("scores, expected", [

@@ -8,6 +8,7 @@ workbook can carry its own model.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any, Callable
 
@@ -22,15 +23,24 @@ from udfs import cells
 CATEGORY = "CRM"
 MODEL_DOC = "Optional: a Key | Value range holding a scoring model (as exported by crm-xl model export)."
 
-# What Excel's function wizard shows, and the source of the Office.js metadata: name -> (description, arg docs).
-CATALOGUE: dict[str, tuple[str, dict[str, str]]] = {}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What Excel's function wizard shows for one function, and what the generated wrappers use."""
+    description: str
+    docs: dict[str, str]  # argument name -> help text, in signature order
+
+
+CATALOGUE: dict[str, Spec] = {}
 
 
 def crm_function(description: str, matrix: tuple[str, ...] = (), **arg_docs: str) -> Callable:
     """Register `f` as an Excel function of category CRM, documented for the function wizard.
 
-    Range arguments are asked for as 2-D lists (`ndim=2`) so rows and columns keep their shape.
-    Any CrmError (a bad model range, an unknown preset) becomes one error text, never a crash.
+    Range arguments are asked for as 2-D lists (`ndim=2`) so rows and columns keep their shape;
+    `err_to_str` hands an input cell's Excel error over as its text (`#DIV/0!`), not as an empty
+    cell, so it is reported as the error it is. Any CrmError (a bad model range, an unknown preset) becomes one error text, never a crash.
     """
     def decorate(f: Callable) -> Callable:
         @wraps(f)
@@ -38,17 +48,17 @@ def crm_function(description: str, matrix: tuple[str, ...] = (), **arg_docs: str
             try:
                 return f(*args)
             except CrmError as exc:
-                return f"#VALUE! {exc.findings[0].message}"
-            except ValueError as exc:  # shape problems and population-only presets
-                text = str(exc)
-                return text if text.startswith("#") else f"#VALUE! {text}"
+                return cells.CellError("#VALUE!", exc.findings[0].message)
+            except ValueError as exc:  # shape problems
+                return cells.CellError("#VALUE!", str(exc))
 
         safe.__doc__ = description
         wrapped = safe
         for name, doc in reversed(list(arg_docs.items())):
-            wrapped = arg(name, doc=doc, ndim=2)(wrapped) if name in matrix else arg(name, doc=doc)(wrapped)
+            options = {"ndim": 2} if name in matrix else {}
+            wrapped = arg(name, doc=doc, err_to_str=True, **options)(wrapped)
         wrapped = func(category=CATEGORY)(wrapped)
-        CATALOGUE[f.__name__.upper()] = (description, dict(arg_docs))
+        CATALOGUE[f.__name__.upper()] = Spec(description, dict(arg_docs))
         return wrapped
     return decorate
 

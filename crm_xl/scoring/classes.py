@@ -8,6 +8,7 @@ from crm_xl.fields import normalise_header
 from crm_xl.model.schema import Classification, Coded
 from crm_xl.scoring.inputs import codes, numbers
 from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.categories import categorical
 
 
 def lookup(options: tuple[Coded, ...]) -> dict[str, int]:
@@ -24,7 +25,7 @@ def coded(frame: pd.DataFrame, column: str, options: tuple[Coded, ...], kind: st
     idx, blank = codes(frame, column, lookup(options))
     if required and column in frame.columns:  # an absent column is reported once per file
         problems.add("missing-value", column, blank)
-    values = frame[column].to_numpy(dtype=object) if column in frame.columns else None
+    values = np.asarray(frame[column], dtype=object) if column in frame.columns else None
     problems.add("unknown-code", column, (idx < 0) & ~blank, values, kind=kind,
                  choices=", ".join(f"{o.code} ({o.label})" for o in options))
     return idx
@@ -48,4 +49,4 @@ def classes(frame: pd.DataFrame, cls: Classification, problems: Problems) -> pd.
     n_f, n_s = len(cls.formats), len(cls.scales)
     idx = (m * n_f + f) * n_s + s
     idx[(m < 0) | (f < 0) | (s < 0)] = -1
-    return pd.Categorical.from_codes(idx, categories=list(cls.class_codes))
+    return categorical(idx, cls.class_codes)

@@ -6,6 +6,7 @@ inputs are all empty get no result and no reason. Everything here calls the vect
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -15,8 +16,13 @@ import pandas as pd
 from crm_xl.findings import CATALOGUE, Finding, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
-from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.inputs import Table, numbers
 from crm_xl.scoring.problems import Problems, display_value
+
+
+# What a spreadsheet cell holding an error passes on (xlwings' err_to_str; readers' error text).
+EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!",
+                          "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 
 
 @dataclass
@@ -32,36 +38,77 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
-    """Results, and for each row without one the first of its most severe problems."""
-    series = pd.Series(values, dtype=object)
-    out = series.where(series.notna(), None).tolist()
-    best: dict[int, tuple[int, Finding]] = {}
+    """Results, and for each row without one the first of its most severe problems.
+
+    An Excel error in an input cell is the row's result whatever else it has, as in Excel
+    (=A1+1 of a #DIV/0! is #DIV/0!).
+    """
+    out = _plain_list(values)
+    best: dict[int, tuple[int, object, int]] = {}  # row -> (severity rank, batch, index in it)
     for b in problems.batches:
         rank = SEVERITY_RANK[CATALOGUE[b.code].severity]
-        picked = b.values if b.values is not None else [None] * len(b.rows)
-        for row, typed in zip(b.rows.tolist(), picked):
-            if out[row] is None and (row not in best or rank < best[row][0]):
-                best[row] = (rank, finding(b.code, column=b.column, value=display_value(typed), **b.fields))
+        passes_on = b.code == "error-value"
+        for i, row in enumerate(b.rows.tolist()):
+            if passes_on and not (row in best and best[row][1].code == "error-value"):
+                out[row], best[row] = None, (-1, b, i)
+            elif out[row] is None and (row not in best or rank < best[row][0]):
+                best[row] = (rank, b, i)
     reasons: list = [None] * len(out)
-    for row, (_, reason) in best.items():
-        reasons[row] = reason
-    for i in np.flatnonzero(empty_rows):
+    for row, (_, b, i) in best.items():
+        typed = None if b.values is None else b.values[i]
+        reasons[row] = finding(b.code, column=b.column, value=display_value(typed), **b.fields)
+    for i in np.flatnonzero(empty_rows).tolist():
         out[i], reasons[i] = None, None
     return Column(out, reasons)
 
 
-def _frame(columns: dict[str, Sequence]) -> tuple[pd.DataFrame, np.ndarray]:
-    frame = pd.DataFrame({k: _column(v) for k, v in columns.items()})
-    empty = frame.isna().all(axis=1).to_numpy()  # spreadsheet layers pass empty cells as None
-    return frame, empty
+def _plain_list(values) -> list:
+    """Results as plain Python values, None where there is none (NaN, no label)."""
+    if isinstance(values, pd.Categorical):
+        labels = np.array(list(values.categories) + [None], dtype=object)
+        return labels[values.codes].tolist()  # code -1 picks the trailing None
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        out = array.astype(object)
+        out[np.isnan(array)] = None
+        return out.tolist()
+    return [None if v is None or v != v else v for v in array.tolist()]
 
 
-def _column(values: Sequence) -> pd.Series:
-    """Plain numbers (and empty cells) as a float column, anything else kept as it is, to be checked."""
+def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...] | None = None
+           ) -> tuple[Table, np.ndarray]:
+    """The cells as a Table, the rows whose `key` cells (default: all) are empty, and a problem at
+    each Excel error.
+
+    An error cell (`#DIV/0!`) is reported as the error it is and then read as empty, so no
+    other check reports it again as text that is not a number or a code.
+    """
+    n = len(next(iter(columns.values()))) if columns else 0
+    table = Table({k: _column(v) for k, v in columns.items()}, n)
+    empty = np.ones(n, dtype=bool)
+    for name, cells in list(table.data.items()):
+        if cells.dtype.kind == "f":
+            if key is None or name in key:
+                empty &= np.isnan(cells)
+            continue
+        as_list = cells.tolist()
+        if key is None or name in key:
+            empty &= np.array([v is None for v in as_list], dtype=bool)
+        errors = np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list], dtype=bool)
+        if errors.any():
+            problems.add("error-value", name, errors, cells)
+            table[name] = _column([None if e else v for v, e in zip(as_list, errors)])
+    return table, empty
+
+
+def _column(values: Sequence) -> np.ndarray:
+    """Plain numbers (and empty cells) as a float array, anything else kept as it is, to be checked."""
     values = list(values)
     if all(v is None or type(v) in (int, float) for v in values):
-        return pd.Series(np.array([np.nan if v is None else v for v in values], dtype=float))
-    return pd.Series(values, dtype=object)
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def credit_levels(scores: Sequence[Sequence], model: ScoringModel, weights: Sequence[float] | None = None,
@@ -71,15 +118,15 @@ def credit_levels(scores: Sequence[Sequence], model: ScoringModel, weights: Sequ
     names = [model.credit.indicators[k].column for k in keys]
     grid = np.array([list(row[:len(names)]) + [None] * (len(names) - len(row)) for row in scores], dtype=object)
     grid = grid.reshape(len(scores), len(names))
-    frame, empty = _frame({n: grid[:, j] for j, n in enumerate(names)})
+    problems = Problems(len(grid))
+    frame, empty = _frame({n: grid[:, j] for j, n in enumerate(names)}, problems)
     chosen = dict(zip(keys, weights)) if weights is not None else None
-    problems = Problems(len(frame))
     return _result(credit.levels(frame, model.credit, problems, indicator_set, chosen), problems, empty)
 
 
 def credit_grades(levels: Sequence, model: ScoringModel) -> Column:
-    frame, empty = _frame({"credit_level": levels})
-    problems = Problems(len(frame))
+    problems = Problems(len(levels))
+    frame, empty = _frame({"credit_level": levels}, problems)
     level = numbers(frame, "credit_level", problems, required=True)
     idx = credit.grade_positions(level, model.credit, problems)
     return _result(credit.grades(idx, model.credit), problems, empty)
@@ -87,20 +134,19 @@ def credit_grades(levels: Sequence, model: ScoringModel) -> Column:
 
 def credit_limits(grades: Sequence, purchases: Sequence, terms_days: Sequence, net_worth: Sequence,
                   model: ScoringModel) -> Column:
+    problems = Problems(len(grades))
     frame, empty = _frame({"credit_grade": grades, "monthly_purchases": purchases, "terms_days": terms_days,
-                           "net_worth": net_worth})
-    empty = frame[["credit_grade", "monthly_purchases"]].isna().all(axis=1).to_numpy()
-    problems = Problems(len(frame))
-    idx = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems)
+                           "net_worth": net_worth}, problems, key=("credit_grade", "monthly_purchases"))
+    idx = credit.positions_of_grades(frame["credit_grade"], model.credit, problems)
     numbers_ = [numbers(frame, c, problems) for c in ("monthly_purchases", "terms_days", "net_worth")]
     limit = credit.limits(idx, *numbers_, model.credit, problems, "monthly_purchases")
     return _result(limit, problems, empty)
 
 
 def credit_policies(grades: Sequence, model: ScoringModel) -> Column:
-    frame, empty = _frame({"credit_grade": grades})
-    problems = Problems(len(frame))
-    idx = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems)
+    problems = Problems(len(grades))
+    frame, empty = _frame({"credit_grade": grades}, problems)
+    idx = credit.positions_of_grades(frame["credit_grade"], model.credit, problems)
     return _result(credit.policies(idx, model.credit), problems, empty)
 
 
@@ -110,8 +156,8 @@ def customer_tiers(sales: Sequence, model: ScoringModel, preset: str | None = No
         reason = finding("needs-population", column="customer_tier", method=f"{chosen.levels}-level",
                          needed=chosen.levels, count=len(sales))
         return Column([None] * len(sales), [reason] * len(sales))
-    frame, empty = _frame({chosen.measure: sales})
-    problems = Problems(len(frame))
+    problems = Problems(len(sales))
+    frame, empty = _frame({chosen.measure: sales}, problems)
     return _result(tiers.tiers(frame, chosen, problems), problems, empty)
 
 
@@ -119,29 +165,46 @@ def customer_classes(formats: Sequence, markets: Sequence, scales: Sequence, mod
     """Class codes; a scale cell may hold a scale (L/M/S, 대형, 大型 ...) or the monthly amount."""
     cls = model.classification
     numeric = [isinstance(s, (int, float)) and not isinstance(s, bool) for s in scales]
+    problems = Problems(len(formats))
     frame, empty = _frame({"business_format": formats, "market_type": markets, "business_scale":
-                           [None if n else s for s, n in zip(scales, numeric)]})
-    frame[cls.scale_measure] = [s if n else None for s, n in zip(scales, numeric)]
-    problems = Problems(len(frame))
+                           [None if n else s for s, n in zip(scales, numeric)]}, problems)
+    frame[cls.scale_measure] = _column([s if n else None for s, n in zip(scales, numeric)])
     return _result(classes.classes(frame, cls, problems), problems, empty)
 
 
 def value_segments(contribution, support, credit_index, growth, influence, model: ScoringModel) -> Column:
+    problems = Problems(len(contribution))
     frame, empty = _frame({"value_contribution": contribution, "value_support": support,
-                           "value_credit": credit_index, "value_growth": growth, "value_influence": influence})
-    problems = Problems(len(frame))
+                           "value_credit": credit_index, "value_growth": growth, "value_influence": influence},
+                          problems)
     return _result(value.segments(frame, model.value, problems), problems, empty)
 
 
 def rfm_segments(recency_days: Sequence, frequency: Sequence, monetary: Sequence, model: ScoringModel) -> Column:
-    """Segments for a population of customers (quintiles rank within the given rows)."""
-    frame, empty = _frame({"recency_days": recency_days, "frequency": frequency, "monetary": monetary})
-    problems = Problems(len(frame))
+    """Segments for a population of customers (quintiles rank within the given rows).
+
+    A recency cell holding a date is the customer's last order: its recency counts from the day
+    after the latest order given, as the batch job counts it (rfm.default_as_of).
+    """
+    recency_days = _days_since_last_order(list(recency_days))
+    problems = Problems(len(recency_days))
+    frame, empty = _frame({"recency_days": recency_days, "frequency": frequency, "monetary": monetary}, problems)
     r, f, m = (numbers(frame, c, problems, required=True) for c in ("recency_days", "frequency", "monetary"))
     scored = rfm.scores(r, f, m, model.rfm, problems)
     return _result(scored.segment, problems, empty)
 
 
 def customer_tags(columns: dict[str, Sequence], model: ScoringModel) -> Column:
-    frame, empty = _frame(columns)
-    return _result(tags.tags(frame, model.tags), Problems(len(frame)), empty)
+    problems = Problems(len(next(iter(columns.values()))))
+    frame, empty = _frame(columns, problems)
+    return _result(tags.tags(frame, model.tags), problems, empty)
+
+
+def _days_since_last_order(recency: list) -> list:
+    is_date = [isinstance(v, (dt.date, pd.Timestamp)) for v in recency]
+    if not any(is_date):
+        return recency
+    last = np.array([np.datetime64(dt.date(v.year, v.month, v.day), "s") if d else np.datetime64("NaT", "s")
+                     for v, d in zip(recency, is_date)])
+    days = rfm.recency_days(last, rfm.default_as_of(last))
+    return [float(days[i]) if d else v for i, (v, d) in enumerate(zip(recency, is_date))]

@@ -9,6 +9,7 @@ import pandas as pd
 from crm_xl.model.schema import CreditModel, Indicator
 from crm_xl.scoring.inputs import numbers
 from crm_xl.scoring.problems import Problems, display_value
+from crm_xl.scoring.categories import categorical
 
 SCORE_LOW, SCORE_HIGH = 1, 10
 
@@ -51,19 +52,25 @@ def grade_positions(level: np.ndarray, credit: CreditModel, problems: Problems) 
 
 
 def grades(positions: np.ndarray, credit: CreditModel) -> pd.Categorical:
-    return pd.Categorical.from_codes(positions, categories=[g.label for g in credit.grades], ordered=True)
+    return categorical(positions, [g.label for g in credit.grades], ordered=True)
 
 
 def positions_of_grades(labels, credit: CreditModel, problems: Problems, column: str = "credit_grade") -> np.ndarray:
     """Grade positions from grade labels typed by people (e.g. an Excel cell holding "AA")."""
     names = [g.label for g in credit.grades]
     lookup = {n.casefold(): i for i, n in enumerate(names)}
-    s = pd.Series(labels, dtype=object)
-    idx = s.map(lambda v: lookup.get(str(v).strip().casefold(), -1) if v is not None and v == v else -2)
-    idx = idx.to_numpy(dtype=np.int64)
+
+    def position(v) -> int:  # -2: empty cell, -1: not a grade
+        return lookup.get(str(v).strip().casefold(), -1) if v is not None and v == v else -2
+
+    values = np.asarray(labels, dtype=object)
+    if len(values) <= 64:  # a few cells: a loop beats factorize's set-up
+        idx = np.array([position(v) for v in values.tolist()], dtype=np.int64)
+    else:  # each distinct label looked up once
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        idx = np.array([position(u) for u in uniques] + [-2], dtype=np.int64)[codes]
     problems.add("missing-value", column, idx == -2)
-    problems.add("unknown-code", column, idx == -1, s.to_numpy(dtype=object), kind="credit grade",
-                 choices=", ".join(names))
+    problems.add("unknown-code", column, idx == -1, values, kind="credit grade", choices=", ".join(names))
     return np.where(idx < 0, -1, idx)
 
 
@@ -90,7 +97,7 @@ def limits(positions: np.ndarray, monthly_purchases: np.ndarray, terms_days: np.
 def policies(positions: np.ndarray, credit: CreditModel) -> pd.Categorical:
     texts = list(dict.fromkeys(g.policy for g in credit.grades))
     code_of_grade = np.array([texts.index(g.policy) for g in credit.grades] + [-1])
-    return pd.Categorical.from_codes(code_of_grade[positions], categories=texts)
+    return categorical(code_of_grade[positions], texts)
 
 
 def scorecard_points(probability_good: np.ndarray, credit: CreditModel) -> np.ndarray:

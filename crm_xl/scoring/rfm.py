@@ -11,6 +11,7 @@ from crm_xl.model.schema import RfmDimension, RfmModel
 from crm_xl.scoring.inputs import dates, numbers
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.ranks import equal_frequency
+from crm_xl.scoring.categories import categorical
 
 QUINTILES = 5
 SYSTEM_COLUMNS = ("last_order_date", "orders_12m", "amount_12m", "avg_monthly_qty", "avg_monthly_amount")
@@ -103,7 +104,7 @@ def scores(recency_days: np.ndarray, frequency: np.ndarray, monetary: np.ndarray
     m = _score(np.where(ordered, money, np.nan), model.monetary, "monetary", problems)
     scored = (r > 0) & (f > 0)
     seg = np.where(scored, model.grid[np.maximum(r - 1, 0), np.maximum(f - 1, 0)], -1)
-    return RfmScores(r, f, m, pd.Categorical.from_codes(seg, categories=list(model.segment_labels)))
+    return RfmScores(r, f, m, categorical(seg, model.segment_labels))
 
 
 def _score(values: np.ndarray, dim: RfmDimension, name: str, problems: Problems,

@@ -7,6 +7,7 @@ import pandas as pd
 from crm_xl.model.schema import TagRule
 from crm_xl.scoring.inputs import numbers
 from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.categories import categorical
 
 SEPARATOR = ", "
 
@@ -16,7 +17,10 @@ def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
         return np.zeros(len(frame), bool)
     if rule.values is not None:
         s = frame[rule.column]
-        return s.isin(rule.values).to_numpy(dtype=bool)
+        if isinstance(s, np.ndarray) and len(s) <= 64:  # a few cells: a set beats a Series' set-up
+            wanted = set(rule.values)
+            return np.array([v in wanted for v in s.tolist()], dtype=bool)
+        return pd.Series(s).isin(rule.values).to_numpy(dtype=bool)
     values = numbers(frame, rule.column, Problems(len(frame)))  # input problems are reported elsewhere
     mask = ~np.isnan(values)
     if rule.low is not None:
@@ -37,4 +41,4 @@ def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
     code_of = np.full(int(combos.max(initial=0)) + 1, -1, dtype=np.int64)
     for position, (combo, _) in enumerate(kept):
         code_of[combo] = position
-    return pd.Categorical.from_codes(code_of[bits], categories=[text for _, text in kept])
+    return categorical(code_of[bits], [text for _, text in kept])

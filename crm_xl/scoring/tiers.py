@@ -8,6 +8,7 @@ from crm_xl.model.schema import TierPreset
 from crm_xl.scoring.inputs import numbers
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.ranks import equal_frequency, position_share
+from crm_xl.scoring.categories import categorical
 
 COMPOSITE_DECIMALS = 9
 
@@ -22,7 +23,7 @@ def banded(measure: np.ndarray, preset: TierPreset, problems: Problems, column: 
     idx = preset.bands.index(measure)
     below = ~np.isnan(measure) & (idx < 0)
     problems.add("below-bands", column, below, measure, low=display_value(preset.bands.edges[0]))
-    return pd.Categorical.from_codes(idx, categories=list(preset.labels), ordered=True)
+    return categorical(idx, preset.labels, ordered=True)
 
 
 def _levels(frame: pd.DataFrame, preset: TierPreset, problems: Problems) -> pd.Categorical:
@@ -37,6 +38,6 @@ def _levels(frame: pd.DataFrame, preset: TierPreset, problems: Problems) -> pd.C
     if count < preset.levels:
         problems.add("needs-population", "customer_tier", complete, method=f"{preset.levels}-level",
                      needed=preset.levels, count=count)
-        return pd.Categorical.from_codes(np.full(len(complete), -1), categories=list(preset.labels), ordered=True)
+        return categorical(np.full(len(complete), -1), preset.labels, ordered=True)
     level = equal_frequency(composite, preset.levels)
-    return pd.Categorical.from_codes(level - 1, categories=list(preset.labels), ordered=True)
+    return categorical(level - 1, preset.labels, ordered=True)

@@ -7,6 +7,7 @@ import pandas as pd
 from crm_xl.model.schema import ValueModel
 from crm_xl.scoring.inputs import numbers
 from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.categories import categorical
 
 INDEX_LOW, INDEX_HIGH = 0, 100
 
@@ -30,7 +31,7 @@ def segments(frame: pd.DataFrame, value: ValueModel, problems: Problems) -> pd.C
     low_potential = potential < _threshold(potential, value.split)
     idx = low_current.astype(np.int64) * 2 + low_potential  # labels are hh, hl, lh, ll
     idx[np.isnan(current) | np.isnan(potential)] = -1
-    return pd.Categorical.from_codes(idx, categories=list(value.labels))
+    return categorical(idx, value.labels)
 
 
 def _threshold(values: np.ndarray, split) -> float:
