@@ -30,6 +30,7 @@ class Spec:
     """What Excel's function wizard shows for one function, and what the generated wrappers use."""
     description: str
     docs: dict[str, str]  # argument name -> help text, in signature order
+    matrix: tuple[str, ...]  # arguments read as 2-D ranges (ndim=2); the others as one value
 
 
 CATALOGUE: dict[str, Spec] = {}
@@ -58,7 +59,7 @@ def crm_function(description: str, matrix: tuple[str, ...] = (), **arg_docs: str
             options = {"ndim": 2} if name in matrix else {}
             wrapped = arg(name, doc=doc, err_to_str=True, **options)(wrapped)
         wrapped = func(category=CATEGORY)(wrapped)
-        CATALOGUE[f.__name__.upper()] = Spec(description, dict(arg_docs))
+        CATALOGUE[f.__name__.upper()] = Spec(description, dict(arg_docs), tuple(matrix))
         return wrapped
     return decorate
 

@@ -45,7 +45,8 @@ def officejs_module(title: str, with_scripts: bool) -> str:
         params = inspect.signature(getattr(functions, name.lower())).parameters
         lines += ["", f'@func(category="{functions.CATEGORY}")']
         for p in params.values():
-            lines.append(f'@arg("{p.name}", ndim=2, err_to_str=True, doc={spec.docs[p.name]!r})')
+            ndim = "ndim=2, " if p.name in spec.matrix else ""
+            lines.append(f'@arg("{p.name}", {ndim}err_to_str=True, doc={spec.docs[p.name]!r})')
         signature = ", ".join(p.name if p.default is inspect.Parameter.empty else f"{p.name}=None"
                               for p in params.values())
         lines += [f"def {name.lower()}({signature}):", f"    {spec.description!r}",

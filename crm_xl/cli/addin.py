@@ -7,7 +7,7 @@ import click
 
 from crm_xl.addin.build import build_addin, install_addin
 from crm_xl.addin.check import check_addin
-from crm_xl.addin.server import write_server_package
+from crm_xl.addin.server import wire_into_project, write_server_package
 from crm_xl.cli.common import EXIT_FINDINGS
 
 
@@ -55,10 +55,24 @@ def addin_install(path):
 
 
 @addin.command("server")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("xlwings_server_crm"), show_default=True)
-def addin_server(output):
-    """Write the functions, scripts, Office.js manifest and ribbon code for xlwings Server and Lite."""
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write the files to copy by hand into DIR (default: xlwings_server_crm).")
+@click.option("--into", "project", type=click.Path(path_type=Path), default=None,
+              help="Wire crm_xl into this xlwings Server project (made with `xlwings-server init`).")
+def addin_server(output, project):
+    """The functions, scripts, Office.js manifest and ribbon code for xlwings Server and Lite."""
+    if output is not None and project is not None:
+        raise click.UsageError("give -o DIR or --into PROJECT, not both")
+    if project is not None:
+        for path, what in wire_into_project(project):
+            click.echo(f"{path}: {what}")
+        click.echo(f"Start it from {project}: XLWINGS_LICENSE_KEY=noncommercial python -m uvicorn "
+                   "xlwings_server.main:main_app --port 8000 (noncommercial use; a commercial key otherwise), "
+                   "then load http://127.0.0.1:8000/manifest into Excel. Functions: =CRM.CREDIT_SCORE(...).")
+        return
+    output = output or Path("xlwings_server_crm")
     for path in write_server_package(output):
         click.echo(f"Wrote {path}")
-    click.echo("Copy custom_functions/, custom_scripts/, templates/manifest.xml and static/js/ribbon.js into an "
-               "xlwings Server project (a licence key is needed); lite/ holds main.py and requirements.txt for xlwings Lite.")
+    click.echo("Copy custom_functions/crm.py, custom_scripts/crm.py, templates/manifest.xml and static/js/ribbon.js "
+               "into an xlwings Server project and import crm in both __init__.py files (or use --into PROJECT); "
+               "lite/ holds main.py and requirements.txt for xlwings Lite.")
