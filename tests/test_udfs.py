@@ -6,10 +6,6 @@ list of lists with "" for empty cells.
 """
 import datetime as dt
 import inspect
-import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -93,8 +89,9 @@ def test_tier_class_value_rfm_tags():
     assert f.customer_class("食杂店", "urban", "大") == "CZL"
     assert f.customer_class([["Z"], ["B"]], "X", [[5e6], [2e7]]) == [["XZM"], ["XBL"]]
     assert f.value_segment(80, 80, 80, 20, 20) == "secondary"
-    assert f.rfm_segment([1, 30], [10, 5], [500, 400]) == [
-        ["#N/A recency: quintile scoring needs at least 5 customers, got 2"]] * 2
+    assert f.rfm_segment([1, 30], [10, 5], [500, 400]) == (  # one message, not one per row
+        "#N/A recency: quintile scoring needs at least 5 customers, got 2: give whole columns, "
+        "e.g. =RFM_SEGMENT(B2:B500, C2:C500, D2:D500)")
     assert f.customer_tags("C", "T1", "core", "At Risk", 75) == "high value, cash only, top tier, churn risk, late payer"
     assert f.customer_tags("", "", "", "") is None
 
@@ -125,18 +122,31 @@ def test_formulas_and_the_batch_job_never_disagree():
     assert sum(c[0] is not None and not str(c[0]).startswith("#") for c in classes) > 400
 
 
-@pytest.mark.skipif(not os.environ.get("XLWINGS_LICENSE_KEY"),
-                    reason="XLWINGS_LICENSE_KEY not set: xlwings.server custom_functions_call not exercised")
-def test_through_xlwings_server_dispatch():
-    code = """
-import asyncio, json, udfs.functions as m
-from xlwings.server import custom_functions_call, custom_functions_meta
-out = asyncio.run(custom_functions_call({"func_name": "credit_score", "args": [[[7, 7, 7, 7, 7]]]}, m))
-print(json.dumps({"value": out, "meta": [x["name"] for x in custom_functions_meta(m)["functions"]]}))
-"""
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "XLWINGS_ON_SERVER": "true"})
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert result["value"] == [[0.7]]
-    assert "CREDIT_SCORE" in result["meta"]
+def test_an_error_in_an_input_cell_is_reported_as_that_error():
+    """xlwings hands error cells over as their text (err_to_str): they are errors, not empty cells."""
+    out = f.credit_score([["#DIV/0!", 7, 7, 7, 7], [7, "#REF!", 7, 7, 7], [7, 7, 7, 7, 7]])
+    assert out == [["#DIV/0! score_character: the cell holds the error #DIV/0!"],
+                   ["#REF! score_capacity: the cell holds the error #REF!"], [0.7]]
+    assert f.credit_grade("#N/A") == "#N/A credit_level: the cell holds the error #N/A"
+    assert f.customer_class("#VALUE!", "X", "L").startswith("#VALUE! business_format: the cell holds the error")
+    assert f.credit_limit("#NAME?", 1000) == "#NAME? credit_grade: the cell holds the error #NAME?"
+    assert f.customer_tags("#DIV/0!", "T1", "core", "At Risk") == \
+        "#DIV/0! credit_grade: the cell holds the error #DIV/0!"
+
+
+def test_office_js_gets_real_error_values_per_cell():
+    from udfs import officejs
+
+    assert officejs.credit_score([[7, 12, 7, 7, 7]]) == "#VALUE!"
+    assert officejs.credit_score([[9, 9, 9, 9, 9], [7, 7, 7, 7, None], ["#DIV/0!", 1, 1, 1, 1]]) == [
+        [0.9], ["#N/A"], ["#DIV/0!"]]  # xlwings turns these exact texts into Excel error values
+    assert officejs.customer_tier([[12], ["x"]]) == [["T3"], ["#VALUE!"]]
+    assert set(officejs.__all__) == {name.lower() for name in f.CATALOGUE}
+
+
+def test_rfm_recency_may_be_the_last_order_date():
+    as_days = f.rfm_segment([[1], [62], [183], [30], [335]], [[10], [5], [2], [8], [1]], [[500], [400], [90], [300], [5]])
+    last_orders = [[dt.datetime(2026, 10, 30)], [dt.datetime(2026, 8, 30)], [dt.date(2026, 5, 1)],
+                   [dt.datetime(2026, 10, 1)], [dt.datetime(2025, 12, 1)]]  # as of 2026-10-31, the day after the last
+    assert f.rfm_segment(last_orders, [[10], [5], [2], [8], [1]], [[500], [400], [90], [300], [5]]) == as_days
+    assert as_days[0] == ["Champions"]

@@ -179,14 +179,19 @@ def value_segment(contribution, support, credit, growth, influence, model=None):
 
 
 @crm_function(
-    "RFM segment (Champions ... Hibernating); recency and monetary are ranked within the given rows.",
+    "RFM segment (Champions ... Hibernating); recency and monetary are ranked within the given rows (5 or more).",
     matrix=("recency_days", "frequency", "monetary", "model"),
-    recency_days="Days since the last order.", frequency="Orders in the window (12 months).",
+    recency_days="Days since the last order, or the last order's date.", frequency="Orders in the window (12 months).",
     monetary="Amount in the window.", model=MODEL_DOC)
 def rfm_segment(recency_days, frequency, monetary, model=None):
     m = resolve_model(model)
     (r, f, mo), shape = cells.broadcast(recency_days, frequency, monetary)
-    return cells.shaped(cells.with_errors(columns.rfm_segments(r, f, mo, m)), shape)
+    column = columns.rfm_segments(r, f, mo, m)
+    reasons = [x for x in column.reasons if x is not None]
+    if reasons and all(x.code == "needs-population" for x in reasons):  # too few to rank: say so once
+        return cells.CellError("#N/A", f"{reasons[0].message}: give whole columns, "
+                                       "e.g. =RFM_SEGMENT(B2:B500, C2:C500, D2:D500)")
+    return cells.shaped(cells.with_errors(column), shape)
 
 
 @crm_function(
