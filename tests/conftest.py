@@ -33,3 +33,13 @@ def libreoffice():
             pytest.fail("LibreOffice is not installed but CI is set: .ci/run must install it")
         pytest.skip("LibreOffice not installed (CI installs it)")
     return exe
+
+
+@pytest.fixture(params=["fastexcel", "openpyxl"])
+def either_reader(request, monkeypatch):
+    """Runs a test with the fast reader and again with the pure-Python one (installs without [fast])."""
+    if request.param == "openpyxl":
+        from crm_xl.xlsx import reader
+
+        monkeypatch.setattr(reader, "fast_reader", lambda: None)
+    return request.param

@@ -11,6 +11,8 @@ from crm_xl.model import default_model
 from crm_xl.sheets.reading import read_table
 from crm_xl.sheets.validation import validate_files
 
+pytestmark = pytest.mark.usefixtures("either_reader")  # every test with both readers
+
 HEADERS = ["고객코드", "상호", "품성", "월평균금액", "발급일"]
 
 

@@ -16,8 +16,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import olefile
-
 from crm_xl.addin import ovba
 from crm_xl.files import atomic_path
 
@@ -86,6 +84,8 @@ def patch_module(vba_bin: bytes, module: str, source: str) -> bytes:
     the module's offset in the dir stream moves to match. Only the offset bytes stored there as
     literals can change, so the new source must compress to a length those bytes can express.
     """
+    import olefile  # the `addin` extra: only building the add-in needs it
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "vbaProject.bin"
         path.write_bytes(vba_bin)

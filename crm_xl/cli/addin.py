@@ -19,8 +19,17 @@ def addin():
 ADDIN = Path("workbooks/crm_xl.xlam")
 
 
+def _needs_addin_extra(work):
+    """Run `work`; without olefile/oletools say which extra to install, not a traceback."""
+    try:
+        return work()
+    except ImportError as exc:
+        raise click.ClickException(f"{exc.name} is missing: building and checking the add-in needs "
+                                   "pip install 'crm-xl[addin]'") from None
+
+
 def _report_addin_checks(path: Path, done: str) -> None:
-    problems = check_addin(path)
+    problems = _needs_addin_extra(lambda: check_addin(path))
     for problem in problems:
         click.secho(f"  problem: {problem}", fg="red", err=True)
     click.echo(f"{done} ({'all checks passed' if not problems else f'{len(problems)} problems'})")
@@ -32,7 +41,7 @@ def _report_addin_checks(path: Path, done: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=ADDIN, show_default=True)
 def addin_build(output):
     """Build the add-in from xlwings' template and check it statically."""
-    _report_addin_checks(build_addin(output), f"Wrote {output}")
+    _report_addin_checks(_needs_addin_extra(lambda: build_addin(output)), f"Wrote {output}")
 
 
 @addin.command("check")

@@ -27,7 +27,7 @@ from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.values import text_of
-from crm_xl.xlsx.reader import open_workbook
+from crm_xl.xlsx.reader import open_workbook, text_rows
 
 META_SHEET = "_crm_meta"
 DATA_SHEET = "Customers"
@@ -225,13 +225,13 @@ def read_metadata(path: Path) -> dict | None:
     if META_SHEET not in reader.sheet_names:
         return None
     try:
-        sheet = reader.load_sheet(META_SHEET, header_row=None, dtypes="string", eager=True)
-    except Exception as exc:  # fastexcel's own error types: a damaged or hand-edited metadata sheet
-        raise InputError([finding("file-unreadable", file=path,
-                                  detail=f"its template metadata ({META_SHEET}) cannot be read ({exc})")]) from None
-    if sheet.num_columns < 2:
+        rows = text_rows(reader, path, META_SHEET)
+    except InputError as exc:
+        detail = f"its template metadata ({META_SHEET}) cannot be read ({exc.findings[0].fields.get('detail')})"
+        raise InputError([finding("file-unreadable", file=path, detail=detail)]) from None
+    if not rows or len(rows[0]) < 2:
         return {"fingerprints": {}}
-    keys, values = (sheet.column(i).to_pylist() for i in (0, 1))
+    keys, values = [r[0] for r in rows], [r[1] for r in rows]
     start = keys.index("customer_code") if "customer_code" in keys else len(keys)
     meta = {str(k): (v if v is not None else "") for k, v in zip(keys[:start], values[:start]) if k}
     meta["fingerprints"] = {k.strip(): str(v) for k, v in zip(keys[start + 1:], values[start + 1:]) if k and k.strip()}

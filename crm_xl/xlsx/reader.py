@@ -50,13 +50,26 @@ class SheetColumns:
     formulas: list[tuple[int, int]] = field(default_factory=list)  # (row, column), 0-based
 
 
+def fast_reader():
+    """The fastexcel module, or None on an install without the `fast` extra (e.g. Pyodide)."""
+    try:
+        import fastexcel
+    except ImportError:
+        return None
+    return fastexcel
+
+
 def open_workbook(path: Path):
-    """A fastexcel reader of the workbook (it parses the shared strings once, for every sheet read).
+    """A fastexcel reader of the workbook (it parses the shared strings once, for every sheet read),
+    or, without fastexcel, the pure-Python PlainWorkbook that keeps the same promises.
 
     Call only after `safety.check_xlsx`: the Rust reader aborts the process on hostile files.
     """
-    import fastexcel
+    fastexcel = fast_reader()
+    if fastexcel is None:
+        from crm_xl.xlsx.plain_reader import PlainWorkbook
 
+        return PlainWorkbook(path)
     try:
         return fastexcel.read_excel(str(path))
     except Exception as exc:  # fastexcel raises its own error types for damaged or encrypted files
@@ -206,6 +219,8 @@ def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_
 def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_row: int) -> dict[int, np.ndarray]:
     if not types:
         return {}
+    if not hasattr(workbook, "load_sheet"):  # the pure-Python reader
+        return workbook.typed_columns(sheet, types, first_row)
     letters = ",".join(letter(c) for c in sorted(types))
     try:
         loaded = workbook.load_sheet(
@@ -344,3 +359,17 @@ def _formula_tag(text: bytes) -> bytes:
 
 def _refs(pattern: re.Pattern, text: bytes):
     return ((int(row) - 1, column_index(letters.decode())) for letters, row in pattern.findall(text))
+
+
+def text_rows(workbook, path: Path, sheet: str) -> list[list[str | None]]:
+    """Every row of a small sheet as text (None where empty), from either reader."""
+    try:
+        if not hasattr(workbook, "load_sheet"):
+            return workbook.text_rows(sheet)
+        loaded = workbook.load_sheet(sheet, header_row=None, dtypes="string", eager=True)
+        columns = [loaded.column(i).to_pylist() for i in range(loaded.num_columns)]
+    except InputError:
+        raise
+    except Exception as exc:  # fastexcel's own error types: a damaged or hand-edited sheet
+        raise InputError([finding("file-unreadable", file=path, detail=f"sheet {sheet} cannot be read ({exc})")]) from None
+    return [list(row) for row in zip(*columns)]
