@@ -12,8 +12,13 @@ from oletools.olevba import decompress_stream
 from crm_xl.addin import ovba
 from crm_xl.addin.build import (
     BUTTONS,
+    CONFIG_NAME,
+    FUNCTIONS_MODULE,
+    PROJECT,
     RIBBON_MODULE,
     build_addin,
+    functions_source,
+    install_addin,
     template_path,
     vba_source,
 )
@@ -39,6 +44,8 @@ def test_all_static_checks_pass(addin):
 def test_the_checks_fail_on_xlwings_plain_template():
     problems = check_addin(template_path())
     assert any("RunPython" in p for p in problems) and any("conf" in p for p in problems)
+    assert any("Interpreter_Win has no value" in p for p in problems)
+    assert any("CREDIT_SCORE: no VBA wrapper" in p for p in problems)
 
 
 def _vba(path):
@@ -46,11 +53,15 @@ def _vba(path):
         return z.read("xl/vbaProject.bin")
 
 
-def test_each_button_runs_its_own_script(addin):
+def _modules(vba: bytes) -> dict[str, str]:
     from oletools.olevba import VBA_Parser
 
-    parser = VBA_Parser("vbaProject.bin", data=_vba(addin))
-    code = {name.rsplit(".", 1)[0]: text for _, _, name, text in parser.extract_macros()}
+    parser = VBA_Parser("vbaProject.bin", data=vba)
+    return {name.rsplit(".", 1)[0]: text for _, _, name, text in parser.extract_macros()}
+
+
+def test_each_button_runs_its_own_script(addin):
+    code = _modules(_vba(addin))
     ribbon = code[RIBBON_MODULE]
     assert ribbon.replace("\r\n", "\n").strip() == vba_source().replace("\r\n", "\n").strip()
     for b in BUTTONS:
@@ -59,29 +70,102 @@ def test_each_button_runs_its_own_script(addin):
     assert "Function RunPython(" in code["xlwings"]  # the runner the callbacks use is in the project
 
 
-def test_only_the_ribbon_module_and_its_offset_change(addin):
-    old, new = (olefile.OleFileIO(io.BytesIO(b)) for b in (_vba(template_path()), _vba(addin)))
-    streams = ["/".join(s) for s in old.listdir()]
-    assert streams == ["/".join(s) for s in new.listdir()]
-    changed = [s for s in streams if old.openstream(s).read() != new.openstream(s).read()]
-    assert sorted(changed) == ["VBA/RibbonMyAddin", "VBA/dir"]
-    assert all(old.get_size(s) == new.get_size(s) for s in streams)
-    old_dir = ovba.decompress(old.openstream("VBA/dir").read())[0]
-    new_dir = ovba.decompress(new.openstream("VBA/dir").read())[0]
-    offsets = ovba.module_offsets(new_dir)
-    assert {k: v for k, v in ovba.module_offsets(old_dir).items() if k != RIBBON_MODULE} == \
-           {k: v for k, v in offsets.items() if k != RIBBON_MODULE}
-    stream = new.openstream(f"VBA/{RIBBON_MODULE}").read()
-    assert bytes(decompress_stream(bytearray(stream[offsets[RIBBON_MODULE][0]:]))).decode() == vba_source()
-    assert new.openstream("VBA/_VBA_PROJECT").read()[2:4] == b"\xff\xff"  # Excel compiles from source
+def test_the_vba_project_is_the_templates_with_its_own_names(addin):
+    """Own project, config and ribbon module names (two add-ins from one template no longer collide);
+    every other module exactly the template's; Excel compiles the project from source."""
+    old, new = _modules(_vba(template_path())), _modules(_vba(addin))
+    assert set(new) == (set(old) - {"RibbonMyAddin"}) | {RIBBON_MODULE, FUNCTIONS_MODULE}
+    for module in ("ThisWorkbook", "Dictionary", "Sheet2"):
+        assert new[module] == old[module]
+    changed = [(a, b) for a, b in zip(old["xlwings"].splitlines(), new["xlwings"].splitlines()) if a != b]
+    assert changed == [('Public Const PROJECT_NAME As String = "myaddin"',
+                        f'Public Const PROJECT_NAME As String = "{CONFIG_NAME}"')]
+    ole = olefile.OleFileIO(io.BytesIO(_vba(addin)))
+    project = ole.openstream("PROJECT").read().decode("cp1252")
+    assert f'Name="{PROJECT}"' in project and "MyAddin" not in project
+    assert f"Module={RIBBON_MODULE}\r\n" in project and f"Module={FUNCTIONS_MODULE}\r\n" in project
+    assert ole.openstream("VBA/_VBA_PROJECT").read()[2:4] == b"\xff\xff"  # no stale compiled code
+    assert new[FUNCTIONS_MODULE].replace("\r\n", "\n").strip() == functions_source().replace("\r\n", "\n").strip()
+    with zipfile.ZipFile(addin) as z:
+        assert f'name="{CONFIG_NAME}.conf"' in z.read("xl/workbook.xml").decode()
+
+
+def test_the_settings_sheet_has_no_empty_key(addin):
+    from crm_xl.addin.check import _config_values
+
+    with zipfile.ZipFile(addin) as z:
+        config = _config_values(z)
+    assert config == {"UDF Modules": "udfs.functions", "Debug UDFs": "0", "Use UDF Server": "0", "Show Console": "0"}
+
+
+def test_wrappers_are_what_xlwings_import_functions_writes(tmp_path):
+    """xlwings' own generate_vba_wrapper (Windows-only imports stubbed) on the same functions."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import inspect, io, sys, types
+        for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
+            sys.modules[name] = types.ModuleType(name)
+        sys.modules["win32com.client"].Dispatch = None
+        sys.modules["pythoncom"].CoInitialize = lambda: None
+        from xlwings.udfs import generate_vba_wrapper
+        from udfs import functions
+        module = types.ModuleType("stand_in")
+        for name in functions.CATALOGUE:
+            f = getattr(functions, name.lower())
+            params = inspect.signature(f).parameters.values()
+            def stub(): pass
+            stub.__xlfunc__ = {"name": name.lower(), "sub": False, "call_in_wizard": True, "volatile": False,
+                               "args": [{"name": p.name, "vba": None, "vararg": False,
+                                         **({"optional": None} if p.default is not inspect.Parameter.empty else {})}
+                                        for p in params]}
+            setattr(module, name.lower(), stub)
+        out = io.StringIO()
+        generate_vba_wrapper("udfs.functions", module, out, types.SimpleNamespace(Name="crm_xl.xlam"))
+        sys.stdout.write(out.getvalue())
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    ours = functions_source().replace("\r\n", "\n").split("\n", 3)[3]  # after the module header
+    assert ours.strip() == run.stdout.strip()
+
+
+def test_install_names_this_python_in_the_users_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("APPDATA", str(tmp_path / "AppData"))
+    config = tmp_path / f".{CONFIG_NAME}" / f"{CONFIG_NAME}.conf"
+    config.parent.mkdir()
+    config.write_text('"INTERPRETER_WIN","C:\\old\\python.exe"\n"SHOW CONSOLE","True"\n')
+    installed, written = install_addin(SHIPPED, interpreter="C:\\crm\\.venv\\Scripts\\python.exe",
+                                       platform="win32", home=tmp_path)
+    assert installed == tmp_path / "AppData" / "Microsoft" / "Excel" / "XLSTART" / "crm_xl.xlam"
+    assert installed.read_bytes() == SHIPPED.read_bytes()
+    assert written == config
+    assert config.read_text().splitlines() == ['"SHOW CONSOLE","True"',
+                                               '"INTERPRETER_WIN","C:\\crm\\.venv\\Scripts\\python.exe"']
+    _, mac = install_addin(SHIPPED, interpreter="/Users/a/.venv/bin/python", platform="darwin", home=tmp_path)
+    assert mac == tmp_path / "Library/Containers/com.microsoft.Excel/Data" / f"{CONFIG_NAME}.conf"
+    assert mac.read_text() == '"INTERPRETER_MAC","/Users/a/.venv/bin/python"\n'
+    with pytest.raises(OSError, match="Windows or macOS"):
+        install_addin(SHIPPED, platform="linux", home=tmp_path)
+
+
+@given(st.dictionaries(st.sampled_from(["PROJECT", "PROJECTwm", "VBA/dir", "VBA/a", "VBA/Module1", "B/c/d"]),
+                       st.binary(max_size=9000), min_size=1))
+def test_compound_files_read_back_with_olefile(streams):
+    from crm_xl.addin.cfb import write_cfb
+
+    ole = olefile.OleFileIO(io.BytesIO(write_cfb(streams)))
+    assert {"/".join(p): ole.openstream(p).read() for p in ole.listdir()} == streams
 
 
 def test_a_broken_ribbon_is_caught(addin, tmp_path):
     with zipfile.ZipFile(addin) as z:
         parts = {i.filename: z.read(i.filename) for i in z.infolist()}
     xml = parts["customUI/customUI.xml"].decode()
-    xml = xml.replace('id="crmValidate"', 'id="crmRegrade"').replace("RibbonMyAddin.MonthlyReport", "RibbonMyAddin.Nope")
-    xml = xml.replace('size="large" imageMso="FunctionWizard"', 'size="huge" colour="red" imageMso="FunctionWizard"')
+    xml = xml.replace('id="crmValidate"', 'id="crmRegrade"').replace(f"{RIBBON_MODULE}.MonthlyReport", f"{RIBBON_MODULE}.Nope")
+    xml = xml.replace('size="large" imageMso="ChartInsert"', 'size="huge" colour="red" imageMso="ChartInsert"')
     parts["customUI/customUI.xml"] = xml.encode()
     broken = tmp_path / "broken.xlam"
     with zipfile.ZipFile(broken, "w") as z:
@@ -89,7 +173,7 @@ def test_a_broken_ribbon_is_caught(addin, tmp_path):
             z.writestr(name, data)
     problems = check_addin(broken)
     assert "id 'crmRegrade' is used twice" in problems
-    assert any("RibbonMyAddin.Nope" in p for p in problems)
+    assert any(f"{RIBBON_MODULE}.Nope" in p for p in problems)
     assert "size 'huge' is not normal or large" in problems
     assert "<button> has no attribute 'colour' in the schema" in problems
 

@@ -1,28 +1,37 @@
 """`crm-xl addin build`: the desktop add-in workbooks/crm_xl.xlam with a CRM ribbon tab.
 
-It starts from xlwings' own add-in template (quickstart_addin_ribbon.xlam, BSD licence), which
-has one ribbon callback, RibbonMyAddin.RunMain, that always runs main(). Here that module's
-source is replaced with one callback per button, each running its own script of udfs.scripts
-through xlwings' RunPython; the ribbon XML names those callbacks. Nothing needs Excel.
+It starts from xlwings' own add-in template (quickstart_addin_ribbon.xlam, BSD licence) and
+rebuilds its VBA project (addin.vbaproject) so it can sit beside any other add-in made from the
+same template: its own project name, its own config name (xlwings' PROJECT_NAME, so the settings
+sheet is crm_xl.conf and the user's file %USERPROFILE%\\.crm_xl\\crm_xl.conf), its own ribbon
+module with one callback per button (each running its script of udfs.scripts through RunPython),
+and a CrmFunctions module holding the function wrappers xlwings' Import Functions would write,
+generated here, so the functions work without "Trust access to the VBA project object model".
+The settings sheet carries no empty key: xlwings stops at the first key it finds, empty or not,
+so an empty Interpreter key would hide the user's config file. Nothing needs Excel.
 """
 from __future__ import annotations
 
+import inspect
 import io
 import re
 import shutil
-import struct
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm_xl.addin import ovba
 from crm_xl.files import atomic_path
 
-RIBBON_MODULE = "RibbonMyAddin"
-CONFIG_SHEET = "myaddin.conf"  # the name xlwings' template VBA looks for (PROJECT_NAME & ".conf")
+PROJECT = "CrmXl"  # the VBA project's name (the template's is MyAddin)
+CONFIG_NAME = "crm_xl"  # xlwings' PROJECT_NAME: the crm_xl.conf sheet and %USERPROFILE%\.crm_xl\crm_xl.conf
+CONFIG_SHEET = f"{CONFIG_NAME}.conf"
+RIBBON_MODULE = "CrmRibbon"
+FUNCTIONS_MODULE = "CrmFunctions"
+TEMPLATE_RIBBON_MODULE = "RibbonMyAddin"
 UDF_MODULES = "udfs.functions"
 SCRIPTS_MODULE = "udfs.scripts"
+# The add-in's own settings (key, value): only keys with a value (see the module docstring).
+SETTINGS = (("UDF Modules", UDF_MODULES), ("Debug UDFs", False), ("Use UDF Server", False), ("Show Console", False))
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ class Button:
     id: str
     label: str
     callback: str  # VBA Sub in RIBBON_MODULE
-    script: str | None  # function of udfs.scripts it runs; None for xlwings' function import
+    script: str  # function of udfs.scripts it runs
     image: str  # a built-in Office icon (imageMso)
     desktop_only: bool = False  # writes a file next to the workbook: no such place on xlwings Server or Lite
 
@@ -39,7 +48,6 @@ BUTTONS = (
     Button("crmRegrade", "Regrade sheet", "RegradeSheet", "regrade_sheet", "RecurrenceEdit"),
     Button("crmValidate", "Validate sheet", "ValidateSheet", "validate_sheet", "ReviewAcceptChange"),
     Button("crmReport", "Monthly report", "MonthlyReport", "monthly_report", "ChartInsert", desktop_only=True),
-    Button("crmFunctions", "Import functions", "ImportFunctions", None, "FunctionWizard"),
 )
 
 
@@ -68,65 +76,72 @@ def ribbon_xml(buttons=BUTTONS) -> str:
 
 
 def vba_source(buttons=BUTTONS) -> str:
-    """The ribbon module: a short shared runner keeps the source small (see patch_module)."""
+    """The ribbon module: a short shared runner, one callback per button."""
     lines = [f'Attribute VB_Name = "{RIBBON_MODULE}"', "Sub RunScript(name)",
              f'    RunPython "import {SCRIPTS_MODULE} as m;m." & name & "()"', "End Sub"]
     for b in buttons:
-        body = f'    RunScript "{b.script}"' if b.script else "    ImportPythonUDFsToAddin"
-        lines += [f"Sub {b.callback}(control As IRibbonControl)", body, "End Sub"]
+        lines += [f"Sub {b.callback}(control As IRibbonControl)", f'    RunScript "{b.script}"', "End Sub"]
     return "\r\n".join(lines) + "\r\n"
 
 
-def patch_module(vba_bin: bytes, module: str, source: str) -> bytes:
-    """vbaProject.bin with `module`'s source replaced; every stream keeps its size.
+def functions_source() -> str:
+    """What xlwings' Import Functions writes for udfs.functions (xlwings.udfs.generate_vba_wrapper,
+    add-in form), under this module's name: one VBA Function per CRM function calling Python."""
+    from udfs import functions
 
-    The module stream is [ignored p-code | compressed source]; the new source goes at its end and
-    the module's offset in the dir stream moves to match. Only the offset bytes stored there as
-    literals can change, so the new source must compress to a length those bytes can express.
-    """
-    import olefile  # the `addin` extra: only building the add-in needs it
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "vbaProject.bin"
-        path.write_bytes(vba_bin)
-        ole = olefile.OleFileIO(str(path), write_mode=True)
-        try:
-            project = ole.openstream("VBA/_VBA_PROJECT").read()
-            if project[2:4] != b"\xff\xff":
-                raise ValueError("the template's VBA cache is valid: Excel would run the old compiled code")
-            dir_raw = ole.openstream("VBA/dir").read()
-            dir_data, literal_at = ovba.decompress(dir_raw)
-            _, value_at = ovba.module_offsets(dir_data)[module]
-            stream = f"VBA/{module}"
-            size = ole.get_size(stream)
-            compressed = ovba.compress(source.encode("cp1252"))
-            new_offset = size - len(compressed)
-            new_bytes = struct.pack("<I", new_offset)
-            patched_dir = bytearray(dir_raw)
-            for i, byte in enumerate(new_bytes):
-                if dir_data[value_at + i] == byte:
-                    continue
-                if value_at + i not in literal_at:
-                    raise ValueError(f"module source of {len(compressed)} compressed bytes cannot be placed "
-                                     f"(offset {new_offset}); shorten it")
-                patched_dir[literal_at[value_at + i]] = byte
-            ole.write_stream(stream, b"\x00" * new_offset + compressed)
-            ole.write_stream("VBA/dir", bytes(patched_dir))
-        finally:
-            ole.close()
-        return path.read_bytes()
+    lines = [f'Attribute VB_Name = "{FUNCTIONS_MODULE}"',
+             "'Generated by crm-xl addin build from udfs.functions, as xlwings' Import Functions writes it",
+             '#Const App = "Microsoft Excel" \'Adjust when using outside of Excel']
+    for name in sorted(functions.CATALOGUE):
+        python_name = name.lower()
+        params = inspect.signature(getattr(functions, python_name)).parameters.values()
+        signature = ", ".join(("Optional " if p.default is not inspect.Parameter.empty else "") + p.name
+                              for p in params)
+        call = f'"{UDF_MODULES}", "{python_name}", Array({", ".join(p.name for p in params)})'
+        lines += [f"Function {python_name}({signature})",
+                  '    #If App = "Microsoft Excel" Then',
+                  "        If TypeOf Application.Caller Is Range Then On Error GoTo failed",
+                  f"        {python_name} = XLPy.CallUDF({call}, ActiveWorkbook, Application.Caller)",
+                  "        Exit Function",
+                  "    #Else",
+                  f"        {python_name} = XLPy.CallUDF({call})",
+                  "        Exit Function",
+                  "    #End If",
+                  "failed:",
+                  f"    {python_name} = Err.Description",
+                  "End Function",
+                  ""]
+    return "\r\n".join(lines) + "\r\n"
 
 
-def _config_sheet(workbook_xml: str, sheet_xml: str, strings_xml: str) -> tuple[str, str, str]:
-    """Enable the add-in's config sheet and point "UDF Modules" at udfs.functions."""
-    workbook_xml = workbook_xml.replace('name="_myaddin.conf"', f'name="{CONFIG_SHEET}"')
-    index = re.findall(r"<si><t>([^<]*)</t></si>", strings_xml).index("UDF Modules")
-    row = re.search(rf'<c r="A(\d+)"[^>]*t="s"[^>]*><v>{index}</v></c>', sheet_xml).group(1)
-    cell = f'<c r="B{row}" t="inlineStr"><is><t>{UDF_MODULES}</t></is></c>'
-    sheet_xml = re.sub(rf'<row r="{row}"([^>]*?)spans="1:1"', rf'<row r="{row}"\1spans="1:2"', sheet_xml, count=1)
-    sheet_xml = re.sub(rf'(<row r="{row}"[^>]*>.*?)(</row>)', lambda m: m.group(1) + cell + m.group(2),
-                       sheet_xml, count=1, flags=re.S)
-    return workbook_xml, sheet_xml, strings_xml
+def build_vba_project(template_vba: bytes) -> bytes:
+    """The template's VBA project renamed, with our ribbon module, config name and function wrappers."""
+    from crm_xl.addin import vbaproject
+
+    project = vbaproject.read_project(template_vba)
+    vbaproject.rename_project(project, PROJECT)
+    vbaproject.set_source(project, TEMPLATE_RIBBON_MODULE, vba_source(), new_name=RIBBON_MODULE)
+    xlwings_source = project.module("xlwings").source()
+    pattern = r'(Public Const PROJECT_NAME As String = )"[^"]*"'
+    if not re.search(pattern, xlwings_source):
+        raise ValueError("the template's xlwings module has no PROJECT_NAME constant to set")
+    vbaproject.set_source(project, "xlwings", re.sub(pattern, rf'\1"{CONFIG_NAME}"', xlwings_source))
+    vbaproject.add_module(project, FUNCTIONS_MODULE, functions_source(), like="xlwings")
+    return vbaproject.write_project(project)
+
+
+def _config_sheet(workbook_xml: str, sheet_xml: str) -> tuple[str, str]:
+    """The add-in's settings sheet, renamed to CONFIG_SHEET, holding SETTINGS only (no empty key)."""
+    workbook_xml = re.sub(r'<sheet name="[^"]*\.conf"', f'<sheet name="{CONFIG_SHEET}"', workbook_xml, count=1)
+    rows = []
+    for i, (key, value) in enumerate(SETTINGS, start=1):
+        cell_b = (f'<c r="B{i}" s="1" t="b"><v>{int(value)}</v></c>' if isinstance(value, bool)
+                  else f'<c r="B{i}" s="1" t="inlineStr"><is><t>{value}</t></is></c>')
+        rows.append(f'<row r="{i}" spans="1:2"><c r="A{i}" s="1" t="inlineStr"><is><t>{key}</t></is></c>{cell_b}</row>')
+    sheet_xml = re.sub(r"<sheetData>.*</sheetData>", "<sheetData>" + "".join(rows) + "</sheetData>", sheet_xml,
+                       flags=re.S)
+    sheet_xml = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="A1:B{len(SETTINGS)}"', sheet_xml)
+    return workbook_xml, sheet_xml
 
 
 def build_addin(output: Path) -> Path:
@@ -134,12 +149,10 @@ def build_addin(output: Path) -> Path:
     with zipfile.ZipFile(template) as z:
         parts = {info.filename: (info, z.read(info.filename)) for info in z.infolist()}
     sheet_name = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
-    wb_xml, sheet_xml, strings = _config_sheet(parts["xl/workbook.xml"][1].decode("utf-8"),
-                                               parts[sheet_name][1].decode("utf-8"),
-                                               parts["xl/sharedStrings.xml"][1].decode("utf-8"))
+    wb_xml, sheet_xml = _config_sheet(parts["xl/workbook.xml"][1].decode("utf-8"), parts[sheet_name][1].decode("utf-8"))
     replaced = {
         "customUI/customUI.xml": ribbon_xml().encode("utf-8"),
-        "xl/vbaProject.bin": patch_module(parts["xl/vbaProject.bin"][1], RIBBON_MODULE, vba_source()),
+        "xl/vbaProject.bin": build_vba_project(parts["xl/vbaProject.bin"][1]),
         "xl/workbook.xml": wb_xml.encode("utf-8"),
         sheet_name: sheet_xml.encode("utf-8"),
     }
@@ -152,21 +165,50 @@ def build_addin(output: Path) -> Path:
     return output
 
 
-def install_dir() -> Path | None:
+def install_dir(platform: str, home: Path, appdata: str | None) -> Path | None:
     """Excel's start-up folder for add-ins, on the machines that have Excel."""
-    import os
-    import sys
-
-    if sys.platform.startswith("win"):
-        return Path(os.environ["APPDATA"]) / "Microsoft" / "Excel" / "XLSTART"
-    if sys.platform == "darwin":
-        return Path.home() / "Library/Group Containers/UBF8T346G9.Office/User Content.localized/Startup.localized/Excel"
+    if platform.startswith("win"):
+        return Path(appdata or home / "AppData" / "Roaming") / "Microsoft" / "Excel" / "XLSTART"
+    if platform == "darwin":
+        return home / "Library/Group Containers/UBF8T346G9.Office/User Content.localized/Startup.localized/Excel"
     return None
 
 
-def install_addin(addin: Path) -> Path:
-    folder = install_dir()
+def user_config_path(platform: str, home: Path) -> Path:
+    """Where the add-in's xlwings VBA looks for the user's settings (GetConfigFilePath, PROJECT_NAME)."""
+    if platform.startswith("win"):
+        return home / f".{CONFIG_NAME}" / f"{CONFIG_NAME}.conf"
+    return home / "Library/Containers/com.microsoft.Excel/Data" / f"{CONFIG_NAME}.conf"  # Excel's sandbox $HOME
+
+
+def write_user_config(path: Path, settings: dict[str, str]) -> Path:
+    """Set keys in an xlwings config file ("KEY","VALUE" lines), keeping the user's other keys."""
+    kept = []
+    if path.is_file():
+        for line in path.read_text("utf-8").splitlines():
+            key = line.split(",", 1)[0].strip().strip('"').upper()
+            if line.strip() and key not in settings:
+                kept.append(line)
+    kept += [f'"{key}","{value}"' for key, value in settings.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(kept) + "\n", "utf-8")
+    return path
+
+
+def install_addin(addin: Path, interpreter: str | None = None, platform: str | None = None,
+                  home: Path | None = None) -> tuple[Path, Path]:
+    """Copy the add-in into Excel's start-up folder and point its user config at `interpreter`
+    (default: the Python running this, where crm-xl is installed). (add-in, config) paths."""
+    import os
+    import sys
+
+    platform, home = platform or sys.platform, home or Path.home()
+    folder = install_dir(platform, home, os.environ.get("APPDATA"))
     if folder is None:
         raise OSError("Excel add-ins install on Windows or macOS; this machine has no Excel")
     folder.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copy2(addin, folder / addin.name))
+    installed = Path(shutil.copy2(addin, folder / addin.name))
+    key = "INTERPRETER_WIN" if platform.startswith("win") else "INTERPRETER_MAC"
+    config = write_user_config(user_config_path(platform, home), {key: interpreter or sys.executable})
+    return installed, config

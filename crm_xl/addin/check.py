@@ -4,7 +4,9 @@
   (elements, their allowed and required attributes, unique NCName ids, size values);
 - every onAction names a Sub of the VBA project (read back with oletools) taking the control;
 - every script a button runs through RunPython is a function of udfs.scripts, and the
-  function import points at a module that imports.
+  function import points at a module that imports;
+- every CRM function has its VBA wrapper, calling Python with its own name and arguments;
+- the settings sheet is the one xlwings' PROJECT_NAME names, and holds no empty key.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
-from crm_xl.addin.build import CONFIG_SHEET, SCRIPTS_MODULE, UDF_MODULES
+from crm_xl.addin.build import CONFIG_SHEET, FUNCTIONS_MODULE, SCRIPTS_MODULE, UDF_MODULES
 
 NS = "{http://schemas.microsoft.com/office/2006/01/customui}"
 NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
@@ -62,6 +64,34 @@ def check_addin(path: Path) -> list[str]:
         problems.append(f"no {CONFIG_SHEET} sheet: xlwings would not find the UDF module setting")
     if config.get("UDF Modules") != UDF_MODULES:
         problems.append(f"config sheet: UDF Modules is {config.get('UDF Modules')!r}, not {UDF_MODULES!r}")
+    for key, value in config.items():
+        if key is not None and value in (None, ""):
+            problems.append(f"config sheet: {key} has no value; xlwings stops at it and never reads the user's "
+                            "config file")
+    project_name = re.search(r'PROJECT_NAME As String = "([^"]*)"', source)
+    if project_name and f'name="{project_name.group(1)}.conf"' not in workbook:
+        problems.append(f"xlwings' PROJECT_NAME is {project_name.group(1)!r} but there is no "
+                        f"{project_name.group(1)}.conf sheet")
+    problems += missing_wrappers(source)
+    return problems
+
+
+def missing_wrappers(source: str) -> list[str]:
+    """Problems with the VBA wrappers of the CRM functions: each must exist and call its own
+    Python function with its own arguments, in the add-in and the host (XLPy.CallUDF)."""
+    import inspect
+
+    from udfs import functions
+
+    problems = []
+    for name in functions.CATALOGUE:
+        python_name = name.lower()
+        params = list(inspect.signature(getattr(functions, python_name)).parameters)
+        call = f'XLPy.CallUDF("{UDF_MODULES}", "{python_name}", Array({", ".join(params)})'
+        if not re.search(rf"^Function {python_name}\(", source, re.M):
+            problems.append(f"{name}: no VBA wrapper (Function {python_name}) in module {FUNCTIONS_MODULE}")
+        elif source.count(call) != 2:  # the Excel call (with caller) and the other-host call
+            problems.append(f"{name}: its VBA wrapper does not call {UDF_MODULES}.{python_name}({', '.join(params)})")
     return problems
 
 

@@ -33,6 +33,19 @@ LITE_REQUIREMENTS = """# A wheel of crm-xl built with `pip wheel . --no-deps` an
 """
 
 
+def function_forms() -> list[tuple[str, str]]:
+    """Each function as typed in desktop Excel and in Office.js (xlwings Server, Lite), where
+    custom functions live under the add-in's namespace: (=CREDIT_SCORE(...), =CRM.CREDIT_SCORE(...))."""
+    from udfs import functions
+
+    forms = []
+    for name in functions.CATALOGUE:
+        params = inspect.signature(getattr(functions, name.lower())).parameters.values()
+        args = ", ".join(p.name if p.default is inspect.Parameter.empty else f"[{p.name}]" for p in params)
+        forms.append((f"={name}({args})", f"={NAMESPACE}.{name}(...)"))
+    return forms
+
+
 def officejs_module(title: str, with_scripts: bool) -> str:
     """Python source of the Office.js custom functions (and scripts), each decorated here."""
     from udfs import functions

@@ -1,13 +1,14 @@
 """Add-in commands: build, check and install the Excel add-in; write the xlwings Server/Lite package."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from crm_xl.addin.build import build_addin, install_addin
 from crm_xl.addin.check import check_addin
-from crm_xl.addin.server import wire_into_project, write_server_package
+from crm_xl.addin.server import function_forms, wire_into_project, write_server_package
 from crm_xl.cli.common import EXIT_FINDINGS
 
 
@@ -51,16 +52,21 @@ def addin_check(path):
     if not path.is_file():
         raise click.ClickException(f"{path}: no such file (build it with crm-xl addin build)")
     _report_addin_checks(path, str(path))
+    click.echo("Functions, each with its VBA wrapper in the add-in (desktop form; Office.js form):")
+    for desktop, office_js in function_forms():
+        click.echo(f"  {desktop}  {office_js}")
 
 
 @addin.command("install")
 @click.argument("path", type=click.Path(path_type=Path), default=ADDIN)
 def addin_install(path):
-    """Copy the add-in into Excel's start-up folder (Windows or macOS)."""
+    """Copy the add-in into Excel's start-up folder; its user config names this Python."""
     try:
-        click.echo(f"Installed {install_addin(path)}; restart Excel to see the CRM tab")
+        installed, config = install_addin(path)
     except OSError as exc:
         raise click.ClickException(str(exc)) from None
+    click.echo(f"Installed {installed}; restart Excel to see the CRM tab")
+    click.echo(f"Wrote {config}: the add-in runs {sys.executable}")
 
 
 @addin.command("server")
