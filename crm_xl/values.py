@@ -97,7 +97,10 @@ def numbers(s: pd.Series) -> Parsed:
 
 def float_numbers(values: np.ndarray) -> Parsed:
     """A column whose cells are numbers already (a float array, NaN where empty): the range checks only."""
-    return _checked_numbers(values, np.isnan(values), np.zeros(len(values), bool))
+    empty = np.isnan(values)
+    if not (np.abs(values[~empty]) > MAX_NUMBER).any() and np.isfinite(values[~empty]).all():
+        return Parsed(values, empty, [])  # the usual column: nothing rejected (a one-cell call's fast exit)
+    return _checked_numbers(values, empty, np.zeros(len(values), bool))
 
 
 def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) -> Parsed:

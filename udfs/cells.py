@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -35,14 +36,22 @@ class CellError(str):
 
 @dataclass
 class Cells:
-    values: list  # row-major, one per cell; None for empty
+    values: np.ndarray  # row-major, one per cell: float (NaN empty) when every cell is a number or empty,
+                        # else object (None empty)
     rows: int
     cols: int
     scalar: bool  # one cell passed as a plain value
     flat: bool = False  # a 1-D list (desktop's shape for one row or one column)
 
-    def grid(self) -> list[list]:
-        return [self.values[r * self.cols:(r + 1) * self.cols] for r in range(self.rows)]
+    def grid(self) -> np.ndarray:
+        return self.values.reshape(self.rows, self.cols)
+
+    def present(self) -> list:
+        """The non-empty cells, as plain values."""
+        return [v for v in plain(self.values) if v is not None]
+
+
+NUMBER_TYPES = {float, int, type(None)}  # not bool: TRUE in a number cell is not a number
 
 
 def read(arg: Any) -> Cells:
@@ -51,30 +60,40 @@ def read(arg: Any) -> Cells:
         arg = arg.tolist()
     if isinstance(arg, (list, tuple)):
         if arg and all(isinstance(row, (list, tuple)) for row in arg):
-            width = max(len(row) for row in arg)
-            if len(arg) * width <= SMALL:
-                values = [clean(v) for row in arg for v in list(row) + [None] * (width - len(row))]
-                return Cells(values, len(arg), width, False)
-            if all(len(row) == width for row in arg):
-                grid = np.array(arg, dtype=object)
-            else:  # ragged rows (only from code, never from Excel): pad with empty cells
-                grid = np.array([list(row) + [None] * (width - len(row)) for row in arg], dtype=object)
-            return Cells(_clean_all(grid.ravel()), len(arg), width, False)
-        if len(arg) <= SMALL:
-            return Cells([clean(v) for v in arg], len(arg), 1, False, flat=True)
-        flat = np.empty(len(arg), dtype=object)
-        flat[:] = list(arg)
-        return Cells(_clean_all(flat), len(arg), 1, False, flat=True)
-    return Cells([clean(arg)], 1, 1, True)
+            width = max(map(len, arg))
+            if any(len(row) != width for row in arg):  # ragged rows (only from code, never from Excel): pad
+                arg = [list(row) + [None] * (width - len(row)) for row in arg]
+            return Cells(_values(arg, chain.from_iterable(arg)), len(arg), width, False)
+        return Cells(_values(list(arg), arg), len(arg), 1, False, flat=True)
+    return Cells(_values([arg], (arg,)), 1, 1, True)
 
 
-def _clean_all(flat: np.ndarray) -> list:
-    """clean() over many cells at C speed; only dates and numpy scalars need a look one by one."""
+def _values(nested: list, cells) -> np.ndarray:
+    """One flat array of the cells: floats at C speed when every cell is a number or empty (the
+    usual column), else objects cleaned one by one (empty text and NaN empty, dates as datetimes)."""
+    kinds = set(map(type, cells))
+    if kinds <= NUMBER_TYPES:
+        if type(None) in kinds:
+            return np.array(nested, dtype=float).ravel()  # None becomes NaN
+        flat = chain.from_iterable(nested) if nested and isinstance(nested[0], (list, tuple)) else nested
+        return np.fromiter(flat, float)
+    flat = np.array(nested, dtype=object).ravel()
+    if len(flat) <= SMALL:
+        flat[:] = [clean(v) for v in flat.tolist()]
+        return flat
     flat[pd.isna(flat) | (flat == "")] = None
-    out = flat.tolist()
-    if any(isinstance(v, (dt.date, np.generic)) for v in out):
-        out = [clean(v) for v in out]
-    return out
+    if any(isinstance(v, (dt.date, np.generic)) for v in flat.tolist()):
+        flat[:] = [clean(v) for v in flat.tolist()]
+    return flat
+
+
+def plain(values: np.ndarray) -> list:
+    """Cells as plain Python values, None where empty."""
+    if values.dtype.kind == "f":
+        out = values.astype(object)
+        out[np.isnan(values)] = None
+        return out.tolist()
+    return values.tolist()
 
 
 def clean(value: Any) -> Any:
@@ -97,12 +116,18 @@ def shaped(results: list, like: Cells) -> Any:
     """Results in the shape of `like`: a scalar for one cell, else a list of rows."""
     if like.scalar:
         return results[0]
-    return [results[r * like.cols:(r + 1) * like.cols] for r in range(like.rows)]
+    return _rows(results, like.rows, like.cols)
 
 
 def as_column(results: list, scalar: bool) -> Any:
     """One result per record: a scalar for one record, else a spilled column."""
-    return results[0] if scalar else [[v] for v in results]
+    return results[0] if scalar else _rows(results, len(results), 1)
+
+
+def _rows(results: list, rows: int, cols: int) -> list[list]:
+    out = np.empty(len(results), dtype=object)
+    out[:] = results
+    return out.reshape(rows, cols).tolist()
 
 
 def error_text(reason: Finding) -> CellError:
@@ -120,7 +145,7 @@ def with_errors(column) -> list:
     return [v if v is not None or r is None else error_text(r) for v, r in zip(column.values, column.reasons)]
 
 
-def broadcast(*args: Any) -> tuple[list[list], Cells]:
+def broadcast(*args: Any) -> tuple[list[np.ndarray], Cells]:
     """Arguments of one row each (a single cell repeats down the longest); the shape to return."""
     cells = [read(a) for a in args]
     longest = max(cells, key=lambda c: len(c.values))
@@ -129,5 +154,5 @@ def broadcast(*args: Any) -> tuple[list[list], Cells]:
     for c in cells:
         if len(c.values) not in (1, n):
             raise ValueError(f"ranges differ in size ({len(c.values)} and {n} cells)")
-        out.append(c.values * n if len(c.values) == 1 else c.values)
+        out.append(c.values if len(c.values) == n else np.repeat(c.values, n))
     return out, longest

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any, Callable
 
+import numpy as np
 from xlwings import arg, func
 
 from crm_xl.findings import CrmError
@@ -73,20 +74,19 @@ def resolve_model(model: Any) -> ScoringModel:
     """The default model, or the model held in a Key | Value range."""
     if model is None or model == "":
         return default_model()
-    grid = cells.read(model).grid()
-    return _model_of(tuple(tuple(row[:2]) for row in grid if any(v is not None for v in row[:2])))
+    c = cells.read(model)
+    rows = np.array(cells.plain(c.values), dtype=object).reshape(c.rows, c.cols).tolist()
+    return _model_of(tuple(tuple(row[:2]) for row in rows if any(v is not None for v in row[:2])))
 
 
-def _records(scores: Any, width: int) -> tuple[list[list], bool]:
+def _records(scores: Any, width: int) -> tuple[np.ndarray, bool]:
     """Rows of indicator scores, and whether it was one customer's (returned as one value).
 
     One cell, a 1-D list, one row, or a single column exactly `width` cells tall is one customer.
     """
     c = cells.read(scores)
-    if c.scalar or c.flat:
-        return [c.values], True
-    if c.cols == 1 and c.rows == width:
-        return [c.values], True
+    if c.scalar or c.flat or (c.cols == 1 and c.rows == width):
+        return c.values.reshape(1, -1), True
     return c.grid(), c.rows == 1
 
 
@@ -99,7 +99,7 @@ def _records(scores: Any, width: int) -> tuple[list[list], bool]:
 def credit_score(scores, weights=None, model=None):
     m = resolve_model(model)
     if weights is not None and weights != "":
-        m = with_weights(m, [v for v in cells.read(weights).values if v is not None])
+        m = with_weights(m, cells.read(weights).present())
     records, single = _records(scores, len(m.credit.sets[m.credit.default_set]))
     return cells.as_column(cells.with_errors(columns.credit_levels(records, m)), single)
 
@@ -113,7 +113,8 @@ def credit_score(scores, weights=None, model=None):
 def credit_grade(level_or_scores, bands=None, model=None):
     m = resolve_model(model)
     if bands is not None and bands != "":
-        m = with_grade_bands(m, cells.read(bands).grid())
+        b = cells.read(bands)
+        m = with_grade_bands(m, np.array(cells.plain(b.values), dtype=object).reshape(b.rows, b.cols).tolist())
     width = len(m.credit.sets[m.credit.default_set])
     c = cells.read(level_or_scores)
     if c.cols == width and width > 1:  # rows of scores; a single column or 1-D list holds levels

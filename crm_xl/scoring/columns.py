@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -65,14 +66,19 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
 def _plain_list(values) -> list:
     """Results as plain Python values, None where there is none (NaN, no label)."""
     if isinstance(values, pd.Categorical):
-        labels = np.array(list(values.categories) + [None], dtype=object)
-        return labels[values.codes].tolist()  # code -1 picks the trailing None
+        return _labels(values.dtype)[values.codes].tolist()  # code -1 picks the trailing None
     array = np.asarray(values)
     if array.dtype.kind == "f":
         out = array.astype(object)
         out[np.isnan(array)] = None
         return out.tolist()
     return [None if v is None or v != v else v for v in array.tolist()]
+
+
+@lru_cache(maxsize=256)
+def _labels(dtype: pd.CategoricalDtype) -> np.ndarray:
+    """A Categorical's labels as plain objects, then None: made once per label list (model-dependent)."""
+    return np.array([str(c) for c in dtype.categories] + [None], dtype=object)
 
 
 def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...] | None = None
@@ -103,7 +109,9 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
 
 def _column(values: Sequence) -> np.ndarray:
     """Plain numbers (and empty cells) as a float array, anything else kept as it is, to be checked."""
-    values = list(values)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
     if all(v is None or type(v) in (int, float) for v in values):
         return np.array([np.nan if v is None else v for v in values], dtype=float)
     out = np.empty(len(values), dtype=object)
@@ -116,8 +124,12 @@ def credit_levels(scores: Sequence[Sequence], model: ScoringModel, weights: Sequ
     """Credit level of each row of indicator scores (columns in the indicator set's order)."""
     keys = list(model.credit.sets[indicator_set or model.credit.default_set])
     names = [model.credit.indicators[k].column for k in keys]
-    grid = np.array([list(row[:len(names)]) + [None] * (len(names) - len(row)) for row in scores], dtype=object)
-    grid = grid.reshape(len(scores), len(names))
+    grid = scores if isinstance(scores, np.ndarray) and scores.ndim == 2 else np.array(
+        [list(row[:len(names)]) + [None] * (len(names) - len(row)) for row in scores], dtype=object).reshape(
+        len(scores), len(names))
+    if grid.shape[1] < len(names):  # fewer scores than indicators: the rest are empty
+        pad = np.full((len(grid), len(names) - grid.shape[1]), np.nan if grid.dtype.kind == "f" else None)
+        grid = np.hstack([grid, pad.astype(grid.dtype)])
     problems = Problems(len(grid))
     frame, empty = _frame({n: grid[:, j] for j, n in enumerate(names)}, problems)
     chosen = dict(zip(keys, weights)) if weights is not None else None
@@ -164,11 +176,15 @@ def customer_tiers(sales: Sequence, model: ScoringModel, preset: str | None = No
 def customer_classes(formats: Sequence, markets: Sequence, scales: Sequence, model: ScoringModel) -> Column:
     """Class codes; a scale cell may hold a scale (L/M/S, 대형, 大型 ...) or the monthly amount."""
     cls = model.classification
-    numeric = [isinstance(s, (int, float)) and not isinstance(s, bool) for s in scales]
+    if isinstance(scales, np.ndarray) and scales.dtype.kind == "f":  # every cell a monthly amount (or empty)
+        numeric = [True] * len(scales)
+    else:
+        numeric = [isinstance(s, (int, float)) and not isinstance(s, bool) for s in scales]
     problems = Problems(len(formats))
     frame, empty = _frame({"business_format": formats, "market_type": markets, "business_scale":
                            [None if n else s for s, n in zip(scales, numeric)]}, problems)
-    frame[cls.scale_measure] = _column([s if n else None for s, n in zip(scales, numeric)])
+    frame[cls.scale_measure] = scales if isinstance(scales, np.ndarray) and scales.dtype.kind == "f" else _column(
+        [s if n else None for s, n in zip(scales, numeric)])
     return _result(classes.classes(frame, cls, problems), problems, empty)
 
 
