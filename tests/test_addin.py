@@ -228,6 +228,9 @@ def test_office_js_modules_decorate_every_function_themselves(tmp_path, module):
         assert all("err_to_str=True" in d for d in decorators[1:])
     scripts = {b.script for b in SCRIPT_BUTTONS}
     assert {n for n, d in decorated.items() if d == ["script"]} == (scripts if module.startswith("lite") else set())
+    for node in tree.body:  # Lite passes the workbook to a script parameter typed xw.Book
+        if isinstance(node, ast.FunctionDef) and node.name in scripts:
+            assert [ast.unparse(a.annotation) for a in node.args.args] == ["xw.Book"]
     namespace: dict = {}
     exec(compile(source, module, "exec"), namespace)  # on Linux the decorators leave the functions as they are
     assert namespace["credit_score"]([[7, 7, 7, 7, 7]]) == 0.7

@@ -150,3 +150,16 @@ def test_rfm_recency_may_be_the_last_order_date():
                    [dt.datetime(2026, 10, 1)], [dt.datetime(2025, 12, 1)]]  # as of 2026-10-31, the day after the last
     assert f.rfm_segment(last_orders, [[10], [5], [2], [8], [1]], [[500], [400], [90], [300], [5]]) == as_days
     assert as_days[0] == ["Champions"]
+
+
+@pytest.mark.parametrize("rows", [4, 200])  # a few cells (plain loop) and a column (numpy fast path)
+def test_every_cell_kind_reads_the_same_in_small_and_large_calls(rows):
+    levels = [[0.95]] * rows
+    levels[0], levels[1], levels[2] = [True], [None], ["0.72"]  # TRUE is not a number; text numbers are
+    out = f.credit_grade(levels)
+    assert out[0] == ["#VALUE! credit_level: True is not a number"]
+    assert out[1] == [None] and out[2] == ["A"] and out[-1] == ["AAA"]
+    scores = [[7, 7, 7, 7, 7]] * rows
+    scores[0] = [7, 7, 7, 7, False]
+    assert f.credit_score(scores)[0] == ["#VALUE! score_conditions: False is not a number"]
+    assert f.credit_score(scores)[-1] == [0.7]

@@ -1,9 +1,8 @@
-"""Just enough of MS-OVBA (VBA project streams) to replace one module's source in place.
+"""MS-OVBA's compression (section 2.4.1), which the dir stream and every module's source use.
 
 The xlwings add-in template declares its VBA performance cache invalid (_VBA_PROJECT version
-0xFFFF), so Excel compiles every module from its source on load; a module's source can therefore
-be replaced without any compiled p-code. Streams keep their sizes, so the compound file around
-them is rewritten byte for byte by olefile and no other part of the project changes.
+0xFFFF), so Excel compiles every module from its source on load: a module rewritten by
+addin.vbaproject needs only its compressed source, no compiled p-code.
 """
 from __future__ import annotations
 
@@ -102,20 +101,3 @@ def decompress(container: bytes) -> tuple[bytes, dict[int, int]]:
                 for _ in range(length):
                     out.append(out[-offset])
     return bytes(out), literal_at
-
-
-def module_offsets(dir_data: bytes) -> dict[str, tuple[int, int]]:
-    """Module name -> (MODULEOFFSET value, position of that value in the decompressed dir stream)."""
-    result, pos, name = {}, 0, None
-    while pos + 6 <= len(dir_data):
-        rec_id, size = struct.unpack("<HI", dir_data[pos:pos + 6])
-        if rec_id == 0x0009:  # PROJECTVERSION: its size field is fixed, the payload is 6 bytes
-            pos += 12
-            continue
-        body = dir_data[pos + 6:pos + 6 + size]
-        if rec_id == 0x0019:  # MODULENAME
-            name = body.decode("latin-1")
-        elif rec_id == 0x0031 and name is not None:  # MODULEOFFSET
-            result[name] = (struct.unpack("<I", body)[0], pos + 6)
-        pos += 6 + size
-    return result

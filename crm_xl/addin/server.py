@@ -9,6 +9,7 @@ which gives real Excel error values per cell.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -50,10 +51,12 @@ def officejs_module(title: str, with_scripts: bool) -> str:
     """Python source of the Office.js custom functions (and scripts), each decorated here."""
     from udfs import functions
 
-    lines = [f'"""{title}"""', GENERATED, "from xlwings import arg, func" + (", script" if with_scripts else ""), "",
-             "from udfs import officejs as crm", ""]
+    lines = [f'"""{title}"""', GENERATED]
     if with_scripts:
-        lines[-2:-1] = ["from udfs import officejs as crm", "from udfs import scripts as crm_scripts"]
+        lines += ["import xlwings as xw", "from xlwings import arg, func, script", "",
+                  "from udfs import officejs as crm", "from udfs import scripts as crm_scripts", ""]
+    else:
+        lines += ["from xlwings import arg, func", "", "from udfs import officejs as crm", ""]
     for name, spec in functions.CATALOGUE.items():
         params = inspect.signature(getattr(functions, name.lower())).parameters
         lines += ["", f'@func(category="{functions.CATEGORY}")']
@@ -65,9 +68,10 @@ def officejs_module(title: str, with_scripts: bool) -> str:
         lines += [f"def {name.lower()}({signature}):", f"    {spec.description!r}",
                   f"    return crm.{name.lower()}({', '.join(params)})", ""]
     if with_scripts:
-        for b in SCRIPT_BUTTONS:
-            lines += ["", "@script", f"def {b.script}(book):",
-                      f"    {inspect.getdoc(getattr(__import__(SCRIPTS_MODULE, fromlist=['x']), b.script))!r}",
+        scripts = importlib.import_module(SCRIPTS_MODULE)
+        for b in SCRIPT_BUTTONS:  # the type hint is how the runtime knows to pass the workbook in
+            lines += ["", "@script", f"def {b.script}(book: xw.Book):",
+                      f"    {inspect.getdoc(getattr(scripts, b.script))!r}",
                       f"    return crm_scripts.{b.script}(book)", ""]
     return "\n".join(lines).rstrip() + "\n"
 
