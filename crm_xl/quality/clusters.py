@@ -19,21 +19,21 @@ def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 def clusters(n: int, i: np.ndarray, j: np.ndarray, score: np.ndarray, max_size: int) -> np.ndarray:
     """Labels per record such that no cluster has more than `max_size` records."""
     keep = np.ones(len(i), dtype=bool)
-    for _ in range(64):
+    for _ in range(500):
         labels = components(n, i[keep], j[keep])
         size = np.bincount(labels)
-        big = size[labels[i]] > max_size  # pairs inside an oversized component
-        big &= keep
+        big = keep & (size[labels[i]] > max_size)  # links inside an oversized component
         if not big.any():
             return labels
-        # Cut the weakest quarter of the links in each oversized component (at least one).
-        comp = labels[i[big]]
         idx = np.flatnonzero(big)
+        comp = labels[i[idx]]
         order = np.lexsort((score[idx], comp))
         idx, comp = idx[order], comp[order]
         starts = np.r_[0, np.flatnonzero(np.diff(comp)) + 1]
         counts = np.diff(np.r_[starts, len(idx)])
-        cut = np.maximum(1, counts // 4)
         rank = np.arange(len(idx)) - np.repeat(starts, counts)
-        keep[idx[rank < np.repeat(cut, counts)]] = False
+        weakest = score[idx] <= np.repeat(score[idx[starts]], counts)  # the weakest link(s) of each
+        # A component far over the cap loses its weakest quarter at once, so big chains end quickly.
+        far = np.repeat(size[comp[starts]] > 4 * max_size, counts) & (rank < np.repeat(counts // 4, counts))
+        keep[idx[weakest | far]] = False
     return components(n, i[keep], j[keep])
