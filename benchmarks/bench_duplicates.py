@@ -97,7 +97,7 @@ def main(argv=None) -> None:
         report("labelled demo (5,000 + dups)", data.customers, data.truth)
         data = labelled_customers(5000, seed=23)
         report("labelled demo, other seed", data.customers, data.truth)
-        for number in (1, 4):
+        for number in (1, 2, 3, 4):
             frame, truth = febrl(number)
             report(f"FEBRL {number}", frame, truth)
     for n in args.speed:

@@ -137,7 +137,11 @@ def apply(review, db_url, dry_run, as_json):
         click.echo(f"{verb} {result.merged_clusters:,} clusters: {result.absorbed:,} customers absorbed into a "
                    f"survivor (their codes kept as aliases), {result.updated_fields:,} survivor fields updated; "
                    f"{result.kept_apart:,} kept apart, {result.undecided:,} still to review")
-        for f in result.findings[:30]:
+        undecided = [str(f.fields["cluster"]) for f in result.findings if f.code == "review-undecided"]
+        if undecided:
+            click.echo(f"  still marked review (set merge or keep apart): clusters {', '.join(undecided[:40])}"
+                       + (" ..." if len(undecided) > 40 else ""))
+        for f in [f for f in result.findings if f.code != "review-undecided"][:30]:
             where = f"{f.fields['cell']}: " if "cell" in f.fields else ""
             click.secho(f"  {f.severity:7} {where}{f.message} (fix: {f.fix})", fg="yellow")
     if any(f.severity in ("error", "warning") for f in result.findings):

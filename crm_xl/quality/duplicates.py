@@ -98,17 +98,21 @@ def _clusters(labels, pairs, codes, auto, lv, sims, comps) -> list[Cluster]:
     pairs = pairs.assign(label=labels[pairs["i"].to_numpy()], k=np.arange(len(pairs)))
     weakest = pairs.groupby("label")["probability"].min()
     strongest = pairs.loc[pairs.groupby("label")["probability"].idxmax()].set_index("label")
+    best_k = strongest["k"].to_dict()
     inside = np.flatnonzero(np.isin(labels, weakest.index.to_numpy()))
-    members = pd.Series(inside).groupby(labels[inside]).apply(list)
-    order = sorted(weakest.index, key=lambda lab: (-weakest[lab], codes[members[lab][0]]))
+    members: dict[int, list[int]] = {}
+    for position, lab in zip(inside.tolist(), labels[inside].tolist()):
+        members.setdefault(lab, []).append(position)
+    pi, pj = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    low = weakest.to_dict()
+    order = sorted(low, key=lambda lab: (-low[lab], codes[members[lab][0]]))
     out = []
     for number, lab in enumerate(order, start=1):
-        best = strongest.loc[lab]
-        k = int(best["k"])
-        reasons = [f"{codes[int(best['i'])]} ~ {codes[int(best['j'])]}: "
+        k = int(best_k[lab])
+        reasons = [f"{codes[pi[k]]} ~ {codes[pj[k]]}: "
                    + ", ".join(_describe(c, int(lv[c.name][k]), sims[c.name][k]) for c in comps if lv[c.name][k] >= 0)]
-        positions = [int(p) for p in members[lab]]
-        score = float(weakest[lab])
+        positions = members[lab]
+        score = float(low[lab])
         out.append(Cluster(number, [str(codes[p]) for p in positions], positions, score,
                            "auto-merge" if score >= auto else "review", reasons))
     return out

@@ -117,6 +117,7 @@ def matching_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out["licence_no"] = _per_distinct(col("licence_no"), id_key)
     out["address"] = _per_distinct(address, lambda t: " ".join(address_tokens(t)) or None)
     out["district"] = _per_distinct(address, district)
+    out["address_numbers"] = _per_distinct(address, lambda t: frozenset(re.findall(r"\d+", fold(t))) or None)
     out["legal_rep"] = _per_distinct(col("legal_rep"), person_key)
     out["contact_person"] = _per_distinct(col("contact_person"), person_key)
     out["issue_date"] = _per_distinct(col("issue_date"), lambda t: t[:10])

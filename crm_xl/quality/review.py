@@ -55,6 +55,8 @@ def write_review(result: DuplicateResult, path: Path) -> Path:
             "auto": wb.add_format({"border": 1, "bold": True, "bg_color": "#C6EFCE", "font_color": "#006100", "locked": False}),
             "review": wb.add_format({"border": 1, "bold": True, "bg_color": "#FFC7CE", "font_color": "#9C0006", "locked": False}),
             "pick": wb.add_format({"border": 1, "locked": False}),
+            "score": wb.add_format({"border": 1, "border_color": "#BFBFBF", "num_format": "0.000"}),
+            "score_result": wb.add_format({"border": 1, "bold": True, "bg_color": "#E2EFDA", "num_format": "0.000"}),
         }
         ws = wb.add_worksheet(SHEET)
         ws.write_row(0, 0, headers, fmt["head"])
@@ -71,7 +73,7 @@ def write_review(result: DuplicateResult, path: Path) -> Path:
                 ws.write_number(row, 0, c.cluster, fmt["cell"])
                 ws.write_string(row, 1, RECORD, fmt["cell"])
                 ws.write_blank(row, 2, None, fmt["cell"])
-                ws.write_number(row, 3, round(c.score, 3), fmt["cell"])
+                ws.write_number(row, 3, round(c.score, 3), fmt["score"])
                 ws.write_string(row, 4, "; ".join(c.reasons) if k == 0 else "", fmt["cell"])
                 for j, f in enumerate(fields, start=len(LEAD)):
                     value = block.at[k, f]
@@ -90,7 +92,7 @@ def write_review(result: DuplicateResult, path: Path) -> Path:
             ws.write_string(row, 2, decision, fmt["auto" if decision == MERGE else "review"])
             ws.data_validation(row, 2, row, 2, {"validate": "list", "source": DECISIONS,
                                                 "input_title": "Decision", "input_message": "merge, keep apart, or review (not applied yet)"})
-            ws.write_number(row, 3, round(c.score, 3), fmt["result"])
+            ws.write_number(row, 3, round(c.score, 3), fmt["score_result"])
             ws.write_string(row, 4, f"{c.band}: choose the survivor (customer_code) and each field's value", fmt["result"])
             for j, f in enumerate(fields, start=len(LEAD)):
                 values = block[f]
