@@ -36,12 +36,13 @@ def import_(legacy, output, mapping_path, save_mapping, sheet, config_path, as_j
     if not as_json:
         click.echo(f"{legacy} [{plan.sheet}] headers in row {plan.header_row}:")
         for m in plan.matches:
+            header = _padded(repr(m.header), 24)
             if m.ask:
                 guess = f", best guess {m.suggestion}" if m.suggestion else ""
-                click.secho(f"  {m.column:>3} {m.header!r:24} -> ?  unsure ({m.confidence:.2f}{guess})", fg="yellow")
+                click.secho(f"  {m.column:>3} {header} -> ?  unsure ({m.confidence:.2f}{guess})", fg="yellow")
             else:
                 how = f"{m.how} {m.confidence:.2f}" if m.how == "fuzzy" else m.how
-                click.echo(f"  {m.column:>3} {m.header!r:24} -> {m.field or '(left out)'}  ({how})")
+                click.echo(f"  {m.column:>3} {header} -> {m.field or '(left out)'}  ({how})")
     if plan.unsure:
         ask = save_mapping or output.with_name(f"{output.stem}.mapping.toml")
         write_mapping(plan, ask)
@@ -59,6 +60,14 @@ def import_(legacy, output, mapping_path, save_mapping, sheet, config_path, as_j
     if save_mapping:
         click.echo(f"Wrote {save_mapping} (reuse it with --mapping for the next file from this source)")
     click.echo(f"Next: crm-xl validate {result.output}, then crm-xl merge {result.output} --as ROLE")
+
+
+def _padded(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (Hangul and Hanzi take two each)."""
+    import unicodedata
+
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - shown, 0)
 
 
 @click.group(cls=DefaultGroup)
