@@ -9,14 +9,16 @@ took with more confidence, is not mapped: the plan asks, through a mapping file 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from crm_xl.fields import columns, header_lookup, normalise_header
+from crm_xl.fields import canonical, columns
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.store.db import TRANSACTION_FIELDS
@@ -55,8 +57,26 @@ class MappingPlan:
         return {m.header: m.field for m in self.matches}
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFD", normalise_header(text))
+_SEPARATORS = re.compile(r"[\s_\-./()（）:：·#]+")
+
+
+def _words(text: str) -> str:
+    """Width and case folded, words separated by one space (punctuation is a separator)."""
+    folded = unicodedata.normalize("NFKC", str(text)).casefold()
+    return " ".join(w for w in _SEPARATORS.split(folded) if w)
+
+
+@cache
+def _targets() -> list[tuple[str, str, str]]:
+    """(alias words, the same split into jamo, field) for every name a customer field is known by."""
+    out = []
+    for name, col in columns().items():
+        if name in TRANSACTION_FIELDS:
+            continue  # order lines are never imported as customer fields
+        for alias in (name, *col.aliases):
+            words = _words(alias)
+            out.append((words, unicodedata.normalize("NFD", words), name))
+    return out
 
 
 def _abbreviation(header: str, alias: str) -> float:
@@ -70,18 +90,17 @@ def _abbreviation(header: str, alias: str) -> float:
 
 def score_header(header: str) -> list[tuple[float, str]]:
     """(confidence, field) for every field, best first: the best alias of each field counts."""
-    folded = normalise_header(header)
-    exact = header_lookup().get(folded)
-    if exact in columns():
+    exact = canonical(header)
+    if exact in columns() and exact not in TRANSACTION_FIELDS:
         return [(1.0, exact)]
+    words = _words(header)
+    jamo = unicodedata.normalize("NFD", words)
+    solid = jamo.replace(" ", "")
     best: dict[str, float] = {}
-    h = _fold(header)
-    for alias, name in header_lookup().items():
-        if name not in columns() or name in TRANSACTION_FIELDS:
-            continue  # computed columns and order lines are never imported as customer fields
-        a = unicodedata.normalize("NFD", alias)
-        score = max(fuzz.ratio(h, a), fuzz.token_sort_ratio(h, a)) / 100.0
-        score = max(score, _abbreviation(folded, alias))
+    for alias, alias_jamo, name in _targets():
+        score = max(fuzz.ratio(jamo, alias_jamo), fuzz.token_sort_ratio(jamo, alias_jamo),
+                    fuzz.ratio(solid, alias_jamo.replace(" ", ""))) / 100.0
+        score = max(score, _abbreviation(words, alias))
         if score > best.get(name, 0.0):
             best[name] = score
     return sorted(((s, n) for n, s in best.items()), reverse=True)

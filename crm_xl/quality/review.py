@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from crm_xl.fields import column_texts, columns
+from crm_xl.fields import columns
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.quality.duplicates import KEY, SOURCE, DuplicateResult
+from crm_xl.values import stored_texts
 from crm_xl.xlsx.refs import letter
 
 SHEET = "Review"
@@ -32,6 +33,11 @@ def review_fields(frame: pd.DataFrame) -> list[str]:
                     if n != KEY and c.kind != "system" and n in frame.columns and frame[n].notna().any()]
 
 
+def _texts(values: pd.Series, name: str) -> list:
+    """Cells as the master data stores them (crm_xl.values), so a review compares with the store."""
+    return stored_texts(values, columns()[name].type if name in columns() else "text")
+
+
 def default_survivor(texts: pd.DataFrame) -> int:
     """The record with the most filled-in fields (ties: the first), as position in `texts`."""
     return int(texts.notna().sum(axis=1).to_numpy().argmax())
@@ -41,7 +47,7 @@ def write_review(result: DuplicateResult, path: Path) -> Path:
     import xlsxwriter
 
     fields = review_fields(result.records)
-    texts = pd.DataFrame({f: column_texts(result.records[f]) for f in fields})
+    texts = pd.DataFrame({f: _texts(result.records[f], f) for f in fields})
     sources = result.records[SOURCE].tolist() if SOURCE in result.records.columns else [""] * len(texts)
     headers = LEAD + fields + ["include", SOURCE]
     with atomic_path(path) as tmp:
@@ -150,7 +156,7 @@ def read_review(path: Path) -> list[Decision]:
     if missing:
         raise InputError([finding("review-bad-layout", file=path, columns=", ".join(missing))])
     fields = [f for f in frame.columns if f in columns()]
-    texts = pd.DataFrame({f: column_texts(frame[f]) for f in [*fields, "cluster", "line", "decision", "include"]},
+    texts = pd.DataFrame({f: _texts(frame[f], f) for f in [*fields, "cluster", "line", "decision", "include"]},
                          index=frame.index)
     out = []
     for cluster, block in texts.groupby("cluster", sort=False):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from crm_xl.findings import finding
 from crm_xl.store.db import aliases
 
 
@@ -32,8 +33,8 @@ def resolve(conn, uploads: list, held_back: list) -> list:
             if target is None:
                 kept.append((code, values))
             elif target in present:
-                held_back.append({"customer_code": code, "reason": f"{code} was merged into {target}, "
-                                  f"which the same file also has"})
+                held_back.append(finding("merged-code-with-survivor", column="customer_code", value=code,
+                                         survivor=target))
             else:
                 kept.append((target, values))
         out.append((digest, kept))
