@@ -334,3 +334,45 @@ def test_write_mapping_round_trips(tmp_path):
     plan = plan_import(legacy_file(tmp_path), config=load_config())
     saved = load_mapping(write_mapping(plan, tmp_path / "m.toml"))
     assert saved["Tel"] == "phone" and saved["비고"] == "?"
+
+
+def test_pending_reviews_of_an_absorbed_customer_follow_the_survivor(engine, tmp_path):  # noqa: F811
+    seed_store(engine)
+    import datetime as dt
+
+    with engine.begin() as conn:
+        conn.execute(db.reviews.insert().values(requested_at=dt.datetime.now(dt.timezone.utc), requested_by="kim",
+                                                customer_code="K1", field="legal_rep", old_value="김민준",
+                                                new_value="김민준2", status="pending"))
+    path, result = review_for(engine, tmp_path)
+    edit(path, cluster_of(result, "K1"), decision="merge", customer_code="K2")
+    apply_review(path, engine, "steward-lee")
+    with engine.connect() as conn:
+        assert [r.customer_code for r in conn.execute(select(db.reviews))] == ["K2"]
+
+
+def test_csv_legacy_in_a_korean_encoding_with_a_title_row(tmp_path, capsys):
+    legacy = tmp_path / "licensing.csv"
+    rows = ["허가 대장 2026,,,", "고객 코드,상호,전화번호,허가번호", "C300,행복 마트,010 1234 5678,123-45-67890",
+            "C301,金福超市,+86 13812345678,987-65-43210"]
+    legacy.write_bytes("\n".join(rows).encode("cp949", errors="strict") if False else "\n".join(rows).encode("gb18030"))
+    out = tmp_path / "up.xlsx"
+    code, stdout, err = run(capsys, "import", legacy, "-o", out)
+    assert code == 0, err
+    assert "headers in row 2" in stdout
+    frame = pd.read_excel(out, engine="calamine", dtype=str)
+    assert frame["customer_code"].tolist() == ["C300", "C301"]
+    assert frame["phone"].tolist() == ["010-1234-5678", "138-1234-5678"]
+    assert frame["licence_no"].tolist() == ["123-45-67890", "987-65-43210"]
+
+
+def test_chinese_names_typed_by_sound_still_match():
+    from crm_xl.quality.normalise import name_pinyin
+
+    assert name_pinyin("鑫鑫超市") == name_pinyin("欣欣超市")
+    shops = pd.DataFrame({"customer_code": ["A1", "A2", "B1"], "store_name": ["鑫鑫超市", "欣欣超市有限公司", "欣欣超市"],
+                          "phone": ["138-0000-1111", "13800001111", "139-2222-3333"],
+                          "address": ["北京市朝阳区建国路8号", "北京市朝阳区建国路8号", "上海市黄浦区南京路100号"]})
+    result = find_duplicates(shops)
+    assert [sorted(c.customers) for c in result.clusters] == [["A1", "A2"]]
+    assert "store_name close (0.95)" in result.clusters[0].reasons[0]

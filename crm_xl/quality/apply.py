@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from crm_xl.archive import sha256_of
 from crm_xl.findings import Finding, finding
 from crm_xl.quality.review import MERGE, Decision, read_review
-from crm_xl.store.db import aliases, changes, customers
+from crm_xl.store.db import aliases, changes, customers, reviews
 
 ROLE = "steward"
 
@@ -98,6 +98,9 @@ def _apply_one(conn, d: Decision, path, digest, user, now, result: ApplyResult) 
     for code in absorbed:
         conn.execute(delete(customers).where(customers.c.customer_code == code))
         conn.execute(update(aliases).where(aliases.c.customer_code == code).values(customer_code=survivor))
+        # a change of the absorbed customer still waiting for a reviewer now concerns the survivor
+        conn.execute(update(reviews).where(reviews.c.customer_code == code, reviews.c.status == "pending")
+                     .values(customer_code=survivor))
         conn.execute(delete(aliases).where(aliases.c.alias_code == code))  # a code reused since an older merge
         conn.execute(insert(aliases).values(alias_code=code, customer_code=survivor, created_at=now,
                                             created_by=user, source_sha256=digest))

@@ -24,12 +24,14 @@ def load_config(path: str | Path | None = None) -> dict:
         if section not in config:
             problems.append(finding("model-missing-entry", entry=f"{path}: [{section}]"))
     for name, spec in config.get("compare", {}).items():
-        sizes = {len(spec.get(k, ())) for k in ("levels", "at", "m")}
+        sizes = {len(spec.get(k, ())) for k in ("levels", "at", "m", "u")}
         if len(sizes) != 1:
             problems.append(finding("model-wrong-type", entry=f"compare.{name}", value=sizes,
-                                    expected="levels, at and m of one length"))
-        elif any(not 0 < float(m) < 1 for m in spec["m"]):
-            problems.append(finding("model-out-of-range", entry=f"compare.{name}.m", value=spec["m"], low=0, high=1))
+                                    expected="levels, at, m and u of one length"))
+            continue
+        for key in ("m", "u"):
+            if any(not 0 < float(v) < 1 for v in spec[key]):
+                problems.append(finding("model-out-of-range", entry=f"compare.{name}.{key}", value=spec[key], low=0, high=1))
     if problems:
         raise InputError(problems)
     return config

@@ -20,6 +20,7 @@ COMPANY_FORMS = re.compile(
 _NOT_WORD = re.compile(r"[\W_]+")
 _DISTRICT = re.compile(r"^(?:\d{4,6}|\S+(?:구|군|区|县|旗))$")
 _CITY = re.compile(r"^\S+(?:시|市|镇|읍|면)$")
+_ZH_DISTRICT = re.compile(r"[\u4e00-\u9fff]{2}[区县旗]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -87,9 +88,13 @@ def address_tokens(text: str) -> list[str]:
 
 
 def district(text: str) -> str | None:
-    """The district (구/군/区/县) or postcode of an address, else its city; None if neither is there."""
+    """The district (구/군/区/县) or postcode of an address, else its city; None if neither is there.
+    Chinese addresses run without spaces: their district is the two characters before 区/县/旗
+    (朝阳区 in both 北京市朝阳区… and 北京朝阳区…)."""
     tokens = address_tokens(text)
     found = next((t for t in tokens if _DISTRICT.match(t)), None)
+    if found is None and (zh := _ZH_DISTRICT.search(fold(text))):
+        found = zh.group(0)
     return found or next((t for t in tokens if _CITY.match(t)), None)
 
 

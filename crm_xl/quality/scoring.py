@@ -24,13 +24,14 @@ class Comparison:
     levels: tuple[str, ...]
     at: tuple[float, ...]  # lowest similarity of each level, in order
     m: tuple[float, ...]
+    u: tuple[float, ...]  # chance agreement assumed before the data is measured
 
 
 def comparisons(config: dict) -> list[Comparison]:
     out = []
     for name, spec in config["compare"].items():
         out.append(Comparison(name, tuple(spec["levels"]), tuple(float(a) for a in spec["at"]),
-                              tuple(float(m) for m in spec["m"])))
+                              tuple(float(m) for m in spec["m"]), tuple(float(u) for u in spec["u"])))
     return out
 
 
@@ -83,14 +84,14 @@ def similarities(forms: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> dict[str,
 
 def _address(forms: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Address words in any order; but two different building numbers on one street are two places,
-    however alike the rest reads, so such a pair is at most `similar`."""
+    however alike the rest reads, so such a pair counts as different."""
     sim = _ratio(forms, "address", i, j, scorer=fuzz.token_set_ratio)
     numbers = forms["address_numbers"].to_numpy(dtype=object)
     a, b = numbers[i], numbers[j]
     both = ~(_none(a) | _none(b))
     clash = np.zeros(len(i), dtype=bool)
     clash[both] = [not (x & y) for x, y in zip(a[both].tolist(), b[both].tolist())]
-    return np.where(clash, np.fmin(sim, 0.7), sim)
+    return np.where(clash, np.fmin(sim, 0.5), sim)
 
 
 def _cross(values: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -133,8 +134,10 @@ def learn_u(forms: pd.DataFrame, config: dict, comps: list[Comparison], rng: np.
     for c in comps:
         lv = levels(c, sims[c.name])
         counts = np.bincount(lv[lv >= 0], minlength=len(c.levels)).astype(float)
-        # Never zero: an agreement not seen among the sample is rare, not impossible.
-        u = (counts + 0.5) / (counts.sum() + 0.5 * len(c.levels))
+        # The configured u counts as `u_prior_pairs` pairs already seen: a few dozen customers cannot
+        # show that two shops rarely share a phone; never zero either way.
+        prior = float(config["blocking"]["u_prior_pairs"]) * np.asarray(c.u)
+        u = (counts + prior + 0.5) / (counts.sum() + prior.sum() + 0.5 * len(c.levels))
         us[c.name] = u
         table[c.name] = np.log2(np.asarray(c.m) / u)
     return Weights(table, us)
