@@ -38,16 +38,18 @@ def _texts(values: pd.Series, name: str) -> list:
     return stored_texts(values, columns()[name].type if name in columns() else "text")
 
 
-def default_survivor(texts: pd.DataFrame) -> int:
-    """The record with the most filled-in fields (ties: the first), as position in `texts`."""
-    return int(texts.notna().sum(axis=1).to_numpy().argmax())
+def default_survivor(block: list[list]) -> int:
+    """The record with the most filled-in fields (ties: the first), as its position in `block`."""
+    filled = [sum(v is not None for v in record) for record in block]
+    return filled.index(max(filled))
 
 
 def write_review(result: DuplicateResult, path: Path) -> Path:
     import xlsxwriter
 
     fields = review_fields(result.records)
-    texts = pd.DataFrame({f: _texts(result.records[f], f) for f in fields})
+    # rows of cell texts as plain lists: a cluster's block is a few rows, pandas per block costs more than it saves
+    texts = list(zip(*[_texts(result.records[f], f) for f in fields]))
     sources = result.records[SOURCE].tolist() if SOURCE in result.records.columns else [""] * len(texts)
     headers = LEAD + fields + ["include", SOURCE]
     with atomic_path(path) as tmp:
@@ -71,10 +73,11 @@ def write_review(result: DuplicateResult, path: Path) -> Path:
         for j, h in enumerate(headers):
             ws.set_column(j, j, widths.get(h, 22 if h in ("store_name", "address") else 14))
         row = 1
+        result_rows: dict[int, list[int]] = {}  # records in the block -> its result rows
         for c in result.clusters:
-            block = texts.iloc[c.positions].reset_index(drop=True)
+            block = [texts[p] for p in c.positions]
             first = row
-            differ = {f: block[f].dropna().nunique() > 1 for f in fields}
+            differ = [len({r[j] for r in block} - {None}) > 1 for j in range(len(fields))]
             for k, position in enumerate(c.positions):
                 ws.write_number(row, 0, c.cluster, fmt["cell"])
                 ws.write_string(row, 1, RECORD, fmt["cell"])
@@ -82,37 +85,48 @@ def write_review(result: DuplicateResult, path: Path) -> Path:
                 ws.write_number(row, 3, round(c.score, 3), fmt["score"])
                 ws.write_string(row, 4, "; ".join(c.reasons) if k == 0 else "", fmt["cell"])
                 for j, f in enumerate(fields, start=len(LEAD)):
-                    value = block.at[k, f]
-                    style = fmt["differ"] if differ[f] else fmt["cell"]
+                    value = block[k][j - len(LEAD)]
+                    style = fmt["differ"] if differ[j - len(LEAD)] else fmt["cell"]
                     ws.write_string(row, j, value, style) if value is not None else ws.write_blank(row, j, None, style)
                 ws.write_string(row, len(LEAD) + len(fields), "yes", fmt["pick"])
-                ws.data_validation(row, len(LEAD) + len(fields), row, len(LEAD) + len(fields),
-                                   {"validate": "list", "source": ["yes", "no"]})
                 ws.write_string(row, len(LEAD) + len(fields) + 1, str(sources[position]), fmt["cell"])
                 row += 1
-            last = row - 1
+            result_rows.setdefault(row - first, []).append(row)
             survivor = default_survivor(block)
             ws.write_number(row, 0, c.cluster, fmt["result"])
             ws.write_string(row, 1, RESULT, fmt["result"])
             decision = MERGE if c.band == "auto-merge" else REVIEW
             ws.write_string(row, 2, decision, fmt["auto" if decision == MERGE else "review"])
-            ws.data_validation(row, 2, row, 2, {"validate": "list", "source": DECISIONS,
-                                                "input_title": "Decision", "input_message": "merge, keep apart, or review (not applied yet)"})
             ws.write_number(row, 3, round(c.score, 3), fmt["score_result"])
             ws.write_string(row, 4, f"{c.band}: choose the survivor (customer_code) and each field's value", fmt["result"])
             for j, f in enumerate(fields, start=len(LEAD)):
-                values = block[f]
-                value = values.iat[survivor] if values.iat[survivor] is not None else next(
+                values = [r[j - len(LEAD)] for r in block]
+                value = values[survivor] if values[survivor] is not None else next(
                     (v for v in values if v is not None), None)  # the survivor's value; else fill the gap
                 ws.write_string(row, j, value, fmt["result"]) if value is not None else ws.write_blank(row, j, None, fmt["result"])
-                col = letter(j)
-                ws.data_validation(row, j, row, j, {"validate": "list", "source": f"=${col}${first + 1}:${col}${last + 1}",
-                                                    "ignore_blank": True})
             row += 2  # a blank row between clusters
         ws.autofilter(0, 0, max(row - 1, 1), len(headers) - 1)
+        _dropdowns(ws, result_rows, len(fields), max(row - 1, 1))
         _instructions(wb, result)
         wb.close()
     return path
+
+
+def _dropdowns(ws, result_rows: dict[int, list[int]], field_count: int, last_row: int) -> None:
+    """The dropdowns: decision and include down their columns; each result cell a list of the cells
+    above it in its block. One validation per block size and column, its range relative to the
+    cell (one per cell took xlsxwriter a millisecond each: 50 s for 18,000 clusters)."""
+    include = len(LEAD) + field_count
+    ws.data_validation(1, 2, last_row, 2, {"validate": "list", "source": DECISIONS, "input_title": "Decision",
+                                          "input_message": "merge, keep apart, or review (not applied yet)"})
+    ws.data_validation(1, include, last_row, include, {"validate": "list", "source": ["yes", "no"]})
+    for size, rows in result_rows.items():
+        for j in range(len(LEAD), include):
+            col = letter(j)
+            cells = " ".join(f"{col}{r + 1}" for r in rows)
+            ws.data_validation(rows[0], j, rows[0], j, {
+                "validate": "list", "ignore_blank": True, "multi_range": cells,
+                "source": f"={col}{rows[0] + 1 - size}:{col}{rows[0]}"})  # relative: the block above each cell
 
 
 def _instructions(wb, result: DuplicateResult) -> None:
@@ -156,29 +170,34 @@ def read_review(path: Path) -> list[Decision]:
     if missing:
         raise InputError([finding("review-bad-layout", file=path, columns=", ".join(missing))])
     fields = [f for f in frame.columns if f in columns()]
-    texts = pd.DataFrame({f: _texts(frame[f], f) for f in [*fields, "cluster", "line", "decision", "include"]},
-                         index=frame.index)
+    names = [*fields, "cluster", "line", "decision", "include"]
+    rows = list(zip(*[_texts(frame[f], f) for f in names]))  # plain lists: thousands of small blocks
+    at = {name: k for k, name in enumerate(names)}
+    blocks: dict[str, list[int]] = {}
+    for position, r in enumerate(rows):
+        if r[at["cluster"]] is not None:
+            blocks.setdefault(r[at["cluster"]], []).append(position)
     out = []
-    for cluster, block in texts.groupby("cluster", sort=False):
-        records = block[block["line"] == RECORD]
-        result = block[block["line"] == RESULT]
+    for cluster, positions in blocks.items():
+        records = [p for p in positions if rows[p][at["line"]] == RECORD]
+        results = [p for p in positions if rows[p][at["line"]] == RESULT]
         number = int(float(cluster))
-        if len(result) != 1:
+        if len(results) != 1:
             raise InputError([finding("review-bad-layout", file=path, columns=f"cluster {number}: one result row")])
-        res = result.iloc[0]
-        position = frame.index.get_loc(result.index[0])
-        cells = {f: f"[{SHEET}] {table.cell(position, f)}" for f in [*fields, "decision"]}
-        included = records[records["include"].fillna("yes").str.strip().str.casefold() != "no"]
+        res = dict(zip(names, rows[results[0]]))
+        cells = {f: f"[{SHEET}] {table.cell(results[0], f)}" for f in [*fields, "decision"]}
+        included = [dict(zip(fields, rows[p])) for p in records
+                    if (rows[p][at["include"]] or "yes").strip().casefold() != "no"]
         decision = (res["decision"] or REVIEW).strip().casefold()
         problems = []
         if decision not in DECISIONS:
             problems.append(finding("review-bad-choice", file=path, cell=cells["decision"], column="decision",
                                     value=res["decision"], choices=", ".join(DECISIONS)))
         for f in fields:
-            allowed = set(included[f].dropna())
+            allowed = {r[f] for r in included} - {None}
             if res[f] is not None and res[f] not in allowed and decision == MERGE:
                 problems.append(finding("review-bad-choice", file=path, cell=cells[f], column=f, value=res[f],
                                         choices=", ".join(sorted(allowed)) or "(empty)"))
-        out.append(Decision(number, decision, res[KEY], {f: res[f] for f in fields if f != KEY},
-                            included[fields].to_dict("records"), cells, problems))
+        out.append(Decision(number, decision, res[KEY], {f: res[f] for f in fields if f != KEY}, included,
+                            cells, problems))
     return out
