@@ -376,3 +376,38 @@ def test_chinese_names_typed_by_sound_still_match():
     result = find_duplicates(shops)
     assert [sorted(c.customers) for c in result.clusters] == [["A1", "A2"]]
     assert "store_name close (0.95)" in result.clusters[0].reasons[0]
+
+
+def test_review_workbook_offers_the_blocks_values_as_dropdowns(tmp_path):
+    frame = pd.concat([SHOPS, SHOPS.assign(customer_code=SHOPS["customer_code"] + "x").iloc[:2]], ignore_index=True)
+    result = find_duplicates(frame)
+    path = write_review(result, tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(path)[SHEET]
+    head = {c.value: c.column_letter for c in ws[1]}
+    results = [r for r in range(2, ws.max_row + 1) if ws[f"B{r}"].value == "result"]
+    assert len(results) == len(result.clusters) == 3
+    rules = [(str(dv.sqref).split(), dv.formula1) for dv in ws.data_validations.dataValidation]
+    for r in results:
+        size = sum(1 for k in range(r - 1, 1, -1) if ws[f"B{k}"].value == "record" and ws[f"A{k}"].value == ws[f"A{r}"].value)
+        cell = f"{head['customer_code']}{r}"
+        formula = next(f for cells, f in rules if cell in cells)
+        anchor = int(next(c for cells, f in rules if cell in cells for c in cells[:1])[1:])
+        top, bottom = (int(x[1:]) for x in formula.split(":"))
+        # relative to the rule's first cell: for this cell, the records right above it
+        assert (top + r - anchor, bottom + r - anchor) == (r - size, r - 1)
+        assert ws[f"C{r}"].value in ("merge", "review")
+    assert any(f'"merge,keep apart,review"' == f for _, f in rules)
+    differing = ws[f"{head['store_name']}2"].fill.fgColor.rgb  # 행복마트 / (주)행복마트 differ: highlighted
+    assert differing.endswith("FFEB9C")
+
+
+def test_threshold_option_sets_the_lowest_score_reported(tmp_path, capsys):
+    path = write_xlsx(tmp_path / "shops.xlsx", SHOPS)
+    _, stdout, _ = run(capsys, "duplicates", path, "--json", "--threshold", "0.5")
+    low = json.loads(stdout)
+    assert low["threshold"] == 0.5 and all(c["score"] >= 0.5 for c in low["clusters"])
+    _, stdout, _ = run(capsys, "duplicates", path, "--json", "--threshold", "0.999")
+    high = json.loads(stdout)
+    assert all(c["score"] >= 0.999 for c in high["clusters"]) and len(high["clusters"]) <= len(low["clusters"])
+    code, stdout, err = run(capsys, "duplicates", path, "--threshold", "1.5")
+    assert code == 2 and "1.5" in err  # out of range: a clear error, not a traceback
