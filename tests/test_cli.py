@@ -287,3 +287,23 @@ def test_bad_transaction_cells_are_reported_at_their_cells(ko_csv, tmp_path, cap
     assert code == 0, err
     issues = [i for i in json.loads(out)["issues"] if i["file"] == str(tx)]
     assert [(i["cell"], i["code"]) for i in issues] == [("B3", "not-a-date"), ("C4", "not-a-number")]
+
+
+def test_a_command_whose_extra_is_not_installed_says_which_to_install(capsys, monkeypatch, tmp_path):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_rapidfuzz(name, *args, **kwargs):
+        if name.split(".")[0] == "rapidfuzz":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    import sys
+    for module in [m for m in sys.modules if m.startswith("crm_xl.quality")]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setattr(builtins, "__import__", without_rapidfuzz)
+    csv = tmp_path / "c.csv"
+    csv.write_text("customer_code,store_name\nC1,a\n", "utf-8")
+    code, _, err = run(["duplicates", csv], capsys)
+    assert code == 2 and "[missing-extra]" in err and "pip install 'crm-xl[quality]'" in err

@@ -11,9 +11,13 @@ import sys
 import click
 
 from crm_xl import __version__
-from crm_xl.cli import addin, model, report, scoring, store, uploads
+from crm_xl.cli import addin, model, quality, report, scoring, store, uploads
 from crm_xl.cli.common import EXIT_CANNOT_RUN, EXIT_INTERNAL
-from crm_xl.findings import CrmError
+from crm_xl.findings import CrmError, finding
+
+# Packages an optional extra brings (pyproject.toml), by the module a command would import.
+EXTRAS = {"fastexcel": "fast", "pyarrow": "fast", "psycopg": "postgres", "olefile": "addin", "oletools": "addin",
+          "rapidfuzz": "quality", "scipy": "quality", "pypinyin": "quality"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,6 +37,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_CANNOT_RUN)
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None or os.environ.get("CRM_XL_DEBUG"):
+            raise
+        f = finding("missing-extra", package=exc.name, extra=extra)
+        click.secho(f"error [{f.code}] {f.message}", fg="red", err=True)
+        click.echo(f"  fix: {f.fix}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
     except Exception as exc:  # the last line of defence: say what happened, keep the traceback for --debug
         if os.environ.get("CRM_XL_DEBUG"):
             raise
@@ -51,5 +63,5 @@ def cli() -> None:
 
 for command in (scoring.score, scoring.regrade, scoring.check_sheet, scoring.demo, model.model, model.codes,
                 uploads.template, uploads.validate, uploads.archive, store.merge, store.review, store.export,
-                report.report, addin.addin):
+                report.report, addin.addin, quality.import_, quality.duplicates):
     cli.add_command(command)

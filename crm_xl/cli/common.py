@@ -42,3 +42,15 @@ def progress_bar(quiet: bool):
                 bar.close()
         return advance
     return start
+
+
+class DefaultGroup(click.Group):
+    """A group whose first argument, when it names no subcommand, goes to the `default` one
+    (`crm-xl archive FILES...` is `crm-xl archive add FILES...`)."""
+
+    default = "add"
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)

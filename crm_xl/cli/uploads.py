@@ -8,6 +8,7 @@ import click
 from crm_xl.archive import archive_file, verify
 from crm_xl.cli.common import (
     DB_OPTION,
+    DefaultGroup,
     EXIT_FINDINGS,
     MODEL_OPTION,
     QUIET_OPTION,
@@ -71,23 +72,11 @@ def validate(files, model_path, as_json, show, annotate_dir, workers, memory_mb,
 ARCHIVE = Path("archive")
 
 
-class _DefaultGroup(click.Group):
-    """A group whose first argument, when it names no subcommand, goes to the default one
-    (`crm-xl archive FILES...` is `crm-xl archive add FILES...`)."""
-
-    default = "add"
-
-    def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = [self.default, *args]
-        return super().parse_args(ctx, args)
-
-
 TO_OPTION = click.option("--to", "root", type=click.Path(path_type=Path), default=ARCHIVE, show_default=True,
                          help="Archive folder.")
 
 
-@click.group(cls=_DefaultGroup)
+@click.group(cls=DefaultGroup)
 def archive():
     """Store uploads content-addressed (SHA-256 under year/month) with a manifest; verify the archive.
 

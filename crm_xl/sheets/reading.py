@@ -65,28 +65,52 @@ class Table:
         return f"{self.file} [{self.sheet}]"
 
 
-def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_code") -> Table:
-    """The first sheet (or `sheet`) of an xlsx, or a csv, whose header row has the `key` column."""
+def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_code",
+               headers: dict[str, str | None] | None = None) -> Table:
+    """The first sheet (or `sheet`) of an xlsx, or a csv, whose header row has the `key` column.
+
+    `headers` maps a file's own header texts to field names (None: leave the column out), ahead of
+    the aliases: a legacy file read with the mapping a person confirmed."""
     path = Path(path)
     if not path.is_file():
         raise InputError([finding("file-not-found", file=path)])
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_table(path, sheet, key)
+        return _xlsx_table(path, sheet, key, headers)
     if suffix in (".csv", ".txt"):
-        return table_from_grid(_csv_grid(path), path, path.stem, key)
+        return table_from_grid(_csv_grid(path), path, path.stem, key, headers)
     raise InputError([finding("file-unreadable", file=path, detail=f"{suffix or 'no suffix'} is not .xlsx or .csv")])
 
 
-def _xlsx_table(path: Path, sheet: str | None, key: str) -> Table:
-    """Header found in the first rows, then each column read once, in its schema type."""
-    check_xlsx(path)
-    workbook = open_workbook(path)
+def top_rows(path: str | Path, sheet: str | None = None) -> tuple[str, list[list]]:
+    """The sheet name and the first rows' values of an xlsx (after the safety check) or csv."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([finding("file-not-found", file=path)])
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        check_xlsx(path)
+        name = _sheet_name(path, open_workbook(path), sheet)
+        return name, head_rows(path, name, HEADER_SEARCH_ROWS)
+    if suffix in (".csv", ".txt"):
+        return path.stem, _csv_grid(path).head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist()
+    raise InputError([finding("file-unreadable", file=path, detail=f"{suffix or 'no suffix'} is not .xlsx or .csv")])
+
+
+def _sheet_name(path: Path, workbook, sheet: str | None) -> str:
     names = list(workbook.sheet_names)
     name = sheet or (names[0] if names else "")
     if name not in names:
         raise InputError([finding("sheet-missing", file=path, sheet=name, sheets=", ".join(names))])
-    header = find_header(head_rows(path, name, HEADER_SEARCH_ROWS), path, name, key)
+    return name
+
+
+def _xlsx_table(path: Path, sheet: str | None, key: str, headers=None) -> Table:
+    """Header found in the first rows, then each column read once, in its schema type."""
+    check_xlsx(path)
+    workbook = open_workbook(path)
+    name = _sheet_name(path, workbook, sheet)
+    header = find_header(head_rows(path, name, HEADER_SEARCH_ROWS), path, name, key, headers)
     types = {j: column_type(c) for j, c in enumerate(header.names) if c is not None}
     start = header.at + 1
     read = read_columns(workbook, path, name, types, start)
@@ -126,19 +150,27 @@ class Header:
     unknown: list[Finding]  # headers that name no field: a warning each
 
 
-def find_header(top: list[list], path: Path, sheet: str, key: str) -> Header:
-    """The first of the top rows holding the `key` column's header, its columns matched to canonical names."""
+def find_header(top: list[list], path: Path, sheet: str, key: str, mapped: dict | None = None) -> Header:
+    """The first of the top rows holding the `key` column's header, its columns matched to canonical names
+    (or through `mapped`, a header text -> field mapping a person confirmed)."""
+    def name_of(value):
+        text = str(value).strip()
+        return mapped[text] if mapped and text in mapped else canonical(value)
+
     header_at = next((i for i, row in enumerate(top)
-                      if any(canonical(v) == key for v in row if v not in (None, ""))), None)
+                      if any(name_of(v) == key for v in row if v not in (None, ""))), None)
     if header_at is None:
         raise InputError([finding("no-header", file=path, sheet=sheet, rows=HEADER_SEARCH_ROWS)])
     names, letters, headers, problems, unknown = [], {}, {}, [], []
     for j, cell in enumerate(top[header_at]):
         text = "" if cell is None or cell != cell else str(cell).strip()
-        name = canonical(text) or text or None
-        if text and canonical(text) is None:
-            unknown.append(finding("unknown-column", file=path, sheet=sheet, cell=f"{letter(j)}{header_at + 1}",
-                                   header=text))
+        if mapped and text in mapped:  # a person's decision: no warning for a column left out
+            name = mapped[text] or None
+        else:
+            name = canonical(text) or text or None
+            if text and canonical(text) is None:
+                unknown.append(finding("unknown-column", file=path, sheet=sheet, cell=f"{letter(j)}{header_at + 1}",
+                                       header=text))
         if name is not None and name in letters:
             problems.append(finding("duplicate-column", file=path, sheet=sheet, cell=f"{letter(j)}{header_at + 1}",
                                     header=text, column=name, first=f"{letters[name]}{header_at + 1}"))
@@ -151,9 +183,10 @@ def find_header(top: list[list], path: Path, sheet: str, key: str) -> Header:
     return Header(header_at, names, letters, headers, unknown)
 
 
-def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "customer_code") -> Table:
+def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "customer_code",
+                    headers: dict | None = None) -> Table:
     """A table from a grid of cell values (row 0 = spreadsheet row 1), headers found and matched."""
-    header = find_header(grid.head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist(), path, sheet, key)
+    header = find_header(grid.head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist(), path, sheet, key, headers)
     body = grid.iloc[header.at + 1:]
     frame = pd.DataFrame({name: _clean(body.iloc[:, j], column_type(name) if name in columns() else None)
                           for j, name in enumerate(header.names) if name is not None})

@@ -52,6 +52,12 @@ templates = Table("templates", meta, Column("template_id", String(64), primary_k
                   Column("issued_at", DateTime(timezone=True), nullable=False), Column("manager", String(128)),
                   Column("schema_version", String(16)), Column("model", String(128)))
 
+# Codes absorbed when duplicate customers were merged: an upload that still uses one lands on the survivor.
+aliases = Table("aliases", meta, Column("alias_code", String(64), primary_key=True),
+                Column("customer_code", String(64), nullable=False, index=True),
+                Column("created_at", DateTime(timezone=True), nullable=False),
+                Column("created_by", String(128), nullable=False), Column("source_sha256", String(64)))
+
 
 def connect(url: str | None = None) -> Engine:
     """An engine with the tables created; SQLite waits for a lock instead of failing at once."""

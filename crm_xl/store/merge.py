@@ -22,6 +22,7 @@ from crm_xl.fields import columns, roles
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.sheets.validation import KEY, FileReport, validate_files
+from crm_xl.store.aliases import resolve as resolve_aliases
 from crm_xl.store.db import changes, customer_fields, customers, reviews
 from crm_xl.values import stored_texts
 
@@ -69,6 +70,9 @@ def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: st
     with engine.connect() as conn:
         tx = conn.begin()
         try:
+            before = len(result.held_back)
+            uploads = resolve_aliases(conn, uploads, result.held_back)  # old codes of merged duplicates
+            result.rows_out += len(result.held_back) - before
             current = _current(conn, uploads)
             conflicted = _conflicts(uploads, current, result)
             batch = _Batch()
