@@ -33,15 +33,16 @@ from crm_xl.reports.monthly import run_report
 @click.option("--indicator-set", help="Credit indicator set from the model (default: the model's, 5c).")
 @click.option("--tier-preset", help="Customer tier preset from the model (default: the model's, 8-tier).")
 @click.option("--sheet", help="Sheet to read (default: the first).")
+@click.option("--lang", "language", help="Language of the credit_reasons column: ko, zh or en (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any row has an error-level issue.")
 @QUIET_OPTION
-def score(source, output, model_path, transactions, as_of, indicator_set, tier_preset, sheet, as_json,
+def score(source, output, model_path, transactions, as_of, indicator_set, tier_preset, sheet, language, as_json,
           strict, quiet):
     """Add every computed column to a customer table (xlsx or csv) and write a scored workbook."""
     result = score_file(source, output, load_model(model_path), transactions=transactions,
                         as_of=parse_date(as_of), indicator_set=indicator_set, tier_preset=tier_preset,
-                        sheet=sheet, progress=progress_bar(quiet or as_json))
+                        sheet=sheet, progress=progress_bar(quiet or as_json), language=language)
     if as_json:
         emit_json(result.as_dict())
     else:
