@@ -11,7 +11,7 @@ import sys
 import click
 
 from crm_xl import __version__
-from crm_xl.cli import addin, model, report, scoring, store, uploads
+from crm_xl.cli import addin, credit, model, report, scoring, store, uploads
 from crm_xl.cli.common import EXIT_CANNOT_RUN, EXIT_INTERNAL
 from crm_xl.findings import CrmError
 
@@ -51,5 +51,5 @@ def cli() -> None:
 
 for command in (scoring.score, scoring.regrade, scoring.check_sheet, scoring.demo, model.model, model.codes,
                 uploads.template, uploads.validate, uploads.archive, store.merge, store.review, store.export,
-                report.report, addin.addin):
+                report.report, addin.addin, credit.credit, credit.snapshot):
     cli.add_command(command)

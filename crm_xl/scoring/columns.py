@@ -145,3 +145,43 @@ def rfm_segments(recency_days: Sequence, frequency: Sequence, monetary: Sequence
 def customer_tags(columns: dict[str, Sequence], model: ScoringModel) -> Column:
     frame, empty = _frame(columns)
     return _result(tags.tags(frame, model.tags), Problems(len(frame)), empty)
+
+
+def credit_reasons(scores: Sequence[Sequence], model: ScoringModel, count: int = 3, language: str | None = None,
+                   indicator_set: str | None = None) -> Column:
+    """The indicators that cost each row the most points (the credit_reasons column of a scored table)."""
+    from crm_xl.scoring import reasons
+
+    keys = list(model.credit.sets[indicator_set or model.credit.default_set])
+    names = [model.credit.indicators[k].column for k in keys]
+    grid = np.array([list(row[:len(names)]) + [None] * (len(names) - len(row)) for row in scores], dtype=object)
+    frame, empty = _frame({n: grid.reshape(len(scores), len(names))[:, j] for j, n in enumerate(names)})
+    problems = Problems(len(frame))
+    keys, values, lost = reasons.points_lost(frame, model.credit, problems, indicator_set)
+    return _result(reasons.reason_texts(keys, values, lost, model.credit, count, language), problems, empty)
+
+
+def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, grades: Sequence,
+                  overdue_days: Sequence, model: ScoringModel, language: str | None = None) -> Column:
+    """(decision, reason) of each order against its own outstanding balance, limit and grade."""
+    from crm_xl.scoring import credit_check
+
+    frame, _ = _frame({"amount": amounts, "outstanding": outstanding, "credit_limit": limits,
+                       "credit_grade": grades, "overdue_days": overdue_days})
+    empty = frame[["amount", "credit_limit"]].isna().all(axis=1).to_numpy()
+    problems = Problems(len(frame))
+    amount = numbers(frame, "amount", problems, required=True)
+    balance = numbers(frame, "outstanding", problems)
+    limit = numbers(frame, "credit_limit", problems)
+    days = numbers(frame, "overdue_days", problems)
+    for name, values in (("amount", amount), ("credit_limit", limit), ("overdue_days", days)):
+        problems.add("out-of-range", name, values < 0, values, low=0, high="∞")
+    position = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems, optional=True)
+    has_grade = frame["credit_grade"].notna().to_numpy()
+    checks = credit_check.decide_with_grades(amount, balance, limit, position, days, model.credit, language)
+    bad = np.isnan(amount) | (amount < 0) | (limit < 0) | (days < 0) | (has_grade & (position < 0))
+    values = np.empty(len(frame), dtype=object)
+    values[:] = list(zip(checks.labels.tolist(), checks.reason.tolist()))
+    values[bad] = None
+    return _result(values, problems, empty)
+

@@ -54,14 +54,17 @@ def grades(positions: np.ndarray, credit: CreditModel) -> pd.Categorical:
     return pd.Categorical.from_codes(positions, categories=[g.label for g in credit.grades], ordered=True)
 
 
-def positions_of_grades(labels, credit: CreditModel, problems: Problems, column: str = "credit_grade") -> np.ndarray:
-    """Grade positions from grade labels typed by people (e.g. an Excel cell holding "AA")."""
+def positions_of_grades(labels, credit: CreditModel, problems: Problems, column: str = "credit_grade",
+                        optional: bool = False) -> np.ndarray:
+    """Grade positions from grade labels typed by people (e.g. an Excel cell holding "AA");
+    -1 where unknown or empty (an empty cell is reported unless the grade is `optional`)."""
     names = [g.label for g in credit.grades]
     lookup = {n.casefold(): i for i, n in enumerate(names)}
     s = pd.Series(labels, dtype=object)
     idx = s.map(lambda v: lookup.get(str(v).strip().casefold(), -1) if v is not None and v == v else -2)
     idx = idx.to_numpy(dtype=np.int64)
-    problems.add("missing-value", column, idx == -2)
+    if not optional:
+        problems.add("missing-value", column, idx == -2)
     problems.add("unknown-code", column, idx == -1, s.to_numpy(dtype=object), kind="credit grade",
                  choices=", ".join(names))
     return np.where(idx < 0, -1, idx)

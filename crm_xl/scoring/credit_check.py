@@ -142,3 +142,13 @@ def money_text(value: float) -> str:
 
 def _whole(value: float):
     return int(value) if float(value).is_integer() else value
+
+
+def decide_with_grades(amount: np.ndarray, outstanding: np.ndarray, limit: np.ndarray, position: np.ndarray,
+                       overdue_days: np.ndarray, credit: CreditModel, language: str | None = None) -> Decisions:
+    """`decide` with each row's grade given as its position in credit.grades (-1: no grade, no tolerance)."""
+    known = position >= 0
+    tolerance = np.array([g.tolerance for g in credit.grades] + [0.0])[position]
+    cash_only = np.array([g.limit_factor == 0 for g in credit.grades] + [False])[position] & known
+    label = np.array([g.label for g in credit.grades] + [""], dtype=object)[position]
+    return decide(amount, outstanding, limit, tolerance, cash_only, label, overdue_days, credit, language)

@@ -1,0 +1,201 @@
+"""`crm-xl credit check`: a day's orders checked against the limits in force, one after another.
+
+Orders are taken in date order (file order within a day, or the file's order when there is no
+date). Each sees its customer's opening balance (the latest collection data) plus the customer's
+earlier approved orders of the batch; a held or rejected order does not use the limit. The
+decision and reason of every row are those `=CREDIT_CHECK` gives for the row's own amount,
+balance before it, limit, grade and days overdue: the checked file shows all of them.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.fields import column_texts
+from crm_xl.files import atomic_path
+from crm_xl.findings import InputError, finding
+from crm_xl.model import ScoringModel
+from crm_xl.scoring import credit_check
+from crm_xl.scoring.credit import positions_of_grades
+from crm_xl.scoring.inputs import dates, numbers
+from crm_xl.scoring.problems import Problems
+from crm_xl.xlsx.writing import new_workbook, write_table
+
+CHECK_COLUMNS = ("credit_grade", "credit_limit", "outstanding_before", "overdue_days", "balance_after",
+                 "decision", "reason", "release_by")
+
+
+@dataclass
+class OrdersChecked:
+    table: pd.DataFrame  # the orders, in file order, with CHECK_COLUMNS
+    problems: Problems  # bad cells and unknown customers, by order row
+    seconds: dict = field(default_factory=dict)
+    issues: pd.DataFrame | None = None  # the problems by cell, as the Issues sheet lists them
+
+    def counts(self) -> dict[str, dict]:
+        """Orders and amount per decision."""
+        amount = pd.to_numeric(self.table["amount"], errors="coerce").fillna(0)
+        out = {}
+        for decision in credit_check.DECISIONS:
+            chosen = (self.table["decision"] == decision).to_numpy()
+            out[decision] = {"orders": int(chosen.sum()), "amount": float(amount[chosen].sum())}
+        return out
+
+
+def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringModel,
+                 language: str | None = None) -> OrdersChecked:
+    """Check every order. `accounts`: customer_code, credit_grade, credit_limit (in force) and,
+    from the collection data, outstanding and overdue_days (empty: 0)."""
+    credit = model.credit
+    texts = credit.texts_in(language)
+    n = len(orders)
+    problems = Problems(n)
+    amount = numbers(orders, "amount", problems, required=True)
+    problems.add("out-of-range", "amount", amount < 0, amount, low=0, high="∞")
+    codes = np.array(column_texts(orders["customer_code"]) if "customer_code" in orders else [None] * n, dtype=object)
+
+    accounts = accounts.drop_duplicates("customer_code", keep="last").reset_index(drop=True)
+    k = len(accounts)
+    customer = pd.Index(accounts["customer_code"].astype(str)).get_indexer(codes)
+    unknown = customer < 0
+    problems.add("credit-unknown-customer", "customer_code", unknown & (codes != None), codes)  # noqa: E711
+    problems.add("required-missing", "customer_code", codes == None)  # noqa: E711
+    customer = np.where(unknown, k, customer)  # one extra customer without a limit stands for the unknown
+
+    account_problems = Problems(k)  # the store's own values were checked when they went in
+    position = np.r_[positions_of_grades(accounts["credit_grade"].tolist(), credit, account_problems, optional=True), -1]
+    limit = np.r_[pd.to_numeric(accounts["credit_limit"], errors="coerce").to_numpy(float), np.nan]
+    opening = np.r_[pd.to_numeric(accounts.get("outstanding"), errors="coerce").to_numpy(float)
+                    if "outstanding" in accounts else np.zeros(k), 0.0]
+    overdue = np.r_[pd.to_numeric(accounts.get("overdue_days"), errors="coerce").to_numpy(float)
+                    if "overdue_days" in accounts else np.zeros(k), 0.0]
+    opening, overdue = np.nan_to_num(opening), np.nan_to_num(overdue)
+    tolerance = np.array([g.tolerance for g in credit.grades] + [0.0])[position]
+    cash_only = np.array([g.limit_factor == 0 for g in credit.grades] + [False])[position] & (position >= 0)
+    label = np.array([g.label for g in credit.grades] + [None], dtype=object)[position]
+
+    bad = np.isnan(amount) | (amount < 0) | unknown
+    d = credit.check.money_decimals
+    eligible = ~bad & ~np.isnan(limit[customer]) & ~cash_only[customer] & (overdue[customer] <= credit.check.hold_overdue_days)
+    sequence = _processing_order(orders, problems)
+    before_c = np.empty(n, np.int64)
+    before_c[sequence] = credit_check.accumulate(
+        customer[sequence], credit_check.cents(amount, d)[sequence], credit_check.cents(opening, d),
+        credit_check.allowed_cents(limit, tolerance, d), eligible[sequence])
+    before = before_c / 10**d
+
+    decided = credit_check.decide(amount, before, limit[customer], tolerance[customer], cash_only[customer],
+                                  label[customer], overdue[customer], credit, language)
+    decision, reason = decided.labels, decided.reason
+    first_problem = _first_messages(problems, n)
+    decision[bad], reason[bad] = credit_check.HOLD, first_problem[bad]
+    approved = decision == credit_check.APPROVE
+    table = orders.copy()
+    table["credit_grade"] = label[customer]
+    table["credit_limit"] = limit[customer]
+    table["outstanding_before"] = np.where(unknown, np.nan, before)
+    table["overdue_days"] = np.where(unknown, np.nan, overdue[customer])
+    table["balance_after"] = np.where(unknown, np.nan, before + np.where(approved, np.nan_to_num(amount), 0))
+    table["decision"] = decision
+    table["reason"] = reason
+    release = texts["release"].format(roles=", ".join(credit.check.release_roles))
+    table["release_by"] = np.where(decision == credit_check.HOLD, release, None)
+    return OrdersChecked(table, problems)
+
+
+def _processing_order(orders: pd.DataFrame, problems: Problems) -> np.ndarray:
+    """Row positions in the order they are checked: by date (undated rows last), then file order."""
+    rows = np.arange(len(orders))
+    if "date" not in orders.columns:
+        return rows
+    when = dates(orders, "date", problems).astype("datetime64[ns]").astype(np.int64)
+    when = np.where(when == np.iinfo(np.int64).min, np.iinfo(np.int64).max, when)  # NaT sorts last
+    return np.lexsort((rows, when))
+
+
+def _first_messages(problems: Problems, n: int) -> np.ndarray:
+    out = np.full(n, None, dtype=object)
+    found = problems.frame()
+    if len(found):
+        first = found[found.severity == "error"].drop_duplicates("row")
+        out[first.row.to_numpy(int)] = first.message.to_numpy(object)
+    return out
+
+
+def accounts_from_store(engine, on: str | None = None) -> pd.DataFrame:
+    """Limits in force with each customer's latest collection data (as of `on`, YYYY-MM-DD)."""
+    from crm_xl.store.credit import latest_receivables, limits_in_force
+
+    limits = limits_in_force(engine)[["customer_code", "credit_grade", "credit_limit"]]
+    balances = latest_receivables(engine, on)[["customer_code", "outstanding", "overdue_days"]]
+    return limits.merge(balances, on="customer_code", how="outer")
+
+
+def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *, language: str | None = None,
+                      sheet: str | None = None, on: str | None = None) -> OrdersChecked:
+    """Read a day's orders (xlsx or csv), check them against the store, write the checked orders."""
+    from crm_xl.sheets.reading import read_table
+
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
+    model.credit.texts_in(language)
+    clock = time.perf_counter()
+    table = read_table(source, sheet)
+    accounts = accounts_from_store(engine, on)
+    if not len(accounts):
+        raise InputError([finding("snapshot-missing", month="(any month)", affects="no credit limit is in force",
+                                  file=source)])
+    read_s = time.perf_counter() - clock
+    clock = time.perf_counter()
+    result = check_orders(table.frame.reset_index(drop=True), accounts, model, language)
+    result.seconds = {"read": round(read_s, 3), "check": round(time.perf_counter() - clock, 3)}
+    issues = _issues(result.problems, table)
+    with atomic_path(output) as tmp:
+        if output.suffix.lower() == ".csv":
+            result.table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            wb = new_workbook(tmp)
+            write_table(wb, "Orders", result.table)
+            _summary(wb, result, model)
+            if len(issues):
+                write_table(wb, "Issues", issues)
+            wb.close()
+    result.issues = issues
+    return result
+
+
+def _issues(problems: Problems, table) -> pd.DataFrame:
+    found = problems.frame()
+    if not len(found):
+        return pd.DataFrame(columns=["cell", "code", "severity", "message", "fix"])
+    cells = [table.cell(int(r), c) if c in table.letters else f"row {table.header_row + 1 + int(r)}"
+             for r, c in zip(found.row, found.column)]
+    return pd.DataFrame({"cell": cells, "code": found.code, "severity": found.severity, "message": found.message,
+                         "fix": found.fix})
+
+
+def _summary(wb, result: OrdersChecked, model: ScoringModel) -> None:
+    ws = wb.add_worksheet("Summary")
+    bold = wb.add_format({"bold": True})
+    money = wb.add_format({"num_format": "#,##0"})
+    ws.write_string(0, 0, f"Credit check with {model.title}", wb.add_format({"bold": True, "font_size": 14}))
+    for j, head in enumerate(["Decision", "Orders", "Amount"]):
+        ws.write_string(2, j, head, bold)
+    for i, (decision, c) in enumerate(result.counts().items(), start=3):
+        ws.write_string(i, 0, decision)
+        ws.write_number(i, 1, c["orders"])
+        ws.write_number(i, 2, c["amount"], money)
+    rules = model.credit.check
+    notes = [f"Held when overdue more than {rules.hold_overdue_days:g} days, rejected when more than "
+             f"{rules.reject_overdue_days:g}; cash-only grades are rejected.",
+             "Tolerance above the limit per grade: " + ", ".join(f"{g.label} {g.tolerance:.0%}" for g in model.credit.grades),
+             "Who may release a hold: " + ", ".join(rules.release_roles)]
+    for i, note in enumerate(notes, start=7):
+        ws.write_string(i, 0, note)
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 2, 14)
+
