@@ -103,7 +103,9 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
     table["decision"] = decision
     table["reason"] = reason
     release = texts["release"].format(roles=", ".join(credit.check.release_roles))
-    table["release_by"] = np.where(decision == credit_check.HOLD, release, None)
+    release_by = np.full(n, None, dtype=object)
+    release_by[decision == credit_check.HOLD] = release
+    table["release_by"] = release_by
     return OrdersChecked(table, problems)
 
 
@@ -133,6 +135,24 @@ def accounts_from_store(engine, on: str | None = None) -> pd.DataFrame:
     limits = limits_in_force(engine)[["customer_code", "credit_grade", "credit_limit"]]
     balances = latest_receivables(engine, on)[["customer_code", "outstanding", "overdue_days"]]
     return limits.merge(balances, on="customer_code", how="outer")
+
+
+def account_cells(engine, limits: list, grades: list, overdue: list) -> tuple[list, list, list]:
+    """For a formula: each text cell of `limits` is a customer code, replaced by its limit and grade in
+    force; its days overdue come from the collection data unless given. Unknown codes stay as text
+    (the check then reports them as not a number)."""
+    accounts = accounts_from_store(engine).drop_duplicates("customer_code").set_index("customer_code")
+    out_l, out_g, out_d = list(limits), list(grades), list(overdue)
+    for i, value in enumerate(limits):
+        code = value.strip() if isinstance(value, str) else None
+        if code is None or code not in accounts.index:
+            continue
+        row = accounts.loc[code]
+        out_l[i] = None if pd.isna(row.credit_limit) else float(row.credit_limit)
+        out_g[i] = out_g[i] if out_g[i] is not None else (None if pd.isna(row.credit_grade) else row.credit_grade)
+        if out_d[i] is None and not pd.isna(row.overdue_days):
+            out_d[i] = float(row.overdue_days)
+    return out_l, out_g, out_d
 
 
 def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *, language: str | None = None,

@@ -168,18 +168,20 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
 
     frame, _ = _frame({"amount": amounts, "outstanding": outstanding, "credit_limit": limits,
                        "credit_grade": grades, "overdue_days": overdue_days})
-    empty = frame[["amount", "credit_limit"]].isna().all(axis=1).to_numpy()
+    empty = frame["amount"].isna().to_numpy()  # no order on this row (other arguments may be one repeated cell)
     problems = Problems(len(frame))
-    amount = numbers(frame, "amount", problems, required=True)
+    amount = numbers(frame, "amount", problems)
     balance = numbers(frame, "outstanding", problems)
     limit = numbers(frame, "credit_limit", problems)
     days = numbers(frame, "overdue_days", problems)
     for name, values in (("amount", amount), ("credit_limit", limit), ("overdue_days", days)):
         problems.add("out-of-range", name, values < 0, values, low=0, high="∞")
     position = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems, optional=True)
-    has_grade = frame["credit_grade"].notna().to_numpy()
     checks = credit_check.decide_with_grades(amount, balance, limit, position, days, model.credit, language)
-    bad = np.isnan(amount) | (amount < 0) | (limit < 0) | (days < 0) | (has_grade & (position < 0))
+    found = problems.frame()
+    bad = np.zeros(len(frame), bool)
+    bad[found.row[found.severity == "error"].to_numpy(int)] = True  # a bad cell anywhere: no decision
+    bad |= np.isnan(amount)
     values = np.empty(len(frame), dtype=object)
     values[:] = list(zip(checks.labels.tolist(), checks.reason.tolist()))
     values[bad] = None
