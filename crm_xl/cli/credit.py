@@ -45,7 +45,7 @@ def check(orders, output, db_url, on, sheet, language, model_path, as_json):
             f"{d} {c['orders']:,} ({c['amount']:,.0f})" for d, c in counts.items()))
         held = result.table[result.table["decision"] != "approve"]
         for row in held.head(10).itertuples():
-            click.echo(f"  {row.decision:7} {row.customer_code}  {row.amount:>12,}  {row.reason}")
+            click.echo(f"  {row.decision:7} {row.customer_code}  {float(row.amount):>12,.0f}  {row.reason}")
         if len(held) > 10:
             click.echo(f"  … {len(held) - 10:,} more on the Orders sheet")
         for issue in result.issues.head(5).itertuples():

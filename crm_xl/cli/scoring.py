@@ -16,7 +16,7 @@ from crm_xl.cli.common import (
     parse_date,
     progress_bar,
 )
-from crm_xl.demo import make_demo, write_demo
+from crm_xl.demo import make_credit_demo, make_demo, write_credit_demo, write_demo
 from crm_xl.model import load_model
 from crm_xl.model.export import export_model
 from crm_xl.reports.monthly import run_report
@@ -118,5 +118,7 @@ def demo(folder: Path, n_customers: int, seed: int, quiet: bool):
     month = (data.as_of - pd.DateOffset(months=1)).strftime("%Y-%m")
     monthly = run_report(month, customers, transactions, folder / f"report-{month}.xlsx", load_model())
     click.echo(f"Wrote {monthly.workbook} and {monthly.html} (monthly report for {month})")
+    balances, orders = write_credit_demo(*make_credit_demo(data, load_model(), seed), folder)
+    click.echo(f"Wrote {balances}/ (collection data at 12 month ends) and {orders} (a day's orders to check)")
     model_file = export_model(load_model(), folder / "model.xlsx")
     click.echo(f"Wrote {model_file} (edit it, then: crm-xl score {customers} -o rescored.xlsx --model {model_file})")
