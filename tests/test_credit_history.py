@@ -8,7 +8,10 @@ from crm_xl.credit.snapshot import take_snapshot
 from crm_xl.findings import InputError
 from crm_xl.store import credit as store_credit
 from crm_xl.store import db
-from tests.test_store import BASE, engine, merge, upload  # noqa: F401  (engine is a fixture)
+from tests import test_store
+from tests.test_store import BASE, merge, upload
+
+engine = test_store.engine  # the SQLite / PostgreSQL fixture
 
 
 def transactions(monthly: dict[str, float], until: str) -> pd.DataFrame:

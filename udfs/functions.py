@@ -214,7 +214,7 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
         limits, grades = [r[0] for r in grid], [r[1] for r in grid]
     else:
         limits, grades = target.values, [None] * len(target.values)
-    (a, o, lim, g, d), shape = cells.broadcast(order_amount, outstanding, limits, grades, overdue_days)
+    (a, o, lim, g, d), _ = cells.broadcast(order_amount, outstanding, limits, grades, overdue_days)
     if any(isinstance(v, str) for v in lim):
         lim, g, d = _from_master_data(lim, g, d)
     checked = columns.credit_checks(a, o, lim, g, d, m, lang or None)

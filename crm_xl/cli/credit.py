@@ -6,7 +6,13 @@ from pathlib import Path
 import click
 
 from crm_xl.archive import current_user
-from crm_xl.cli.common import DB_OPTION, EXIT_FINDINGS, MODEL_OPTION, emit_json, parse_date
+from crm_xl.cli.common import (
+    DB_OPTION,
+    EXIT_FINDINGS,
+    MODEL_OPTION,
+    emit_json,
+    parse_date,
+)
 from crm_xl.model import load_model
 from crm_xl.store.db import connect
 

@@ -30,8 +30,8 @@ def load_balances_file(path: Path, engine, as_of: str, user: str, sheet: str | N
     values = {c: numbers(frame, c, problems) for c in BALANCE_COLUMNS}
     problems.add("out-of-range", "overdue_days", values["overdue_days"] < 0, values["overdue_days"], low=0, high="∞")
     codes = np.array(column_texts(frame["customer_code"]), dtype=object)
-    problems.add("required-missing", "customer_code", codes == None)  # noqa: E711
-    seen = pd.Series(codes).duplicated(keep="first").to_numpy() & (codes != None)  # noqa: E711
+    problems.add("required-missing", "customer_code", pd.isnull(codes))
+    seen = pd.Series(codes).duplicated(keep="first").to_numpy() & ~pd.isnull(codes)
     problems.add("duplicate-key", "customer_code", seen, codes, first="an earlier row")
     found = problems.frame()
     errors = found[found.severity == "error"]

@@ -37,7 +37,7 @@ def psi_reading(value: float | None, model: ScoringModel) -> str | None:
     if value is None:
         return None
     bands = model.credit.monitoring.psi_bands
-    return bands.labels[max(int(bands.index(np.array([value]))[0]), 0)]
+    return bands.labels[max(bands.index(np.array([value])).item(), 0)]
 
 
 def _clean(values) -> np.ndarray:
@@ -59,13 +59,13 @@ def trend(snapshots: pd.DataFrame, months: list[str], model: ScoringModel) -> li
         if not len(now):
             before = None
             continue
-        row = {"month": month, "customers": int(len(now)), "average_level": _mean(now.credit_level),
+        row = {"month": month, "customers": len(now), "average_level": _mean(now.credit_level),
                "total_limit": float(pd.to_numeric(now.credit_limit, errors="coerce").sum()),
                "down": None, "up": None, "psi": None, "reading": None}
         if before is not None:
             joined = now.merge(before, on="customer_code", suffixes=("", "_before"))
             step = joined.credit_grade.map(rank) - joined.credit_grade_before.map(rank)
-            row["down"], row["up"] = int((step < 0).sum()), int((step > 0).sum())
+            row["down"], row["up"] = (step < 0).sum().item(), (step > 0).sum().item()
             row["psi"], _ = psi(before.credit_level, now.credit_level, edges)
             row["reading"] = psi_reading(row["psi"], model)
         rows.append(row)
@@ -84,7 +84,7 @@ def backtest(snapshot: pd.DataFrame, receivables: pd.DataFrame, after: str, unti
     for grade in reversed(model.credit.grades):
         codes = snapshot.customer_code[snapshot.credit_grade == grade.label]
         bad = int(codes.isin(late).sum())
-        rows.append({"grade": grade.label, "customers": int(len(codes)), "late": bad,
+        rows.append({"grade": grade.label, "customers": len(codes), "late": bad,
                      "share": float(bad / len(codes)) if len(codes) else None})
     return rows
 

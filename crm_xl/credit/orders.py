@@ -62,8 +62,8 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
     k = len(accounts)
     customer = pd.Index(accounts["customer_code"].astype(str)).get_indexer(codes)
     unknown = customer < 0
-    problems.add("credit-unknown-customer", "customer_code", unknown & (codes != None), codes)  # noqa: E711
-    problems.add("required-missing", "customer_code", codes == None)  # noqa: E711
+    problems.add("credit-unknown-customer", "customer_code", unknown & ~pd.isnull(codes), codes)
+    problems.add("required-missing", "customer_code", pd.isnull(codes))
     customer = np.where(unknown, k, customer)  # one extra customer without a limit stands for the unknown
 
     account_problems = Problems(k)  # the store's own values were checked when they went in
@@ -210,9 +210,10 @@ def _summary(wb, result: OrdersChecked, model: ScoringModel) -> None:
         ws.write_number(i, 1, c["orders"])
         ws.write_number(i, 2, c["amount"], money)
     rules = model.credit.check
-    notes = [f"Held when overdue more than {rules.hold_overdue_days:g} days, rejected when more than "
-             f"{rules.reject_overdue_days:g}; cash-only grades are rejected.",
-             "Tolerance above the limit per grade: " + ", ".join(f"{g.label} {g.tolerance:.0%}" for g in model.credit.grades),
+    notes = [(f"Held when overdue more than {rules.hold_overdue_days:g} days, rejected when more than "
+              f"{rules.reject_overdue_days:g}; cash-only grades are rejected."),
+             "Tolerance above the limit per grade: " + ", ".join(f"{g.label} {g.tolerance:.0%}"
+                                                                 for g in model.credit.grades),
              "Who may release a hold: " + ", ".join(rules.release_roles)]
     for i, note in enumerate(notes, start=7):
         ws.write_string(i, 0, note)

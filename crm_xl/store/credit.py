@@ -22,7 +22,13 @@ from sqlalchemy.engine import Engine
 
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
-from crm_xl.store.db import changes, credit_limits, credit_reviews, receivables, snapshots
+from crm_xl.store.db import (
+    changes,
+    credit_limits,
+    credit_reviews,
+    receivables,
+    snapshots,
+)
 
 SNAPSHOT_COLUMNS = ("credit_level", "credit_grade", "credit_limit", "customer_tier", "class_code", "value_segment",
                     "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "credit_reasons")
