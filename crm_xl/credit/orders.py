@@ -56,14 +56,18 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
     problems = Problems(n)
     amount = numbers(orders, "amount", problems, required=True)
     problems.add("out-of-range", "amount", amount < 0, amount, low=0, high="∞")
-    codes = np.array(column_texts(orders["customer_code"]) if "customer_code" in orders else [None] * n, dtype=object)
+    # codes repeat (a million orders, a hundred thousand customers): clean and look up each once
+    which, distinct = pd.factorize(orders["customer_code"] if "customer_code" in orders else pd.Series([None] * n))
+    distinct_texts = np.array(column_texts(pd.Series(distinct, dtype=object)) + [None], dtype=object)
+    codes = distinct_texts[which]
+    no_code = np.array([t is None for t in distinct_texts])[which]
 
     accounts = accounts.drop_duplicates("customer_code", keep="last").reset_index(drop=True)
     k = len(accounts)
-    customer = pd.Index(accounts["customer_code"].astype(str)).get_indexer(codes)
+    customer = np.r_[pd.Index(accounts["customer_code"].astype(str)).get_indexer(distinct_texts[:-1]), -1][which]
     unknown = customer < 0
-    problems.add("credit-unknown-customer", "customer_code", unknown & ~pd.isnull(codes), codes)
-    problems.add("required-missing", "customer_code", pd.isnull(codes))
+    problems.add("credit-unknown-customer", "customer_code", unknown & ~no_code, codes)
+    problems.add("required-missing", "customer_code", no_code)
     customer = np.where(unknown, k, customer)  # one extra customer without a limit stands for the unknown
 
     account_problems = Problems(k)  # the store's own values were checked when they went in
@@ -94,18 +98,21 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
     first_problem = _first_messages(problems, n)
     decision[bad], reason[bad] = credit_check.HOLD, first_problem[bad]
     approved = decision == credit_check.APPROVE
-    table = orders.copy()
-    table["credit_grade"] = label[customer]
-    table["credit_limit"] = limit[customer]
-    table["outstanding_before"] = np.where(unknown, np.nan, before)
-    table["overdue_days"] = np.where(unknown, np.nan, overdue[customer])
-    table["balance_after"] = np.where(unknown, np.nan, before + np.where(approved, np.nan_to_num(amount), 0))
-    table["decision"] = decision
-    table["reason"] = reason
     release = texts["release"].format(roles=", ".join(credit.check.release_roles))
     release_by = np.full(n, None, dtype=object)
     release_by[decision == credit_check.HOLD] = release
-    table["release_by"] = release_by
+    grades = [g.label for g in credit.grades]
+    added = pd.DataFrame({  # texts stay object columns: converting a million strings to Arrow costs a second
+        "credit_grade": pd.Categorical.from_codes(np.where(position[customer] < 0, -1, position[customer]), grades),
+        "credit_limit": limit[customer],
+        "outstanding_before": np.where(unknown, np.nan, before),
+        "overdue_days": np.where(unknown, np.nan, overdue[customer]),
+        "balance_after": np.where(unknown, np.nan, before + np.where(approved, np.nan_to_num(amount), 0)),
+        "decision": pd.Categorical(decision, categories=list(credit_check.DECISIONS)),
+        "reason": pd.Series(reason, dtype=object),
+        "release_by": pd.Series(release_by, dtype=object),
+    }, index=orders.index)
+    table = pd.concat([orders.drop(columns=[c for c in CHECK_COLUMNS if c in orders.columns]), added], axis=1)
     return OrdersChecked(table, problems)
 
 

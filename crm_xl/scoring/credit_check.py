@@ -72,7 +72,7 @@ def decide(amount: np.ndarray, outstanding: np.ndarray, limit: np.ndarray, toler
     limit_part[tolerated] = [text["within_tolerance"].format(over=money_text(o), grade=g, tolerance=f"{t:.0%}")
                              for o, g, t in zip(over[tolerated], grade[tolerated], np.asarray(tolerance)[tolerated])]
     beyond = np.flatnonzero((balance > allowed) & ~cash_only & ~no_limit)
-    limit_part[beyond] = [text["over_limit"].format(over=money_text(o)) for o in over[beyond]]
+    limit_part[beyond] = _fill(text["over_limit"], "over", money_texts(over_c[beyond], d))
     limit_part[no_limit] = text["no_limit"]
     cash = np.flatnonzero(cash_only)
     limit_part[cash] = [text["cash_only"].format(grade=g) for g in grade[cash]]
@@ -133,6 +133,27 @@ def _group_cumsum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     offsets = np.repeat(total[starts] - values[starts], np.diff(np.r_[starts, len(values)]))
     return total - offsets
+
+
+def _fill(template: str, name: str, values: np.ndarray) -> np.ndarray:
+    """`template` with its one field `name` filled from each value: split once, joined per row in C."""
+    mark = "\x00"
+    parts = template.format(**{name: mark}).split(mark)
+    if len(parts) != 2:  # the field twice (or not at all): format row by row
+        return np.array([template.format(**{name: v}) for v in values], dtype=object)
+    return parts[0] + values + parts[1]
+
+
+def money_texts(amount_c: np.ndarray, decimals: int) -> np.ndarray:
+    """money_text of many amounts given in cents, as an object array (hundreds of thousands at once)."""
+    unit = 10**decimals
+    whole, part = np.divmod(np.asarray(amount_c, np.int64), unit)
+    out = np.array([f"{w:,}" for w in whole.tolist()] + [""], dtype=object)[:-1]
+    fraction = np.flatnonzero(part)
+    if len(fraction):
+        out[fraction] = out[fraction] + np.array([f".{p:0{decimals}d}" for p in part[fraction].tolist()] + [""],
+                                                 dtype=object)[:-1]
+    return out
 
 
 def money_text(value: float) -> str:
