@@ -68,7 +68,7 @@ def test_bad_cells_give_a_reason_for_that_row_only(model):
     column = credit_checks([-5, "x", 10, None, 10], [0, 0, 0, None, "lots"], [100, 100, 100, None, 100],
                            [None, None, "ZZ", None, None], [None, None, None, None, None], model)
     assert column.values == [None, None, None, None, None]
-    assert [r and r[1] for r in column.reasons] == [
+    assert [r and r.message for r in column.reasons] == [
         "amount: -5 is outside 0–∞", "amount: 'x' is not a number", "credit_grade: 'ZZ' is not a known credit grade",
         None, "outstanding: 'lots' is not a number"]
 

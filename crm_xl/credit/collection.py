@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_xl.fields import column_texts
+from crm_xl.values import stored_texts
 from crm_xl.findings import InputError, finding
 from crm_xl.scoring.inputs import numbers
 from crm_xl.scoring.problems import Problems
@@ -29,7 +29,7 @@ def load_balances_file(path: Path, engine, as_of: str, user: str, sheet: str | N
     problems = Problems(len(frame))
     values = {c: numbers(frame, c, problems) for c in BALANCE_COLUMNS}
     problems.add("out-of-range", "overdue_days", values["overdue_days"] < 0, values["overdue_days"], low=0, high="∞")
-    codes = np.array(column_texts(frame["customer_code"]), dtype=object)
+    codes = np.array(stored_texts(frame["customer_code"], "text"), dtype=object)
     problems.add("required-missing", "customer_code", pd.isnull(codes))
     seen = pd.Series(codes).duplicated(keep="first").to_numpy() & ~pd.isnull(codes)
     problems.add("duplicate-key", "customer_code", seen, codes, first="an earlier row")

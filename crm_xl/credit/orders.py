@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_xl.fields import column_texts
+from crm_xl.values import stored_texts
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
@@ -58,7 +58,7 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
     problems.add("out-of-range", "amount", amount < 0, amount, low=0, high="∞")
     # codes repeat (a million orders, a hundred thousand customers): clean and look up each once
     which, distinct = pd.factorize(orders["customer_code"] if "customer_code" in orders else pd.Series([None] * n))
-    distinct_texts = np.array(column_texts(pd.Series(distinct, dtype=object)) + [None], dtype=object)
+    distinct_texts = np.array(stored_texts(pd.Series(distinct, dtype=object), "text") + [None], dtype=object)
     codes = distinct_texts[which]
     no_code = np.array([t is None for t in distinct_texts])[which]
 
