@@ -93,7 +93,7 @@ def review(action, ids, role, db_url, model_path, as_json):
             emit_json(pending)
             return
         for r in pending:
-            click.echo(f"{r['id']:>5}  {r['month']}  {r['customer_code']}  {r['why']}")
+            click.echo(f"{r['id']:>5}  {r['month']}  {r['customer_code']}  {r['old_grade']} -> {r['new_grade']}: {r['why']}")
             if r["credit_reasons"]:
                 click.echo(f"       points lost: {r['credit_reasons']}")
         click.echo(f"{len(pending)} credit changes waiting for review")
@@ -103,7 +103,8 @@ def review(action, ids, role, db_url, model_path, as_json):
     if not role:
         raise click.UsageError("say your role with --as (e.g. --as credit_manager)")
     count = decide_credit_reviews(engine, list(ids), action == "approve", current_user(), role, load_model(model_path))
-    click.echo(f"{action}d {count} credit changes as {role}; the limits in force and the change log are updated")
+    verb = "approved" if action == "approve" else "rejected"
+    click.echo(f"{verb} {count} credit changes as {role}; the limits in force and the change log are updated")
 
 
 @click.command()
@@ -126,7 +127,7 @@ def snapshot(month, db_url, transactions, language, model_path, as_json):
     again = f" (replaced {result.replaced:,} rows taken before)" if result.replaced else ""
     click.echo(f"Snapshot {month}: {result.customers:,} customers{again}; limits in force: "
                f"{result.first_limits:,} first, {result.changed_limits:,} changed, {result.queued:,} waiting for review"
-               + (f", {result.unscored:,} customers without a grade kept their limit" if result.unscored else ""))
+               + (f"; {result.unscored:,} without a grade kept the limit in force" if result.unscored else ""))
     for r in result.reviews[:10]:
         click.echo(f"  review {r['id']}: {r['customer_code']} {r['why']}")
     if result.queued:

@@ -186,7 +186,8 @@ def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *
             result.table.to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
             wb = new_workbook(tmp)
-            write_table(wb, "Orders", result.table)
+            ws = write_table(wb, "Orders", result.table)
+            _colour_decisions(wb, ws, result.table)
             _summary(wb, result, model)
             if len(issues):
                 write_table(wb, "Issues", issues)
@@ -205,6 +206,17 @@ def _issues(problems: Problems, table) -> pd.DataFrame:
                          "fix": found.fix})
 
 
+DECISION_COLOURS = {"approve": "#C6EFCE", "hold": "#FFEB9C", "reject": "#FFC7CE"}
+
+
+def _colour_decisions(wb, ws, table: pd.DataFrame) -> None:
+    """Decision cells coloured by what they say (a conditional format: one rule per decision)."""
+    col = list(table.columns).index("decision")
+    for decision, colour in DECISION_COLOURS.items():
+        ws.conditional_format(1, col, max(len(table), 1), col, {
+            "type": "cell", "criteria": "==", "value": f'"{decision}"', "format": wb.add_format({"bg_color": colour})})
+
+
 def _summary(wb, result: OrdersChecked, model: ScoringModel) -> None:
     ws = wb.add_worksheet("Summary")
     bold = wb.add_format({"bold": True})
@@ -217,13 +229,15 @@ def _summary(wb, result: OrdersChecked, model: ScoringModel) -> None:
         ws.write_number(i, 1, c["orders"])
         ws.write_number(i, 2, c["amount"], money)
     rules = model.credit.check
-    notes = [(f"Held when overdue more than {rules.hold_overdue_days:g} days, rejected when more than "
-              f"{rules.reject_overdue_days:g}; cash-only grades are rejected."),
-             "Tolerance above the limit per grade: " + ", ".join(f"{g.label} {g.tolerance:.0%}"
-                                                                 for g in model.credit.grades),
-             "Who may release a hold: " + ", ".join(rules.release_roles)]
-    for i, note in enumerate(notes, start=7):
-        ws.write_string(i, 0, note)
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 2, 14)
+    ws.write_string(7, 0, "Rules (from the model)", bold)
+    facts = [("Held when overdue more than", f"{rules.hold_overdue_days:g} days"),
+             ("Rejected when overdue more than", f"{rules.reject_overdue_days:g} days"),
+             ("Cash-only grades (rejected)", ", ".join(g.label for g in model.credit.grades if g.limit_factor == 0)),
+             *[(f"Tolerance above the limit, {g.label}", f"{g.tolerance:.0%}") for g in reversed(model.credit.grades)],
+             ("Who may release a hold", ", ".join(rules.release_roles))]
+    for i, (label, value) in enumerate(facts, start=8):
+        ws.write_string(i, 0, label)
+        ws.write_string(i, 1, value)
+    ws.set_column(0, 0, 32)
+    ws.set_column(1, 2, 16)
 

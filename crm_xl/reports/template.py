@@ -102,8 +102,8 @@ def _credit_monitoring(wb) -> None:
     _header(ws, 11, ["Grade", "Customers", "Went past", "Share"])
     _row(ws, 12, [("{%row for b in backtest %}{{ b.grade }}", None), ("{{ b.customers }}", INT), ("{{ b.late }}", INT),
                   ("{{ b.share }}", PCT)])
-    ws["F7"] = '{%chart column2 psi_bins share "Credit level: last month and this month" %}'
-    _widths(ws, [24, 12, 12, 10])
+    ws["H7"] = '{%chart column2 psi_bins share "Credit level: last month and this month" %}'
+    _widths(ws, [24, 12, 12, 10, 10, 10])
 
 
 def build_template() -> Workbook:
