@@ -110,3 +110,40 @@ def test_balances_load_in_one_go_or_not_at_all(engine, tmp_path):
     latest = store_credit.latest_receivables(engine)
     assert sorted(zip(latest.customer_code, latest.outstanding, latest.overdue_days)) == [
         ("C001", 500, 0), ("C002", 1_200, 45)]
+
+
+def test_held_orders_wait_for_a_role_that_may_release_them(engine, tmp_path, model):
+    from crm_xl.credit.orders import check_orders_file
+
+    merge(engine, [upload(tmp_path, "a.xlsx", BASE)], role="back_office")
+    take_snapshot(engine, "2026-09", model, "kim", transactions({"C001": 1_000, "C002": 2_000}, "2026-09-01"))
+    orders = tmp_path / "orders.csv"  # C001's limit is 1,200: the second order goes over
+    orders.write_text("order_no,customer_code,amount\nSO-1,C001,1000\nSO-2,C001,500\nSO-3,C002,100\n", "utf-8")
+    checked = check_orders_file(orders, tmp_path / "checked.xlsx", engine, model, user="kim")
+    assert checked.table.decision.tolist() == ["approve", "hold", "approve"]
+    [held] = store_credit.held_orders(engine)
+    assert (held["order_ref"], held["customer_code"], held["amount"], held["reason"]) == (
+        "SO-2", "C001", 500.0, "over limit by 300")
+    with pytest.raises(InputError, match="'account_manager' may not release held orders"):
+        store_credit.release_holds(engine, [held["id"]], "lee", "account_manager", model)
+    assert store_credit.release_holds(engine, [held["id"]], "choi", "sales_director", model) == 1
+    with engine.connect() as conn:
+        audit = conn.execute(select(db.changes).where(db.changes.c.field == "order_hold")).mappings().all()
+    assert [(a["customer_code"], a["role"], a["changed_by"], a["new_value"]) for a in audit] == [
+        ("C001", "sales_director", "choi", "SO-2 released")]
+    check_orders_file(orders, tmp_path / "checked.xlsx", engine, model, user="kim")  # the same file again
+    assert store_credit.held_orders(engine) == []  # a released order stays released
+
+
+def test_credit_check_formula_looks_up_a_customer_code(engine, tmp_path, model, monkeypatch):
+    from udfs import functions as f
+
+    merge(engine, [upload(tmp_path, "a.xlsx", BASE)], role="back_office")
+    take_snapshot(engine, "2026-09", model, "kim", transactions({"C001": 1_000}, "2026-09-01"))
+    store_credit.load_receivables(engine, pd.DataFrame({"customer_code": ["C001"], "outstanding": [0],
+                                                         "overdue_days": [45]}), "2026-09-30", "kim")
+    monkeypatch.setenv("CRM_XL_DB", engine.url.render_as_string(hide_password=False))
+    assert f.credit_check(1_200, 0, "C001", 0) == [["approve", "within limit"]]  # AA: limit 1,200
+    assert f.credit_check(1_260, 0, "C001", 0) == [["approve", "over limit by 60, within the AA tolerance of 5%"]]
+    assert f.credit_check(1_000, 0, "C001") == [["hold", "overdue 45 days"]]  # days overdue from the store
+    assert f.credit_check(10, 0, "NOPE") == [["hold", "customer_code: 'NOPE' is not in the master data, so the order is held"]]

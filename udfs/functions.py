@@ -215,22 +215,17 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
     else:
         limits, grades = target.values, [None] * len(target.values)
     (a, o, lim, g, d), _ = cells.broadcast(order_amount, outstanding, limits, grades, overdue_days)
-    if any(isinstance(v, str) for v in lim):
-        lim, g, d = _from_master_data(lim, g, d)
-    checked = columns.credit_checks(a, o, lim, g, d, m, lang or None)
-    out = [list(v) if v is not None else [cells.error_text(r) if r else None, None]
-           for v, r in zip(checked.values, checked.reasons)]
-    return out
+    if any(isinstance(v, str) for v in lim):  # customer codes: limits and grades from the master data
+        import os
 
+        from crm_xl.credit.orders import check_cells_with_codes
+        from crm_xl.store.db import connect
 
-def _from_master_data(limits: list, grades: list, overdue: list) -> tuple[list, list, list]:
-    """Customer codes (text cells) replaced by their limit and grade in force and latest days overdue."""
-    import os
-
-    from crm_xl.credit.orders import account_cells
-    from crm_xl.store.db import connect
-
-    return account_cells(connect(os.environ.get("CRM_XL_DB")), limits, grades, overdue)
+        checked = check_cells_with_codes(connect(os.environ.get("CRM_XL_DB")), a, o, lim, g, d, m, lang or None)
+    else:
+        checked = columns.credit_checks(a, o, lim, g, d, m, lang or None)
+    return [list(v) if v is not None else [cells.error_text(r) if r else None, None]
+            for v, r in zip(checked.values, checked.reasons)]
 
 
 @crm_function(

@@ -40,7 +40,8 @@ def check(orders, output, db_url, on, sheet, language, model_path, as_json):
 
     day = parse_date(on)
     result = check_orders_file(orders, output, connect(db_url), load_model(model_path), language=language,
-                               sheet=sheet, on=day.strftime("%Y-%m-%d") if day is not None else None)
+                               sheet=sheet, on=day.strftime("%Y-%m-%d") if day is not None else None,
+                               user=current_user())
     counts = result.counts()
     if as_json:
         emit_json({"output": str(output), "counts": counts, "seconds": result.seconds,
@@ -105,6 +106,35 @@ def review(action, ids, role, db_url, model_path, as_json):
     count = decide_credit_reviews(engine, list(ids), action == "approve", current_user(), role, load_model(model_path))
     verb = "approved" if action == "approve" else "rejected"
     click.echo(f"{verb} {count} credit changes as {role}; the limits in force and the change log are updated")
+
+
+@credit.command("holds")
+@click.argument("action", type=click.Choice(["list", "release"]), default="list")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--as", "role", help="Your role; releasing needs one the model allows (credit.check.release_roles).")
+@DB_OPTION
+@MODEL_OPTION
+@click.option("--json", "as_json", is_flag=True)
+def holds(action, ids, role, db_url, model_path, as_json):
+    """List held orders, or release them (the order may go ahead; the release is logged)."""
+    from crm_xl.store.credit import held_orders, release_holds
+
+    engine = connect(db_url)
+    if action == "list":
+        held = held_orders(engine)
+        if as_json:
+            emit_json(held)
+            return
+        for h in held:
+            click.echo(f"{h['id']:>5}  {h['order_ref']}  {h['customer_code']}  {h['amount']:>12,.0f}  {h['reason']}")
+        click.echo(f"{len(held)} orders held")
+        return
+    if not ids:
+        raise click.UsageError("name the held orders to release")
+    if not role:
+        raise click.UsageError("say your role with --as (e.g. --as credit_manager)")
+    count = release_holds(engine, list(ids), current_user(), role, load_model(model_path))
+    click.echo(f"released {count} orders as {role}; the releases are in the change log")
 
 
 @click.command()

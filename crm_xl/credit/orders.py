@@ -144,27 +144,41 @@ def accounts_from_store(engine, on: str | None = None) -> pd.DataFrame:
     return limits.merge(balances, on="customer_code", how="outer")
 
 
-def account_cells(engine, limits: list, grades: list, overdue: list) -> tuple[list, list, list]:
-    """For a formula: each text cell of `limits` is a customer code, replaced by its limit and grade in
-    force; its days overdue come from the collection data unless given. Unknown codes stay as text
-    (the check then reports them as not a number)."""
+def check_cells_with_codes(engine, amounts: list, outstanding: list, targets: list, grades: list, overdue: list,
+                          model: ScoringModel, language: str | None = None):
+    """CREDIT_CHECK where some limit cells hold customer codes: each code is replaced by the
+    customer's limit and grade in force and, unless given, the latest days overdue; an order for a
+    code the master data does not have is held, as `crm-xl credit check` holds it."""
+    from crm_xl.findings import CATALOGUE
+    from crm_xl.scoring.columns import credit_checks
+
     accounts = accounts_from_store(engine).drop_duplicates("customer_code").set_index("customer_code")
-    out_l, out_g, out_d = list(limits), list(grades), list(overdue)
-    for i, value in enumerate(limits):
+    limits, grades, overdue = list(targets), list(grades), list(overdue)
+    unknown = {}
+    for i, value in enumerate(targets):
         code = value.strip() if isinstance(value, str) else None
-        if code is None or code not in accounts.index:
+        if code is None:
+            continue
+        if code not in accounts.index:
+            unknown[i] = CATALOGUE["credit-unknown-customer"].message(column="customer_code", value=code)
+            limits[i] = None
             continue
         row = accounts.loc[code]
-        out_l[i] = None if pd.isna(row.credit_limit) else float(row.credit_limit)
-        out_g[i] = out_g[i] if out_g[i] is not None else (None if pd.isna(row.credit_grade) else row.credit_grade)
-        if out_d[i] is None and not pd.isna(row.overdue_days):
-            out_d[i] = float(row.overdue_days)
-    return out_l, out_g, out_d
+        limits[i] = None if pd.isna(row.credit_limit) else float(row.credit_limit)
+        grades[i] = grades[i] if grades[i] is not None else (None if pd.isna(row.credit_grade) else row.credit_grade)
+        if overdue[i] is None and not pd.isna(row.overdue_days):
+            overdue[i] = float(row.overdue_days)
+    checked = credit_checks(amounts, outstanding, limits, grades, overdue, model, language)
+    for i, message in unknown.items():
+        if checked.values[i] is not None:
+            checked.values[i] = (credit_check.HOLD, message)
+    return checked
 
 
 def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *, language: str | None = None,
-                      sheet: str | None = None, on: str | None = None) -> OrdersChecked:
-    """Read a day's orders (xlsx or csv), check them against the store, write the checked orders."""
+                      sheet: str | None = None, on: str | None = None, user: str = "") -> OrdersChecked:
+    """Read a day's orders (xlsx or csv), check them against the store, write the checked orders
+    and keep the held ones in the store until a role the model allows releases them."""
     from crm_xl.sheets.reading import read_table
 
     if output.suffix.lower() not in (".xlsx", ".csv"):
@@ -193,7 +207,20 @@ def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *
                 write_table(wb, "Issues", issues)
             wb.close()
     result.issues = issues
+    _record_holds(engine, source, table, result.table, user)
     return result
+
+
+def _record_holds(engine, source: Path, table, checked: pd.DataFrame, user: str) -> None:
+    from crm_xl.archive import sha256_of
+    from crm_xl.store.credit import record_holds
+
+    held = checked[(checked["decision"] == credit_check.HOLD).to_numpy()]
+    rows = table.header_row + 1 + table.frame.index.to_numpy()[np.flatnonzero(checked["decision"] == credit_check.HOLD)]
+    refs = (held["order_no"].astype(object).where(held["order_no"].notna(), None) if "order_no" in held else None)
+    order_ref = [r if r is not None else f"{source.name} row {n}"
+                 for r, n in zip(refs if refs is not None else [None] * len(held), rows)]
+    record_holds(engine, sha256_of(source), held.assign(order_ref=order_ref), user)
 
 
 def _issues(problems: Problems, table) -> pd.DataFrame:

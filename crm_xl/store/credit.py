@@ -24,6 +24,7 @@ from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.store.db import (
     changes,
+    credit_holds,
     credit_limits,
     credit_reviews,
     receivables,
@@ -193,8 +194,8 @@ def decide_credit_reviews(engine: Engine, ids: list[int], approve: bool, user: s
         found = {r["id"]: r for r in conn.execute(select(credit_reviews).where(credit_reviews.c.id.in_(ids))).mappings()}
         unknown = [i for i in ids if i not in found or found[i]["status"] != "pending"]
         if unknown:
-            raise InputError([finding("review-not-pending", id=i, status=found[i]["status"] if i in found else "unknown")
-                              for i in unknown])
+            raise InputError([finding("review-not-pending", what="review", id=i,
+                                      status=found[i]["status"] if i in found else "unknown") for i in unknown])
         for review_id in ids:
             review = found[review_id]
             was = conn.execute(select(credit_limits).where(
@@ -207,6 +208,59 @@ def decide_credit_reviews(engine: Engine, ids: list[int], approve: bool, user: s
                 status="approved" if approve else "rejected", decided_by=user, decided_role=role, decided_at=now))
             decided += 1
     return decided
+
+
+def record_holds(engine: Engine, digest: str, held: pd.DataFrame, user: str, now: dt.datetime | None = None) -> int:
+    """Keep a checked file's held orders (order_ref, customer_code, amount, reason) until someone
+    releases them; checking the same file again replaces its holds not yet released (a released
+    order stays released)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with engine.connect() as conn:
+        released = {r[0] for r in conn.execute(select(credit_holds.c.order_ref).where(
+            credit_holds.c.source_sha256 == digest, credit_holds.c.status == "released"))}
+    held = held[~held["order_ref"].astype(str).isin(released).to_numpy()]
+    rows = [{"checked_at": now, "checked_by": user, "source_sha256": digest, "order_ref": str(ref),
+             "customer_code": code, "amount": _plain(amount), "reason": reason, "status": "held"}
+            for ref, code, amount, reason in zip(held["order_ref"], held["customer_code"], held["amount"],
+                                                  held["reason"])]
+    with engine.begin() as conn:
+        conn.execute(delete(credit_holds).where(credit_holds.c.source_sha256 == digest,
+                                                credit_holds.c.status == "held"))
+        if rows:
+            conn.execute(insert(credit_holds), rows)
+    return len(rows)
+
+
+def held_orders(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(credit_holds).where(credit_holds.c.status == "held").order_by(credit_holds.c.id))
+        return [dict(r) for r in rows.mappings()]
+
+
+def release_holds(engine: Engine, ids: list[int], user: str, role: str, model: ScoringModel,
+                  now: dt.datetime | None = None) -> int:
+    """Release held orders, as a role the model allows (credit.check.release_roles); each release
+    is written to the change log. One transaction: an unknown or already released id stops all."""
+    allowed = model.credit.check.release_roles
+    if role not in allowed:
+        raise InputError([finding("credit-not-allowed", role=role, action="release held orders",
+                                  roles=", ".join(allowed), entry="credit.check.release_roles")])
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with engine.begin() as conn:
+        found = {r["id"]: r for r in conn.execute(select(credit_holds).where(credit_holds.c.id.in_(ids))).mappings()}
+        wrong = [i for i in ids if i not in found or found[i]["status"] != "held"]
+        if wrong:
+            raise InputError([finding("review-not-pending", what="held order", id=i,
+                                      status=found[i]["status"] if i in found else "unknown") for i in wrong])
+        for hold_id in ids:
+            hold = found[hold_id]
+            conn.execute(update(credit_holds).where(credit_holds.c.id == hold_id).values(
+                status="released", decided_by=user, decided_role=role, decided_at=now))
+            conn.execute(insert(changes).values(
+                changed_at=now, changed_by=user, role=role, source_sha256=hold["source_sha256"],
+                customer_code=hold["customer_code"], field="order_hold",
+                old_value=f"{hold['order_ref']} held: {hold['reason']}", new_value=f"{hold['order_ref']} released"))
+    return len(ids)
 
 
 def snapshot_frame(engine: Engine, months: list[str] | None = None) -> pd.DataFrame:

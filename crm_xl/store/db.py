@@ -82,6 +82,15 @@ credit_reviews = Table("credit_reviews", meta, Column("id", Integer, primary_key
                        Column("decided_by", String(128)), Column("decided_role", String(32)),
                        Column("decided_at", DateTime(timezone=True)))
 
+credit_holds = Table("credit_holds", meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                     Column("checked_at", DateTime(timezone=True), nullable=False),
+                     Column("checked_by", String(128)), Column("source_sha256", String(64), index=True),
+                     Column("order_ref", String(128)), Column("customer_code", String(64), index=True),
+                     Column("amount", Float), Column("reason", Text),
+                     Column("status", String(16), nullable=False),  # held, released
+                     Column("decided_by", String(128)), Column("decided_role", String(32)),
+                     Column("decided_at", DateTime(timezone=True)))
+
 
 def connect(url: str | None = None) -> Engine:
     """An engine with the tables created; SQLite waits for a lock instead of failing at once."""
