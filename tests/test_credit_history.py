@@ -110,6 +110,14 @@ def test_balances_load_in_one_go_or_not_at_all(engine, tmp_path):
     latest = store_credit.latest_receivables(engine)
     assert sorted(zip(latest.customer_code, latest.outstanding, latest.overdue_days)) == [
         ("C001", 500, 0), ("C002", 1_200, 45)]
+    later = tmp_path / "ar3.csv"
+    later.write_text("customer_code,outstanding,overdue_days\nC001,900,31\n", "utf-8")
+    load_balances_file(later, engine, "2026-11-30", "kim")
+    now = store_credit.latest_receivables(engine)
+    assert sorted(zip(now.customer_code, now.outstanding, now.as_of)) == [
+        ("C001", 900, "2026-11-30"), ("C002", 1_200, "2026-10-31")]  # each customer's latest
+    then = store_credit.latest_receivables(engine, on="2026-11-29")  # crm-xl credit check --on
+    assert sorted(zip(then.customer_code, then.outstanding)) == [("C001", 500), ("C002", 1_200)]
 
 
 def test_held_orders_wait_for_a_role_that_may_release_them(engine, tmp_path, model):
