@@ -165,3 +165,20 @@ def test_credit_check_formula_shapes(model):
     assert f.credit_check([[1], [None], [-1]], 0, 100) == [["approve", "within limit"], [None, None],
                                                           ["#VALUE! amount: -1 is outside 0–∞", None]]
     assert f.credit_check(12_300, 100_000, 100_000, None, None, "ko") == [["hold", "한도 12,300 초과"]]
+
+
+def test_an_orders_file_without_amounts_or_without_limits_in_force_stops_with_a_finding(tmp_path, model):
+    from crm_xl.credit.orders import check_orders_file
+    from crm_xl.findings import InputError
+    from crm_xl.store.db import connect
+
+    engine = connect(f"sqlite:///{tmp_path / 'empty.db'}")
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_code,qty\nC1,5\n", "utf-8")
+    with pytest.raises(InputError) as caught:
+        check_orders_file(orders, tmp_path / "out.xlsx", engine, model)
+    assert caught.value.findings[0].code == "column-missing" and "no column for amount" in caught.value.findings[0].message
+    orders.write_text("customer_code,amount\nC1,5\n", "utf-8")
+    with pytest.raises(InputError, match="no credit limit is in force in the master data"):
+        check_orders_file(orders, tmp_path / "out.xlsx", engine, model)
+    assert not (tmp_path / "out.xlsx").exists()  # nothing half-written

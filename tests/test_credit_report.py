@@ -61,12 +61,12 @@ def test_report_reads_last_month_from_the_snapshot(model):
     assert figures.kpi["psi"]["value"] > 0.25 and figures.kpi["psi"]["reading"] == "act: significant shift"
     assert [t["month"] for t in figures.tables["credit_trend"]] == ["2026-09", "2026-10"]
     assert figures.tables["credit_trend"][1]["psi"] == pytest.approx(figures.kpi["psi"]["value"])
-    assert not any("No snapshot of 2026-09" in n for n in figures.notes)
+    assert not any("no snapshot for 2026-09" in n for n in figures.notes)
     assert any("No back-test" in n for n in figures.notes)  # no collection data given
 
     without = build_figures(demo.customers, demo.transactions, "2026-10", model)
     assert without.kpi["psi"]["value"] is None and without.tables["credit_trend"] == []
-    assert any("No snapshot of 2026-09" in n for n in without.notes)
+    assert any("no snapshot for 2026-09" in n for n in without.notes)
 
 
 def run(capsys, *args):
@@ -112,7 +112,7 @@ def test_a_credit_managers_month_on_the_command_line(tmp_path, capsys, monkeypat
 
     code, out, _ = run(capsys, "report", "--month", "2026-10", "--transactions", "crm_xl_demo/transactions.csv",
                        "-o", "report.xlsx", "--no-html", "-q")
-    assert code == 0 and "No snapshot of 2026-09" not in out
+    assert code == 0 and "no snapshot for 2026-09" not in out
     report = openpyxl.load_workbook("report.xlsx")
     assert {"Credit trend", "Credit monitoring"} <= set(report.sheetnames)
     assert [report["Credit trend"].cell(r, 1).value for r in (5, 6)] == ["2026-09", "2026-10"]

@@ -186,10 +186,13 @@ def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *
     model.credit.texts_in(language)
     clock = time.perf_counter()
     table = read_table(source, sheet)
+    missing = [c for c in ("amount",) if c not in table.frame.columns]
+    if missing:
+        raise InputError([finding("column-missing", file=source, sheet=table.sheet, affects="the credit check",
+                                  column=c, aliases="amount / 금액 / 주문금액 / 金额 / 订货金额") for c in missing])
     accounts = accounts_from_store(engine, on)
-    if not len(accounts):
-        raise InputError([finding("snapshot-missing", month="(any month)", affects="no credit limit is in force",
-                                  file=source)])
+    if not accounts["credit_limit"].notna().any():
+        raise InputError([finding("no-limits-in-force", file=source)])
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
     result = check_orders(table.frame.reset_index(drop=True), accounts, model, language)

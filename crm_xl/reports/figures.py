@@ -13,6 +13,7 @@ import pandas as pd
 
 from crm_xl.credit import monitoring
 from crm_xl.fields import columns
+from crm_xl.findings import CATALOGUE
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.problems import Problems
@@ -84,9 +85,9 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
     figures.matrices["rfm_moves"] = movement(prev.rfm_segment, cur.rfm_segment, list(model.rfm.segment_labels))
     figures.kpi["stale"] = _stale(cur, end, stale_months)
     if previous_customers is None and not from_snapshot:
-        figures.notes.append(f"No snapshot of {figures.previous_month} (crm-xl snapshot --month "
-                             f"{figures.previous_month}) and no --previous file: last month is scored from this "
-                             "month's 5C scores, so only limits move.")
+        figures.notes.append(CATALOGUE["snapshot-missing"].message(
+            month=figures.previous_month, affects="last month is scored from this month's 5C scores (no --previous "
+            f"file either), so only limits move; take it with crm-xl snapshot --month {figures.previous_month}"))
     _credit_monitoring(figures, cur, prev, history, month, model, compared=from_snapshot or previous_customers is not None)
     figures.kpi["pending_reviews"] = _kpi("Changes waiting for review", pending_reviews, None)
     if pending_reviews is None:
