@@ -1,6 +1,7 @@
 """Reason codes: points lost per indicator add up to 1 - level, largest first, in the user's language."""
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,3 +64,20 @@ def test_formula_and_batch_agree_on_credit_reasons(model):
     assert f.credit_reasons([7, 4, 7, 9, 6], 1) == "Capacity 4/10 (-0.150)"
     assert f.credit_reasons([[7, 4, 7, 9, 6]], 2, None, "ko") == "상환능력 4/10 (-0.150); 품성 7/10 (-0.075)"
     assert f.credit_reasons([[7, 12, 7, 9, 6]]) == "#VALUE! score_capacity: 12 is outside 1–10"
+
+
+def test_score_writes_credit_reasons_in_the_language_asked_for(tmp_path):
+    from crm_xl.batch import score_file
+    from crm_xl.findings import CrmError
+
+    demo = make_demo(50, seed=2)
+    source = tmp_path / "customers.csv"
+    demo.customers.to_csv(source, index=False)
+    score_file(source, tmp_path / "scored.xlsx", default_model(), language="zh")
+    scored = pd.read_excel(tmp_path / "scored.xlsx", sheet_name="Customers", engine="calamine")
+    columns = list(scored.columns)
+    assert columns.index("credit_reasons") == columns.index("credit_policy") + 1
+    assert scored.credit_reasons.dropna().str.contains("能力|品质|资本|担保|经营条件").all()
+    with pytest.raises(CrmError, match="language: 'de' is not defined"):
+        score_file(source, tmp_path / "other.xlsx", default_model(), language="de")
+    assert not (tmp_path / "other.xlsx").exists()
