@@ -52,9 +52,11 @@ class ScoreResult:
 def score_file(source: Path, output: Path, model: ScoringModel, *, transactions: Path | None = None,
                as_of: pd.Timestamp | None = None, indicator_set: str | None = None,
                tier_preset: str | None = None, sheet: str | None = None,
-               progress: Progress | None = None) -> ScoreResult:
-    """Score every customer of `source` and write the scored workbook (or csv) to `output`."""
+               progress: Progress | None = None, language: str | None = None) -> ScoreResult:
+    """Score every customer of `source` and write the scored workbook (or csv) to `output`;
+    the credit_reasons column in `language` (ko, zh, en; default the model's)."""
     _check_choices(model, indicator_set, tier_preset)
+    model.credit.texts_in(language)  # an unknown language stops before any work
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
     clock = time.perf_counter()
@@ -64,7 +66,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
 
     clock = time.perf_counter()
     scored = score_customers(table.frame, model, indicator_set=indicator_set, tier_preset=tier_preset,
-                             transactions=tx_table.frame if tx_table else None, as_of=as_of)
+                             transactions=tx_table.frame if tx_table else None, as_of=as_of, language=language)
     scored.problems.add("missing-value", "customer_code", table.frame["customer_code"].isna().to_numpy())
     problems = scored.problems.frame()
     out = scored.table().reset_index(drop=True)

@@ -115,3 +115,50 @@ def write_demo(data: DemoData, folder: Path) -> tuple[Path, Path]:
     with atomic_path(transactions) as tmp:
         data.transactions.to_csv(tmp, index=False, date_format="%Y-%m-%d")
     return customers, transactions
+
+
+def make_credit_demo(data: DemoData, model, seed: int = 7) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Collection data at each of the 12 month ends before `as_of` (customers with lower credit
+    levels are late more often) and the orders of the first working day after it."""
+    from crm_xl.scoring.credit import levels
+    from crm_xl.scoring.problems import Problems
+
+    rng = np.random.default_rng(seed + 1)
+    customers = data.customers
+    n = len(customers)
+    level = np.nan_to_num(levels(customers, model.credit, Problems(n)), nan=0.6)
+    codes = customers["customer_code"].astype(str).to_numpy()
+    monthly = (data.transactions.groupby("customer_code")["amount"].sum() / 12).reindex(codes).fillna(0).to_numpy()
+    p_late = np.clip(0.55 - 0.6 * level, 0.02, 0.45)
+    terms = customers["terms_days"].fillna(model.credit.default_terms_days).to_numpy(float)
+    balances = {}
+    for month_end in pd.date_range(end=data.as_of - pd.Timedelta(days=1), periods=12, freq="ME"):
+        late = rng.random(n) < p_late
+        days = np.where(late, rng.integers(1, 150, n), 0)
+        balances[month_end.strftime("%Y-%m-%d")] = pd.DataFrame({
+            "customer_code": codes, "outstanding": np.round(monthly * terms / 30 * np.where(level >= 0.7, 1, 0.4) * rng.uniform(0.05, 0.7, n), -2),
+            "overdue_days": days})
+    weight = level**6  # orders on credit come mostly from customers with credit
+    buyers = rng.choice(n, size=min(n, max(10, n // 4)), replace=False, p=weight / weight.sum())
+    count = rng.integers(1, 5, len(buyers))
+    who = np.repeat(buyers, count)
+    size = np.maximum(monthly[who] * rng.lognormal(-2.0, 0.7, len(who)), 20_000)
+    orders = pd.DataFrame({"order_no": [f"SO-{i:06d}" for i in range(1, len(who) + 1)], "customer_code": codes[who],
+                           "date": (data.as_of + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+                           "amount": np.round(size, -2)})
+    orders = orders.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # the day's orders, as they came in
+    orders["order_no"] = [f"SO-{i:06d}" for i in range(1, len(orders) + 1)]
+    orders.loc[len(orders)] = ["SO-999998", "C999999", orders.date[0], 120_000.0]  # a code typed wrong
+    orders["amount"] = orders["amount"].astype("int64")
+    return balances, orders
+
+
+def write_credit_demo(balances: dict[str, pd.DataFrame], orders: pd.DataFrame, folder: Path) -> tuple[Path, Path]:
+    (folder / "balances").mkdir(parents=True, exist_ok=True)
+    for day, frame in balances.items():
+        with atomic_path(folder / "balances" / f"{day}.csv") as tmp:
+            frame.to_csv(tmp, index=False)
+    path = folder / f"orders-{orders.date[0]}.csv"
+    with atomic_path(path) as tmp:
+        orders.to_csv(tmp, index=False)
+    return folder / "balances", path

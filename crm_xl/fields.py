@@ -11,7 +11,7 @@ from importlib import resources
 
 # Written by scoring, in this order, after the input columns.
 COMPUTED_COLUMNS = (
-    "credit_level", "credit_grade", "credit_limit", "credit_policy", "customer_tier", "class_code",
+    "credit_level", "credit_grade", "credit_limit", "credit_policy", "credit_reasons", "customer_tier", "class_code",
     "value_segment", "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "tags", "scoring_issues",
 )
 

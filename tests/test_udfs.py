@@ -24,7 +24,7 @@ def test_every_function_is_registered_with_descriptions():
     names = {n for n, obj in inspect.getmembers(f, inspect.isfunction) if n.upper() in f.CATALOGUE}
     assert {n.upper() for n in names} == set(f.CATALOGUE) == {
         "CREDIT_SCORE", "CREDIT_GRADE", "CREDIT_LIMIT", "CUSTOMER_TIER", "CUSTOMER_CLASS", "VALUE_SEGMENT",
-        "RFM_SEGMENT", "CUSTOMER_TAGS", "CRM_MODEL"}
+        "RFM_SEGMENT", "CUSTOMER_TAGS", "CRM_MODEL", "CREDIT_CHECK", "CREDIT_REASONS"}
     for name, spec in f.CATALOGUE.items():
         params = list(inspect.signature(getattr(f, name.lower())).parameters)
         assert spec.description and list(spec.docs) == params, name

@@ -210,3 +210,50 @@ def customer_tags(credit_grade, customer_tier, value_segment, rfm_segment, colle
 @crm_function("Name and version of the scoring model in force.", matrix=("model",), model=MODEL_DOC)
 def crm_model(model=None):
     return resolve_model(model).title
+
+
+@crm_function(
+    "Credit check of an order: approve / hold / reject and the reason (spills two cells: decision, reason).",
+    matrix=("order_amount", "outstanding", "limit_or_customer", "overdue_days", "model"),
+    order_amount="Order amount.",
+    outstanding="Customer's outstanding balance before the order (empty: 0).",
+    limit_or_customer="Credit limit; or two cells (limit, grade) so the grade's tolerance applies; "
+                      "or a customer code, looked up in the master data (CRM_XL_DB).",
+    overdue_days="Optional: days the customer's oldest unpaid invoice is overdue (a customer code "
+                 "looks it up when empty).",
+    model=MODEL_DOC,
+    lang="Optional: language of the reason, ko, zh or en (default: the model's).")
+def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None, model=None, lang=None):
+    m = resolve_model(model)
+    target = cells.read(limit_or_customer)
+    if target.cols == 2:  # (limit, grade) per row
+        grid = target.grid()
+        limits, grades = [r[0] for r in grid], [r[1] for r in grid]
+    else:
+        limits, grades = target.values, [None] * len(target.values)
+    (a, o, lim, g, d), _ = cells.broadcast(order_amount, outstanding, limits, grades, overdue_days)
+    if any(isinstance(v, str) for v in lim):  # customer codes: limits and grades from the master data
+        import os
+
+        from crm_xl.credit.orders import check_cells_with_codes
+        from crm_xl.store.db import connect
+
+        checked = check_cells_with_codes(connect(os.environ.get("CRM_XL_DB")), a, o, lim, g, d, m, lang or None)
+    else:
+        checked = columns.credit_checks(a, o, lim, g, d, m, lang or None)
+    return [list(v) if v is not None else [cells.error_text(r) if r else None, None]
+            for v, r in zip(checked.values, checked.reasons)]
+
+
+@crm_function(
+    "Why a customer has their grade: the indicators that cost the most points, weight x (10 - score) of the maximum.",
+    matrix=("scores", "model"),
+    scores="Indicator scores 1-10 (character, capacity, capital, collateral, conditions): one row per customer.",
+    n="Optional: how many indicators to name (default 3).",
+    model=MODEL_DOC,
+    lang="Optional: language, ko, zh or en (default: the model's).")
+def credit_reasons(scores, n=None, model=None, lang=None):
+    m = resolve_model(model)
+    records, single = _records(scores, len(m.credit.sets[m.credit.default_set]))
+    count = 3 if n is None or n == "" else int(n)
+    return cells.as_column(cells.with_errors(columns.credit_reasons(records, m, count, lang or None)), single)

@@ -11,7 +11,7 @@ import sys
 import click
 
 from crm_xl import __version__
-from crm_xl.cli import addin, model, quality, report, scoring, store, uploads
+from crm_xl.cli import addin, credit, model, quality, report, scoring, store, uploads
 from crm_xl.cli.common import EXIT_CANNOT_RUN, EXIT_INTERNAL
 from crm_xl.findings import CrmError, finding
 
@@ -63,5 +63,6 @@ def cli() -> None:
 
 for command in (scoring.score, scoring.regrade, scoring.check_sheet, scoring.demo, model.model, model.codes,
                 uploads.template, uploads.validate, uploads.archive, store.merge, store.review, store.export,
-                report.report, addin.addin, quality.import_, quality.duplicates):
+                report.report, addin.addin, quality.import_, quality.duplicates,
+                credit.credit, credit.snapshot):
     cli.add_command(command)

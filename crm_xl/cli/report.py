@@ -15,7 +15,7 @@ from crm_xl.reports.monthly import run_report
 @click.option("--customers", type=click.Path(path_type=Path), help="Customer table (xlsx or csv); or use --db.")
 @DB_OPTION
 @click.option("--transactions", type=click.Path(path_type=Path), help="Transactions (customer_code, date, quantity, amount).")
-@click.option("--previous", type=click.Path(path_type=Path), help="Last month's customer table, for grade movements.")
+@click.option("--previous", type=click.Path(path_type=Path), help="Last month's customer table, for grade movements (with --db, last month's snapshot is used when there is one).")
 @click.option("--template", type=click.Path(path_type=Path), help="Your restyled copy of templates/monthly_report.xlsx.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Report workbook to write (.xlsx).")
 @MODEL_OPTION

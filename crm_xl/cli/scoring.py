@@ -16,7 +16,7 @@ from crm_xl.cli.common import (
     parse_date,
     progress_bar,
 )
-from crm_xl.demo import make_demo, write_demo
+from crm_xl.demo import make_credit_demo, make_demo, write_credit_demo, write_demo
 from crm_xl.model import load_model
 from crm_xl.model.export import export_model
 from crm_xl.reports.monthly import run_report
@@ -33,15 +33,16 @@ from crm_xl.reports.monthly import run_report
 @click.option("--indicator-set", help="Credit indicator set from the model (default: the model's, 5c).")
 @click.option("--tier-preset", help="Customer tier preset from the model (default: the model's, 8-tier).")
 @click.option("--sheet", help="Sheet to read (default: the first).")
+@click.option("--lang", "language", help="Language of the credit_reasons column: ko, zh or en (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any row has an error-level issue.")
 @QUIET_OPTION
-def score(source, output, model_path, transactions, as_of, indicator_set, tier_preset, sheet, as_json,
+def score(source, output, model_path, transactions, as_of, indicator_set, tier_preset, sheet, language, as_json,
           strict, quiet):
     """Add every computed column to a customer table (xlsx or csv) and write a scored workbook."""
     result = score_file(source, output, load_model(model_path), transactions=transactions,
                         as_of=parse_date(as_of), indicator_set=indicator_set, tier_preset=tier_preset,
-                        sheet=sheet, progress=progress_bar(quiet or as_json))
+                        sheet=sheet, progress=progress_bar(quiet or as_json), language=language)
     if as_json:
         emit_json(result.as_dict())
     else:
@@ -117,5 +118,7 @@ def demo(folder: Path, n_customers: int, seed: int, quiet: bool):
     month = (data.as_of - pd.DateOffset(months=1)).strftime("%Y-%m")
     monthly = run_report(month, customers, transactions, folder / f"report-{month}.xlsx", load_model())
     click.echo(f"Wrote {monthly.workbook} and {monthly.html} (monthly report for {month})")
+    balances, orders = write_credit_demo(*make_credit_demo(data, load_model(), seed), folder)
+    click.echo(f"Wrote {balances}/ (collection data at 12 month ends) and {orders} (a day's orders to check)")
     model_file = export_model(load_model(), folder / "model.xlsx")
     click.echo(f"Wrote {model_file} (edit it, then: crm-xl score {customers} -o rescored.xlsx --model {model_file})")

@@ -33,6 +33,13 @@ def describe(model: ScoringModel) -> str:
         lines.append(f"  {g.label:4} ≥ {g.lower:.2f}  k={g.limit_factor:g}  {g.policy}")
     lines.append(f"Credit limit: purchases × terms/30 × k, at most {c.net_worth_cap:.0%} of net worth; "
                  f"default terms {c.default_terms_days:g} days")
+    check, review = c.check, c.review
+    lines.append("Order check: approved up to the limit plus the grade's tolerance ("
+                 + ", ".join(f"{g.label} {g.tolerance:.0%}" for g in reversed(c.grades))
+                 + f"); held when overdue over {check.hold_overdue_days:g} days, rejected over "
+                 f"{check.reject_overdue_days:g}; holds released by {', '.join(check.release_roles)}")
+    lines.append(f"Review: a limit rising over {review.limit_rise_share:.0%} or a grade moving {review.grade_steps} "
+                 f"steps waits for {', '.join(review.approver_roles)}; reason texts in {', '.join(c.texts)}")
     lines.append("Customer tier presets:")
     for p in model.tiers.values():
         mark = " (default)" if p.name == model.default_tier_preset else ""

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from crm_xl.fields import known_columns
-from crm_xl.findings import ModelError
+from crm_xl.findings import InputError, ModelError, finding
 from crm_xl.model.checker import Checker, join
 
 RFM_SCORES = range(1, 6)
@@ -39,6 +39,10 @@ class Indicator:
     label: str
     column: str
     bands: Bands | None  # raw figure -> 1..10; None for indicators typed as 1..10
+    labels: dict[str, str] = field(default_factory=dict)  # language -> label, for reason texts
+
+    def label_in(self, language: str) -> str:
+        return self.labels.get(language, self.label)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,38 @@ class Grade:
     limit_factor: float
     policy: str
     colour: str
+    tolerance: float = 0.0  # share an order may take the balance over the limit
+
+
+# Placeholders each credit text may use, by key: a text naming anything else is a model error.
+CREDIT_TEXT_FIELDS = {
+    "within_limit": set(), "within_tolerance": {"over", "grade", "tolerance"}, "over_limit": {"over"},
+    "overdue": {"days"}, "cash_only": {"grade"}, "no_limit": set(), "release": {"roles"},
+    "reason": {"indicator", "score", "points"},
+}
+
+
+@dataclass(frozen=True)
+class CreditCheckRules:
+    money_decimals: int
+    hold_overdue_days: float
+    reject_overdue_days: float
+    release_roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CreditReviewRules:
+    limit_rise_share: float
+    grade_steps: int
+    approver_roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CreditMonitoring:
+    psi_bins: np.ndarray  # lower edges of the credit-level bins
+    psi_bands: Bands  # PSI value -> reading (stable, watch, act)
+    backtest_overdue_days: float
+    backtest_months: int
 
 
 @dataclass(frozen=True)
@@ -61,6 +97,22 @@ class CreditModel:
     net_worth_cap: float
     limit_round_to: float
     scorecard: dict[str, float]
+    check: CreditCheckRules | None = None
+    review: CreditReviewRules | None = None
+    monitoring: CreditMonitoring | None = None
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> key -> template
+    default_language: str = "en"
+
+    def text(self, key: str, language: str | None = None) -> str:
+        return self.texts_in(language)[key]
+
+    def texts_in(self, language: str | None) -> dict[str, str]:
+        """The credit texts of a language (default the model's); an unknown language is bad input."""
+        language = language or self.default_language
+        if language not in self.texts:
+            raise InputError([finding("model-unknown-reference", entry="language", value=language,
+                                      where="credit.texts", choices=", ".join(self.texts))])
+        return self.texts[language]
 
     @property
     def grade_bands(self) -> Bands:
@@ -231,8 +283,12 @@ def _credit(c: Checker, t: dict) -> CreditModel | None:
         p = f"credit.indicators[{i}]"
         key, column = c.get(item, "key", p, "text"), c.get(item, "column", p, "text")
         bands = _bands(c, item["bands"], f"{p}.bands", "score", "score") if "bands" in item else None
+        labels = c.get(item, "labels", p, "table", {}) or {}
+        for lang, text in labels.items():
+            c.get(labels, lang, f"{p}.labels", "text")
         if key is not None and column is not None:
-            indicators[key] = Indicator(key, item.get("label", key), column, bands)
+            indicators[key] = Indicator(key, item.get("label", key), column, bands,
+                                        {k: v for k, v in labels.items() if isinstance(v, str)})
     c.unique([it.get("key") if isinstance(it, dict) else None for it in items], "credit.indicators", "key")
 
     sets: dict[str, dict[str, float]] = {}
@@ -255,7 +311,8 @@ def _credit(c: Checker, t: dict) -> CreditModel | None:
         p = f"credit.grades[{i}]"
         grades.append(Grade(c.get(item, "label", p, "text"), c.in_range(item, "from", p, 0, 1),
                             c.get(item, "limit_factor", p, "number"), c.get(item, "policy", p, "text"),
-                            str(item.get("colour", "FFFFFF")) if isinstance(item, dict) else "FFFFFF"))
+                            str(item.get("colour", "FFFFFF")) if isinstance(item, dict) else "FFFFFF",
+                            c.in_range(item, "tolerance", p, 0, 1, 0.0) or 0.0))
         if grades[-1].limit_factor is not None and grades[-1].limit_factor < 0:
             c.report("model-out-of-range", entry=f"{p}.limit_factor", value=grades[-1].limit_factor,
                      low=0, high="∞")
@@ -264,7 +321,12 @@ def _credit(c: Checker, t: dict) -> CreditModel | None:
     if not grades:
         c.report("model-wrong-type", entry="credit.grades", value=[], expected="a non-empty list of grades")
     scorecard = c.get(t, "scorecard", "credit", "table", {})
+    texts, language = _credit_texts(c, c.get(t, "texts", "credit", "table") or {})
     return CreditModel(
+        check=_credit_check(c, c.get(t, "check", "credit", "table") or {}),
+        review=_credit_review(c, c.get(t, "review", "credit", "table") or {}),
+        monitoring=_credit_monitoring(c, c.get(t, "monitoring", "credit", "table") or {}),
+        texts=texts, default_language=language,
         indicators=indicators, sets=sets, default_set=default_set, grades=tuple(grades),
         level_decimals=int(c.in_range(t, "level_decimals", "credit", 0, 15, 9) or 9),
         default_terms_days=c.positive(t, "default_terms_days", "credit", 30),
@@ -273,6 +335,81 @@ def _credit(c: Checker, t: dict) -> CreditModel | None:
         scorecard={k: c.positive(scorecard, k, "credit.scorecard", d)
                    for k, d in (("base_points", 600), ("base_odds", 50), ("pdo", 20))},
     )
+
+
+def _roles(c: Checker, t: dict, key: str, path: str) -> tuple[str, ...]:
+    roles = c.get(t, key, path, "list") or []
+    for i, role in enumerate(roles):
+        if not (isinstance(role, str) and role.strip()):
+            c.report("model-wrong-type", entry=f"{path}.{key}[{i}]", value=role, expected="a role name")
+    if not roles:
+        c.report("model-wrong-type", entry=f"{path}.{key}", value=roles, expected="a non-empty list of roles")
+    return tuple(str(r).strip() for r in roles)
+
+
+def _credit_check(c: Checker, t: dict) -> CreditCheckRules:
+    p = "credit.check"
+    hold = c.in_range(t, "hold_overdue_days", p, 0, 10000)
+    reject = c.in_range(t, "reject_overdue_days", p, 0, 10000)
+    if hold is not None and reject is not None and reject < hold:
+        c.report("model-band-order", entry=f"{p}.reject_overdue_days", value=reject, previous=hold)
+    return CreditCheckRules(int(c.in_range(t, "money_decimals", p, 0, 6, 2) or 0),
+                            hold if hold is not None else 30, reject if reject is not None else 90,
+                            _roles(c, t, "release_roles", p))
+
+
+def _credit_review(c: Checker, t: dict) -> CreditReviewRules:
+    p = "credit.review"
+    return CreditReviewRules(c.positive(t, "limit_rise_share", p) or 0.5,
+                             int(c.in_range(t, "grade_steps", p, 1, 20) or 2),
+                             _roles(c, t, "approver_roles", p))
+
+
+def _credit_monitoring(c: Checker, t: dict) -> CreditMonitoring:
+    p = "credit.monitoring"
+    bins = c.get(t, "psi_bins", p, "list") or []
+    for i, edge in enumerate(bins):
+        if not (isinstance(edge, (int, float)) and not isinstance(edge, bool) and 0 <= edge <= 1):
+            c.report("model-out-of-range", entry=f"{p}.psi_bins[{i}]", value=edge, low=0, high=1)
+    c.ascending(list(bins), f"{p}.psi_bins")
+    if len(bins) < 2:
+        c.report("model-wrong-type", entry=f"{p}.psi_bins", value=bins, expected="at least two lower edges")
+    bands = _bands(c, t.get("psi_bands"), f"{p}.psi_bands", "label", "label")
+    return CreditMonitoring(np.array([b for b in bins if isinstance(b, (int, float))], float),
+                            bands or Bands(np.array([0.0]), ("",)),
+                            c.positive(t, "backtest_overdue_days", p) or 90,
+                            int(c.in_range(t, "backtest_months", p, 1, 60) or 12))
+
+
+def _credit_texts(c: Checker, t: dict) -> tuple[dict[str, dict[str, str]], str]:
+    """Every language has every text; a text names only the fields its key provides."""
+    import string
+
+    p = "credit.texts"
+    language = c.get(t, "default_language", p, "text")
+    texts: dict[str, dict[str, str]] = {}
+    for lang, table in t.items():
+        if lang == "default_language":
+            continue
+        if not isinstance(table, dict):
+            c.report("model-wrong-type", entry=f"{p}.{lang}", value=table, expected="a table of texts")
+            continue
+        texts[lang] = {}
+        for key, allowed in CREDIT_TEXT_FIELDS.items():
+            text = c.get(table, key, f"{p}.{lang}", "text")
+            if text is None:
+                continue
+            try:
+                names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+            except ValueError as exc:
+                c.report("model-wrong-type", entry=f"{p}.{lang}.{key}", value=text, expected=f"a text ({exc})")
+                continue
+            for name in sorted(names - allowed):
+                c.defined(name, f"{p}.{lang}.{key}", sorted(allowed), "the fields of this text")
+            texts[lang][key] = text
+    if language is not None:
+        c.defined(language, f"{p}.default_language", list(texts), p)
+    return texts, language or "en"
 
 
 def _tiers(c: Checker, t: dict) -> tuple[dict[str, TierPreset], str | None]:

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from crm_xl.credit import monitoring
 from crm_xl.fields import columns
+from crm_xl.findings import CATALOGUE
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.problems import Problems
@@ -20,6 +22,14 @@ from crm_xl.scoring.tags import SEPARATOR
 
 TOP_CUSTOMERS = 20
 TREND_MONTHS = 12
+
+
+@dataclass
+class CreditHistory:
+    """What the store remembers: monthly snapshots and collection data (crm_xl.store.credit)."""
+
+    snapshots: pd.DataFrame  # month, customer_code and the snapshot columns
+    receivables: pd.DataFrame  # as_of, customer_code, overdue_days
 
 
 @dataclass
@@ -41,7 +51,7 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, month: str, model: ScoringModel,
                   previous_customers: pd.DataFrame | None = None, stale_months: int = 6,
-                  pending_reviews: int | None = None) -> ReportFigures:
+                  pending_reviews: int | None = None, history: CreditHistory | None = None) -> ReportFigures:
     start, end = month_bounds(month)
     prev_start = start - pd.DateOffset(months=1)
     if transactions is not None and not isinstance(transactions, Transactions):
@@ -53,6 +63,9 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
                              transactions=transactions, as_of=start)
     cur, prev = now.table(), before.table()
     figures = ReportFigures(month, prev_start.strftime("%Y-%m"), model.title, {})
+    from_snapshot = False
+    if previous_customers is None and history is not None:
+        from_snapshot = _previous_from_snapshot(prev, cur, history, figures.previous_month)
     in_month = _month_orders(transactions, start, end)
     in_prev = _month_orders(transactions, prev_start, start)
     figures.kpi = _kpis(cur, prev, in_month, in_prev)
@@ -71,13 +84,68 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
     figures.matrices["tier_moves"] = movement(prev.customer_tier, cur.customer_tier, tier_labels)
     figures.matrices["rfm_moves"] = movement(prev.rfm_segment, cur.rfm_segment, list(model.rfm.segment_labels))
     figures.kpi["stale"] = _stale(cur, end, stale_months)
-    if previous_customers is None:
-        figures.notes.append("No previous customer snapshot (--previous): credit grades are compared on the "
-                             "same 5C scores, so only limits move.")
+    if previous_customers is None and not from_snapshot:
+        figures.notes.append(CATALOGUE["snapshot-missing"].message(
+            month=figures.previous_month, affects="last month is scored from this month's 5C scores (no --previous "
+            f"file either), so only limits move; take it with crm-xl snapshot --month {figures.previous_month}"))
+    _credit_monitoring(figures, cur, prev, history, month, model, compared=from_snapshot or previous_customers is not None)
     figures.kpi["pending_reviews"] = _kpi("Changes waiting for review", pending_reviews, None)
     if pending_reviews is None:
         figures.notes.append("Pending reviews are counted in the master data: report with --db to see them.")
     return figures
+
+
+def _previous_from_snapshot(prev: pd.DataFrame, cur: pd.DataFrame, history: CreditHistory, month: str) -> bool:
+    """Last month's grades, limits, tiers, segments and RFM cells as the snapshot kept them, row for row."""
+    snap = history.snapshots[history.snapshots.month == month]
+    if not len(snap):
+        return False
+    kept = snap.drop_duplicates("customer_code").set_index("customer_code")
+    codes = cur.customer_code.astype(str)
+    for name in ("credit_level", "credit_grade", "credit_limit", "customer_tier", "class_code", "value_segment",
+                 "rfm_segment"):
+        prev[name] = codes.map(kept[name]).to_numpy()
+    return True
+
+
+def _credit_monitoring(figures: ReportFigures, cur: pd.DataFrame, prev: pd.DataFrame, history: CreditHistory | None,
+                       month: str, model: ScoringModel, compared: bool) -> None:
+    """PSI of the credit level, the 12-month credit trend and the back-test, from the snapshots."""
+    value, bins = monitoring.psi(prev.credit_level, cur.credit_level, model.credit.monitoring.psi_bins) \
+        if compared else (None, [])
+    figures.kpi["psi"] = {**_kpi("Credit level PSI vs last month", value, None),
+                          "reading": monitoring.psi_reading(value, model)}
+    figures.tables["psi_bins"] = bins
+    figures.tables["credit_trend"], figures.tables["backtest"] = [], []
+    figures.kpi["backtest"] = {"label": "", "value": None, "previous": None, "change": None}
+    if history is None:
+        figures.notes.append("Credit trend, stability and back-test come from the store's snapshots: report with --db.")
+        return
+    months = [p.strftime("%Y-%m") for p in pd.period_range(end=month, periods=TREND_MONTHS, freq="M")]
+    now = cur[["customer_code", "credit_level", "credit_grade", "credit_limit"]].assign(month=month)
+    now["credit_grade"] = now.credit_grade.astype(object)
+    earlier = history.snapshots[history.snapshots.month.isin(months[:-1])]
+    figures.tables["credit_trend"] = monitoring.trend(pd.concat([earlier, now], ignore_index=True), months, model)
+    _backtest(figures, history, month, model)
+
+
+def _backtest(figures: ReportFigures, history: CreditHistory, month: str, model: ScoringModel) -> None:
+    rules = model.credit.monitoring
+    _, end = month_bounds(month)
+    taken = sorted(m for m in history.snapshots.month.unique() if m < month)
+    wanted = (pd.Period(month, "M") - rules.backtest_months).strftime("%Y-%m")
+    base = wanted if wanted in taken else (taken[0] if taken else None)
+    if base is None or not len(history.receivables):
+        figures.notes.append("No back-test: it needs an earlier snapshot and collection data "
+                             "(crm-xl credit balances) dated after it.")
+        return
+    _, after = month_bounds(base)
+    figures.tables["backtest"] = monitoring.backtest(
+        history.snapshots[history.snapshots.month == base], history.receivables,
+        (after - pd.Timedelta(days=1)).strftime("%Y-%m-%d"), (end - pd.Timedelta(days=1)).strftime("%Y-%m-%d"), model)
+    figures.kpi["backtest"] = {"label": f"Grades of {base}: share of customers more than "
+                                        f"{rules.backtest_overdue_days:g} days overdue by {month}",
+                               "value": base, "previous": None, "change": None}
 
 
 def _month_orders(tx: Transactions | None, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
-from crm_xl.reports.figures import ReportFigures, build_figures
+from crm_xl.reports.figures import CreditHistory, ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
 from crm_xl.sheets.reading import read_table
@@ -39,7 +39,7 @@ def report_context(figures: ReportFigures) -> dict:
     context = asdict(figures)
     context.update(context.pop("tables"))
     context.update(context.pop("matrices"))
-    context["kpi_rows"] = [_kpi_text(k) for name, k in figures.kpi.items() if name != "stale"]
+    context["kpi_rows"] = [_kpi_text(k) for name, k in figures.kpi.items() if name not in ("stale", "backtest")]
     return context
 
 
@@ -75,10 +75,14 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
                                   problem="names the customers twice or not at all",
                                   hint="Give the customers either as a file (--customers) or as the master data (--db).")])
     progress(f"reading {customers or 'the master data'}" + (f" and {transactions}" if transactions else ""))
-    pending = None
+    pending, history = None, None
     if db is not None:
+        from crm_xl.store.credit import pending_credit_reviews, receivables_history, snapshot_frame
+
         engine = connect(db)
-        frame, pending = master_frame(engine), len(pending_reviews(engine))
+        frame = master_frame(engine)
+        pending = len(pending_reviews(engine)) + len(pending_credit_reviews(engine))
+        history = CreditHistory(snapshot_frame(engine), receivables_history(engine))
     else:
         frame = read_table(customers).frame
     tx = read_table(transactions).frame if transactions else None
@@ -86,7 +90,7 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
     progress(f"scoring {len(frame):,} customers for {month} and the month before")
-    figures = build_figures(frame, tx, month, model, before, pending_reviews=pending)
+    figures = build_figures(frame, tx, month, model, before, pending_reviews=pending, history=history)
     figures_s = time.perf_counter() - clock
     clock = time.perf_counter()
     progress(f"writing {output}")

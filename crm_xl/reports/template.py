@@ -71,6 +71,41 @@ def _distribution(wb, title: str, sheet: str, source: str, chart: str, extra: li
     return ws
 
 
+def _credit_trend(wb) -> None:
+    """The 12-month credit trend from the store's monthly snapshots."""
+    ws = wb.create_sheet("Credit trend")
+    _title(ws, "Credit trend, 12 months to {{ month }}", "From the monthly snapshots (crm-xl snapshot) · model {{ model }}")
+    _header(ws, 4, ["Month", "Customers", "Average level", "Total limit", "Moved down", "Moved up", "PSI", "Reading"])
+    _row(ws, 5, [("{%row for t in credit_trend %}{{ t.month }}", None), ("{{ t.customers }}", INT),
+                 ("{{ t.average_level }}", LEVEL), ("{{ t.total_limit }}", MONEY), ("{{ t.down }}", INT),
+                 ("{{ t.up }}", INT), ("{{ t.psi }}", LEVEL), ("{{ t.reading }}", None)])
+    ws["J4"] = '{%chart line credit_trend average_level "Average credit level per month" %}'
+    _widths(ws, [10, 11, 10, 15, 9, 9, 8, 22])
+
+
+def _credit_monitoring(wb) -> None:
+    """Stability of the credit level against last month, and the back-test of earlier grades."""
+    ws = wb.create_sheet("Credit monitoring")
+    _title(ws, "Credit monitoring {{ month }}")
+    ws["A4"] = "PSI of the credit level"
+    ws["A4"].font = BOLD
+    ws["B4"] = "{{ kpi.psi.value }}"
+    ws["B4"].number_format = LEVEL
+    ws["C4"] = "{{ kpi.psi.reading }}"
+    ws["A5"] = "Population stability index vs last month: below 0.1 stable, 0.1 to 0.25 watch, from 0.25 act (model: credit.monitoring)."
+    ws["A5"].font = SUB
+    _header(ws, 7, ["Level bin", "Last month", "This month", "PSI part"])
+    _row(ws, 8, [("{%row for b in psi_bins %}{{ b.label }}", None), ("{{ b.previous }}", PCT), ("{{ b.share }}", PCT),
+                 ("{{ b.psi }}", "0.0000")])
+    ws["A10"] = "Back-test: {{ kpi.backtest.label }}"
+    ws["A10"].font = BOLD
+    _header(ws, 11, ["Grade", "Customers", "Went past", "Share"])
+    _row(ws, 12, [("{%row for b in backtest %}{{ b.grade }}", None), ("{{ b.customers }}", INT), ("{{ b.late }}", INT),
+                  ("{{ b.share }}", PCT)])
+    ws["H7"] = '{%chart column2 psi_bins share "Credit level: last month and this month" %}'
+    _widths(ws, [24, 12, 12, 10, 10, 10])
+
+
 def build_template() -> Workbook:
     wb = Workbook()
     ws = wb.active
@@ -123,6 +158,9 @@ def build_template() -> Workbook:
     _header(credit, 9, ["Customer", "Store", "Last month", "This month", "Limit"])
     _row(credit, 10, [("{%row for w in worse_grades %}{{ w.code }}", None), ("{{ w.name }}", None),
                       ("{{ w.previous }}", None), ("{{ w.grade }}", None), ("{{ w.limit }}", MONEY)])
+
+    _credit_trend(wb)
+    _credit_monitoring(wb)
 
     rfm = _distribution(wb, "Behaviour (RFM) segments {{ month }}", "RFM", "rfm", '{%chart bar rfm count "Customers per RFM segment" %}')
     _movements(rfm, "Segment movements", "rfm_moves")

@@ -224,3 +224,45 @@ def _days_since_last_order(recency: list) -> list:
                      for v, d in zip(recency, is_date)])
     days = rfm.recency_days(last, rfm.default_as_of(last))
     return [float(days[i]) if d else v for i, (v, d) in enumerate(zip(recency, is_date))]
+
+
+def credit_reasons(scores: Sequence[Sequence], model: ScoringModel, count: int = 3, language: str | None = None,
+                   indicator_set: str | None = None) -> Column:
+    """The indicators that cost each row the most points (the credit_reasons column of a scored table)."""
+    from crm_xl.scoring import reasons
+
+    keys = list(model.credit.sets[indicator_set or model.credit.default_set])
+    names = [model.credit.indicators[k].column for k in keys]
+    grid = np.array([list(row[:len(names)]) + [None] * (len(names) - len(row)) for row in scores], dtype=object)
+    problems = Problems(len(scores))
+    frame, empty = _frame({n: grid.reshape(len(scores), len(names))[:, j] for j, n in enumerate(names)}, problems)
+    keys, values, lost = reasons.points_lost(frame, model.credit, problems, indicator_set)
+    return _result(reasons.reason_texts(keys, values, lost, model.credit, count, language), problems, empty)
+
+
+def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, grades: Sequence,
+                  overdue_days: Sequence, model: ScoringModel, language: str | None = None) -> Column:
+    """(decision, reason) of each order against its own outstanding balance, limit and grade."""
+    from crm_xl.scoring import credit_check
+
+    problems = Problems(len(amounts))
+    # no order on this row: no result (the other arguments may be one repeated cell)
+    frame, empty = _frame({"amount": amounts, "outstanding": outstanding, "credit_limit": limits,
+                           "credit_grade": grades, "overdue_days": overdue_days}, problems, key=("amount",))
+    amount = numbers(frame, "amount", problems)
+    balance = numbers(frame, "outstanding", problems)
+    limit = numbers(frame, "credit_limit", problems)
+    days = numbers(frame, "overdue_days", problems)
+    for name, values in (("amount", amount), ("credit_limit", limit), ("overdue_days", days)):
+        problems.add("out-of-range", name, values < 0, values, low=0, high="∞")
+    position = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems, optional=True)
+    checks = credit_check.decide_with_grades(amount, balance, limit, position, days, model.credit, language)
+    found = problems.frame()
+    bad = np.zeros(len(frame), bool)
+    bad[found.row[found.severity == "error"].to_numpy(int)] = True  # a bad cell anywhere: no decision
+    bad |= np.isnan(amount)
+    values = np.empty(len(frame), dtype=object)
+    values[:] = list(zip(checks.labels.tolist(), checks.reason.tolist()))
+    values[bad] = None
+    return _result(values, problems, empty)
+

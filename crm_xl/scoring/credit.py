@@ -55,8 +55,10 @@ def grades(positions: np.ndarray, credit: CreditModel) -> pd.Categorical:
     return categorical(positions, [g.label for g in credit.grades], ordered=True)
 
 
-def positions_of_grades(labels, credit: CreditModel, problems: Problems, column: str = "credit_grade") -> np.ndarray:
-    """Grade positions from grade labels typed by people (e.g. an Excel cell holding "AA")."""
+def positions_of_grades(labels, credit: CreditModel, problems: Problems, column: str = "credit_grade",
+                        optional: bool = False) -> np.ndarray:
+    """Grade positions from grade labels typed by people (e.g. an Excel cell holding "AA");
+    -1 where unknown or empty (an empty cell is reported unless the grade is `optional`)."""
     names = [g.label for g in credit.grades]
     lookup = {n.casefold(): i for i, n in enumerate(names)}
 
@@ -69,7 +71,8 @@ def positions_of_grades(labels, credit: CreditModel, problems: Problems, column:
     else:  # each distinct label looked up once
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         idx = np.array([position(u) for u in uniques] + [-2], dtype=np.int64)[codes]
-    problems.add("missing-value", column, idx == -2)
+    if not optional:
+        problems.add("missing-value", column, idx == -2)
     problems.add("unknown-code", column, idx == -1, values, kind="credit grade", choices=", ".join(names))
     return np.where(idx < 0, -1, idx)
 

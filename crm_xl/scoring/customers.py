@@ -8,7 +8,7 @@ import pandas as pd
 
 from crm_xl.fields import COMPUTED_COLUMNS
 from crm_xl.model.schema import ScoringModel
-from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
+from crm_xl.scoring import classes, credit, reasons, rfm, tags, tiers, value
 from crm_xl.scoring.inputs import numbers
 from crm_xl.scoring.problems import Problems
 
@@ -28,9 +28,11 @@ class ScoredCustomers:
 
 def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: str | None = None,
                     tier_preset: str | None = None, transactions: pd.DataFrame | rfm.Transactions | None = None,
-                    as_of: pd.Timestamp | None = None, issue_texts: bool = True) -> ScoredCustomers:
+                    as_of: pd.Timestamp | None = None, issue_texts: bool = True,
+                    language: str | None = None) -> ScoredCustomers:
     """Every computed column for every row; bad inputs give per-row problems, never an exception.
 
+    `language` (ko, zh, en; default the model's) is the language of the credit_reasons texts.
     Without `issue_texts` the scoring_issues column stays empty (a caller that reads `problems`
     itself need not pay for rendering every message).
     """
@@ -50,6 +52,9 @@ def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: 
         numbers(frame, "net_worth", problems), model.credit, problems,
         report_missing="avg_monthly_amount" in frame.columns)
     out["credit_policy"] = credit.policies(grade_idx, model.credit)
+    # its own problems: the indicator cells were checked (and reported) for the level already
+    keys, scores, lost = reasons.points_lost(frame, model.credit, Problems(len(frame)), indicator_set)
+    out["credit_reasons"] = reasons.reason_texts(keys, scores, lost, model.credit, language=language)
     out["customer_tier"] = tiers.tiers(frame, model.tiers[tier_preset or model.default_tier_preset], problems)
     out["class_code"] = classes.classes(frame, model.classification, problems)
     out["value_segment"] = value.segments(frame, model.value, problems)

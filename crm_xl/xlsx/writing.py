@@ -17,8 +17,10 @@ CHUNK = 5_000
 
 NUMBER_FORMATS = {"credit_level": "0.000", "credit_limit": "#,##0", "avg_monthly_amount": "#,##0",
                   "avg_monthly_qty": "#,##0.0", "high_price_share": "0.0%",
-                  "amount_12m": "#,##0", "net_worth": "#,##0", "registered_capital": "#,##0"}
-WIDTHS = {"store_name": 22, "phone": 15, "value_segment": 13, "rfm_segment": 17, "customer_tier": 13, "credit_policy": 34, "tags": 30, "scoring_issues": 60, "address": 30}
+                  "amount_12m": "#,##0", "net_worth": "#,##0", "registered_capital": "#,##0",
+                  "amount": "#,##0", "outstanding": "#,##0", "outstanding_before": "#,##0", "balance_after": "#,##0"}
+WIDTHS = {"store_name": 22, "phone": 15, "value_segment": 13, "rfm_segment": 17, "customer_tier": 13, "credit_policy": 34, "credit_reasons": 50, "tags": 30, "scoring_issues": 60, "address": 30,
+          "reason": 44, "release_by": 40, "outstanding_before": 14, "balance_after": 14}
 
 
 def new_workbook(path: Path) -> xlsxwriter.Workbook:

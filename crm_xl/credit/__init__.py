@@ -1,0 +1,1 @@
+"""Credit management as a process: order checks, monthly snapshots and reviews, monitoring."""

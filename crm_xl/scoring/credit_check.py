@@ -1,0 +1,175 @@
+"""The credit check of each order: approve, hold or reject, with the reason, by the model's rules.
+
+An order is approved when the customer's balance after it (outstanding + the order) is at most
+the credit limit, or above it by no more than the grade's tolerance; held when it goes further
+over or when a payment is overdue more than `hold_overdue_days`; rejected when overdue more than
+`reject_overdue_days` or when the grade is cash only. Money is compared in whole cents (integers),
+so an order exactly at the limit is approved however the amounts were summed.
+
+`decide` checks rows that each carry their own outstanding balance (what a formula sees);
+`accumulate` works out, for a day's orders, the balance each order sees: the opening balance plus
+the customer's earlier approved orders (a held or rejected order does not use the limit).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from crm_xl.model.schema import CreditModel
+
+APPROVE, HOLD, REJECT = "approve", "hold", "reject"
+DECISIONS = (APPROVE, HOLD, REJECT)  # codes 0, 1, 2: the worse decision has the higher code
+SEPARATOR = "; "
+
+
+@dataclass
+class Decisions:
+    code: np.ndarray  # 0 approve, 1 hold, 2 reject
+    over: np.ndarray  # amount of the balance above the limit (0 when within), in money
+    reason: np.ndarray  # text, in the chosen language
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.asarray(DECISIONS, dtype=object)[self.code]
+
+
+def cents(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Money as whole units of 10**-decimals (int64); NaN becomes 0 (callers mask it first)."""
+    scaled = np.round(np.nan_to_num(np.asarray(values, float)) * 10**decimals)
+    return scaled.astype(np.int64)
+
+
+def allowed_cents(limit: np.ndarray, tolerance: np.ndarray, decimals: int) -> np.ndarray:
+    """The most the balance may reach: the limit plus the grade's tolerance, in cents."""
+    return cents(np.asarray(limit, float) * (1 + np.asarray(tolerance, float)), decimals)
+
+
+def decide(amount: np.ndarray, outstanding: np.ndarray, limit: np.ndarray, tolerance: np.ndarray,
+           cash_only: np.ndarray, grade: np.ndarray, overdue_days: np.ndarray, credit: CreditModel,
+           language: str | None = None) -> Decisions:
+    """Decision and reason of each order. NaN limit: no limit in force (held); NaN outstanding or
+    overdue days count as 0; `grade` is the grade label (or None) used in the texts."""
+    rules, d = credit.check, credit.check.money_decimals
+    n = len(amount)
+    no_limit = np.isnan(np.asarray(limit, float)) & ~cash_only
+    balance = cents(amount, d) + cents(outstanding, d)
+    limit_c = cents(limit, d)
+    allowed = allowed_cents(limit, tolerance, d)
+    over_c = np.where(no_limit | cash_only, 0, np.maximum(balance - limit_c, 0))
+    days = np.nan_to_num(np.asarray(overdue_days, float))
+
+    code = np.zeros(n, np.int8)
+    code[(balance > allowed) & ~no_limit] = 1
+    code[no_limit] = 1
+    code[days > rules.hold_overdue_days] = 1
+    code[(days > rules.reject_overdue_days) | cash_only] = 2
+
+    text = credit.texts_in(language)
+    over = over_c / 10**d
+    limit_part = np.full(n, text["within_limit"], dtype=object)
+    tolerated = np.flatnonzero((over_c > 0) & (balance <= allowed) & ~cash_only & ~no_limit)
+    limit_part[tolerated] = [text["within_tolerance"].format(over=money_text(o), grade=g, tolerance=f"{t:.0%}")
+                             for o, g, t in zip(over[tolerated], grade[tolerated], np.asarray(tolerance)[tolerated])]
+    beyond = np.flatnonzero((balance > allowed) & ~cash_only & ~no_limit)
+    limit_part[beyond] = _fill(text["over_limit"], "over", money_texts(over_c[beyond], d))
+    limit_part[no_limit] = text["no_limit"]
+    cash = np.flatnonzero(cash_only)
+    limit_part[cash] = [text["cash_only"].format(grade=g) for g in grade[cash]]
+
+    reason = limit_part
+    late = np.flatnonzero(days > rules.hold_overdue_days)
+    if len(late):
+        overdue = [text["overdue"].format(days=_whole(v)) for v in days[late]]
+        within = (balance[late] <= allowed[late]) & ~no_limit[late] & ~cash_only[late]
+        # an order within its limit is held for the overdue payment alone: say only that
+        reason[late] = [o if w else f"{r}{SEPARATOR}{o}" for r, o, w in zip(reason[late], overdue, within)]
+    return Decisions(code, over, reason)
+
+
+def accumulate(customer: np.ndarray, amount_c: np.ndarray, opening_c: np.ndarray, allowed_c: np.ndarray,
+               eligible: np.ndarray) -> np.ndarray:
+    """Balance each order sees (cents): opening + the customer's earlier approved orders.
+
+    Rows are in processing order; `customer` indexes `opening_c` and `allowed_c`; only `eligible`
+    rows (not already held or rejected for another reason) can use the limit. Same result as
+    checking one order after another, worked out a whole batch at a time: an order that does not
+    fit even on the balance approved so far can never fit later (balances only grow), so it is
+    held at once; the rest approve up to their customer's first order that does not fit, and the
+    loop goes on from there (a few rounds, however many orders there are).
+    """
+    order = np.lexsort((np.arange(len(customer)), customer))  # by customer, keeping processing order
+    cust, amt = customer[order], amount_c[order]
+    approved = np.zeros(len(order), bool)
+    base = opening_c.astype(np.int64).copy()
+    active = np.flatnonzero(eligible[order])
+    while active.size:
+        c = cust[active]
+        fits_alone = base[c] + amt[active] <= allowed_c[c]
+        active = active[fits_alone]
+        if not active.size:
+            break
+        c = cust[active]
+        running = _group_cumsum(amt[active], c) + base[c]
+        fails = running > allowed_c[c]
+        # each customer's rows before its first failing row are approved
+        failed_before = _group_cumsum(fails.astype(np.int64), c) - fails > 0
+        take = ~fails & ~failed_before
+        approved[active[take]] = True
+        np.add.at(base, c[take], amt[active[take]])
+        active = active[fails | failed_before]
+    used = np.where(approved, amt, 0)
+    before_sorted = opening_c[cust] + _group_cumsum(used, cust) - used
+    before = np.empty_like(before_sorted)
+    before[order] = before_sorted
+    return before
+
+
+def _group_cumsum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Running sum within runs of equal `groups` (rows sorted by group)."""
+    total = np.cumsum(values)
+    if not len(values):
+        return total
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    offsets = np.repeat(total[starts] - values[starts], np.diff(np.r_[starts, len(values)]))
+    return total - offsets
+
+
+def _fill(template: str, name: str, values: np.ndarray) -> np.ndarray:
+    """`template` with its one field `name` filled from each value: split once, joined per row in C."""
+    mark = "\x00"
+    parts = template.format(**{name: mark}).split(mark)
+    if len(parts) != 2:  # the field twice (or not at all): format row by row
+        return np.array([template.format(**{name: v}) for v in values], dtype=object)
+    return parts[0] + values + parts[1]
+
+
+def money_texts(amount_c: np.ndarray, decimals: int) -> np.ndarray:
+    """money_text of many amounts given in cents, as an object array (hundreds of thousands at once)."""
+    unit = 10**decimals
+    whole, part = np.divmod(np.asarray(amount_c, np.int64), unit)
+    out = np.array([f"{w:,}" for w in whole.tolist()] + [""], dtype=object)[:-1]
+    fraction = np.flatnonzero(part)
+    if len(fraction):
+        out[fraction] = out[fraction] + np.array([f".{p:0{decimals}d}" for p in part[fraction].tolist()] + [""],
+                                                 dtype=object)[:-1]
+    return out
+
+
+def money_text(value: float) -> str:
+    """12,300 for whole amounts, 12,300.50 otherwise."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _whole(value: float):
+    return int(value) if float(value).is_integer() else value
+
+
+def decide_with_grades(amount: np.ndarray, outstanding: np.ndarray, limit: np.ndarray, position: np.ndarray,
+                       overdue_days: np.ndarray, credit: CreditModel, language: str | None = None) -> Decisions:
+    """`decide` with each row's grade given as its position in credit.grades (-1: no grade, no tolerance)."""
+    known = position >= 0
+    tolerance = np.array([g.tolerance for g in credit.grades] + [0.0])[position]
+    cash_only = np.array([g.limit_factor == 0 for g in credit.grades] + [False])[position] & known
+    label = np.array([g.label for g in credit.grades] + [""], dtype=object)[position]
+    return decide(amount, outstanding, limit, tolerance, cash_only, label, overdue_days, credit, language)

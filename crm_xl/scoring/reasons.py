@@ -1,0 +1,62 @@
+"""Reason codes for a credit grade: the indicators that cost the most points against the maximum.
+
+Indicator i loses w_i x (10 - s_i) / (sum(w) x 10) of the level, so the points lost by all
+indicators add up to 1 - level exactly (before the level is rounded for banding). The reasons
+name the indicators that lost the most, largest first (model order breaks ties), in the chosen
+language, so a manager can tell a customer why they are grade B.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crm_xl.model.schema import CreditModel
+from crm_xl.scoring.credit import SCORE_HIGH, indicator_scores
+from crm_xl.scoring.problems import Problems, display_value
+
+DEFAULT_COUNT = 3
+SEPARATOR = "; "
+
+
+def points_lost(frame: pd.DataFrame, credit: CreditModel, problems: Problems, indicator_set: str | None = None,
+                weights: dict[str, float] | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Indicator keys, their 1-10 scores (rows x indicators) and the share of the level each lost."""
+    weights = weights or credit.sets[indicator_set or credit.default_set]
+    keys = list(weights)
+    scores = np.column_stack([indicator_scores(frame, credit.indicators[k], problems) for k in keys])
+    w = np.fromiter(weights.values(), float, len(keys))
+    lost = w * (SCORE_HIGH - scores) / (w.sum() * SCORE_HIGH)
+    return keys, scores, lost
+
+
+def reason_texts(keys: list[str], scores: np.ndarray, lost: np.ndarray, credit: CreditModel,
+                 count: int = DEFAULT_COUNT, language: str | None = None) -> np.ndarray:
+    """Per row, the `count` indicators that lost the most, as text; "" when none lost any; None when unscored."""
+    template = credit.text("reason", language)
+    language = language or credit.default_language
+    labels = [credit.indicators[k].label_in(language) for k in keys]
+    out = np.full(len(lost), None, dtype=object)
+    scored = ~np.isnan(lost).any(axis=1)
+    rows = np.flatnonzero(scored)
+    if not len(rows):
+        return out
+    ranked = np.argsort(-lost[rows], axis=1, kind="stable")[:, :max(count, 0)]  # ties keep model order
+    text = None
+    for k in range(ranked.shape[1]):
+        j = ranked[:, k]
+        score, share = scores[rows, j], lost[rows, j]
+        part = _parts(j, score, share, labels, template)
+        text = part if text is None else np.where(part != "", text + SEPARATOR + part, text)
+    out[rows] = text if text is not None else ""
+    return out
+
+
+def _parts(indicator: np.ndarray, score: np.ndarray, share: np.ndarray, labels: list[str], template: str) -> np.ndarray:
+    """One reason per row, each distinct (indicator, score) formatted once: a million rows hold few."""
+    codes, uniques = pd.factorize(indicator * 1000.0 + score)
+    first = np.zeros(len(uniques), np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # a row holding each distinct pair
+    texts = np.array([template.format(indicator=labels[indicator[i]], score=display_value(score[i]),
+                                      points=f"{share[i]:.3f}") if share[i] > 0 else "" for i in first.tolist()]
+                     + [""], dtype=object)
+    return texts[codes]
