@@ -169,7 +169,11 @@ def dates(s: pd.Series) -> Parsed:
         values[np.flatnonzero(serial)[ok]] = EXCEL_EPOCH + days[ok].astype(np.int64).astype("timedelta64[D]")
     other = (kind == OTHER) & np.fromiter((isinstance(v, (dt.date, np.datetime64)) for v in obj), bool, len(obj))
     if other.any():  # date and datetime objects, Timestamps of any resolution
-        values[other] = pd.to_datetime(pd.Series(obj[other]), errors="coerce").to_numpy().astype("datetime64[D]")
+        days = pd.to_datetime(pd.Series(obj[other]), errors="coerce").to_numpy().astype("datetime64[D]")
+        for i in np.flatnonzero(np.isnat(days)):  # beyond pandas' chosen resolution (9999-12-31 in ns): by hand
+            v = obj[other][i]
+            days[i] = np.datetime64(v.date() if isinstance(v, dt.datetime) else v, "D")
+        values[other] = days
     text = kind == TEXT
     values[text] = _each_distinct(obj[text], _date_text_or_nat, np.datetime64("NaT", "s"))
     empty = (kind == EMPTY) | (text & _blank_texts(obj, text))

@@ -396,7 +396,7 @@ def test_review_workbook_offers_the_blocks_values_as_dropdowns(tmp_path):
         # relative to the rule's first cell: for this cell, the records right above it
         assert (top + r - anchor, bottom + r - anchor) == (r - size, r - 1)
         assert ws[f"C{r}"].value in ("merge", "review")
-    assert any(f'"merge,keep apart,review"' == f for _, f in rules)
+    assert any('"merge,keep apart,review"' == f for _, f in rules)
     differing = ws[f"{head['store_name']}2"].fill.fgColor.rgb  # 행복마트 / (주)행복마트 differ: highlighted
     assert differing.endswith("FFEB9C")
 

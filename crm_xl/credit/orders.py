@@ -165,8 +165,9 @@ def check_cells_with_codes(engine, amounts: list, outstanding: list, targets: li
             continue
         row = accounts.loc[code]
         limits[i] = None if pd.isna(row.credit_limit) else float(row.credit_limit)
-        grades[i] = grades[i] if grades[i] is not None else (None if pd.isna(row.credit_grade) else row.credit_grade)
-        if overdue[i] is None and not pd.isna(row.overdue_days):
+        if pd.isna(grades[i]):  # an empty cell: None, or NaN from a numeric column of cells
+            grades[i] = None if pd.isna(row.credit_grade) else row.credit_grade
+        if pd.isna(overdue[i]) and not pd.isna(row.overdue_days):
             overdue[i] = float(row.overdue_days)
     checked = credit_checks(amounts, outstanding, limits, grades, overdue, model, language)
     for i, message in unknown.items():

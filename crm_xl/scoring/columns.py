@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from crm_xl.findings import CATALOGUE, Finding, finding
+from crm_xl.findings import CATALOGUE, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
 from crm_xl.scoring.inputs import Table, numbers
