@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from crm_xl.findings import CrmError, InputError, finding
-from crm_xl.xlsx.safety import check_file
+from crm_xl.findings import CrmError, Finding, InputError, finding
+from crm_xl.xlsx.safety import check_file, check_thoroughly, scan_parts
 
 DEFAULT_MEMORY_MB = 4096
 DEFAULT_SECONDS = 300
@@ -35,20 +35,43 @@ class Failed:
     reason: str
 
 
-def read_untrusted(parse: Callable, path: str | Path, *args, memory_mb: int = DEFAULT_MEMORY_MB,
+def read_untrusted(parse: Callable, path: str | Path, *args, scan: bool = False, memory_mb: int = DEFAULT_MEMORY_MB,
                    seconds: float = DEFAULT_SECONDS) -> Any:
     """`parse(path, *args)` run on a user's file: missing file, failed pre-check and a child that
-    dies, runs out of memory or time all become the file's findings (InputError), never a crash."""
+    dies, runs out of memory or time all become the file's findings (InputError), never a crash.
+
+    With `scan`, the child first inflates and checks every part of a workbook (safety.scan_parts):
+    for parsers that do not run that scan alongside their own read, as the fast reader does.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError([finding("file-not-found", file=path)])
     check_file(path)
-    (outcome,) = run_isolated([(parse, (path, *args))], 1, memory_mb, seconds)
+    job = (_scanned, (parse, path, *args)) if scan else (parse, (path, *args))
+    (outcome,) = run_isolated([job], 1, memory_mb, seconds)
     if isinstance(outcome, CrmError):
         raise outcome
     if isinstance(outcome, Failed):
-        raise InputError([finding("file-unreadable", file=path, detail=f"could not be read: {outcome.reason}")])
+        raise InputError(failure_findings(path, outcome))
     return outcome
+
+
+def _scanned(parse: Callable, path: Path, *args) -> Any:
+    if check_file(path) is not None:
+        scan_parts(path)
+    return parse(path, *args)
+
+
+def failure_findings(path: Path, failed: Failed, verb: str = "read") -> list[Finding]:
+    """Why a child working on `path` died: the thorough check of every byte names the cause when
+    the file is hostile (a cell at XFD1048576, a part bigger than it claims); else what happened."""
+    try:
+        check_thoroughly(path)
+    except CrmError as exc:
+        return exc.findings
+    except Exception:  # noqa: BLE001 - naming the cause is best effort; the failure itself is reported below
+        pass
+    return [finding("file-unreadable", file=path, detail=f"could not be {verb}: {failed.reason}")]
 
 
 def memory_limit(memory_mb: int) -> int:

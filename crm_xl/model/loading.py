@@ -8,6 +8,7 @@ from pathlib import Path
 
 from crm_xl.findings import ModelError, finding
 from crm_xl.model.schema import ScoringModel, parse_model
+from crm_xl.isolation import read_untrusted
 from crm_xl.model.sheet import read_model_sheet
 
 MODEL_SHEET = "Model"
@@ -28,7 +29,7 @@ def load_model(path: str | Path | None = None, sheet: str = MODEL_SHEET) -> Scor
     if not path.is_file():
         raise ModelError([finding("model-unreadable", source=path, detail="no such file")])
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        return parse_model(read_model_sheet(path, sheet), f"{path} [{sheet}]")
+        return parse_model(read_untrusted(read_model_sheet, path, sheet, scan=True), f"{path} [{sheet}]")
     try:
         raw = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

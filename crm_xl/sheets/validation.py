@@ -18,7 +18,7 @@ import pandas as pd
 
 from crm_xl.fields import columns
 from crm_xl.findings import CrmError, Finding, finding
-from crm_xl.isolation import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Failed, run_isolated
+from crm_xl.isolation import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Failed, failure_findings, run_isolated
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.inputs import dates, numbers, texts
@@ -79,8 +79,7 @@ def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, iso
     reports = []
     for path, outcome in zip(paths, outcomes):
         if isinstance(outcome, Failed):
-            reports.append(FileReport(path, findings=[finding("file-unreadable", file=path,
-                                                              detail=f"could not be checked: {outcome.reason}")]))
+            reports.append(FileReport(path, findings=failure_findings(path, outcome, "checked")))
         else:
             reports.append(outcome[0])
     tables = [(r, r.table) for r in reports if r.table is not None]

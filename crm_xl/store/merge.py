@@ -60,7 +60,7 @@ def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: st
     now = now or dt.datetime.now(dt.timezone.utc)
     from crm_xl.store.export import known
 
-    reports = validate_files(paths, model, known=known(engine))
+    reports = validate_files(paths, model, isolate=True, known=known(engine))
     result = MergeResult(files=len(paths), dry_run=dry_run, reports=reports)
     uploads = _rows(reports, result)
     if all_or_nothing and result.held_back:
