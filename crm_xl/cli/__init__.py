@@ -9,11 +9,13 @@ import os
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm_xl import __version__
 from crm_xl.cli import addin, credit, model, quality, report, scoring, store, uploads
 from crm_xl.cli.common import EXIT_CANNOT_RUN, EXIT_INTERNAL
 from crm_xl.findings import CrmError, finding
+from crm_xl.store.db import store_error
 
 # Packages an optional extra brings (pyproject.toml), by the module a command would import.
 EXTRAS = {"fastexcel": "fast", "pyarrow": "fast", "psycopg": "postgres", "olefile": "addin", "oletools": "addin",
@@ -25,9 +27,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="crm-xl", standalone_mode=False)
     except CrmError as exc:
-        for f in exc.findings:
-            click.secho(f"error [{f.code}] {f.message}", fg="red", err=True)
-            click.echo(f"  fix: {f.fix}", err=True)
+        report_findings(exc.findings)
+        sys.exit(EXIT_CANNOT_RUN)
+    except SQLAlchemyError as exc:  # the master data failing after it was reached: what happened, what to do
+        report_findings(store_error(exc, "the database").findings)
         sys.exit(EXIT_CANNOT_RUN)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -53,6 +56,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERNAL)
     if isinstance(code, int) and code:  # without standalone mode click returns ctx.exit codes
         sys.exit(code)
+
+
+def report_findings(findings) -> None:
+    for f in findings:
+        click.secho(f"error [{f.code}] {f.message}", fg="red", err=True)
+        click.echo(f"  fix: {f.fix}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
