@@ -40,8 +40,9 @@ def read_untrusted(parse: Callable, path: str | Path, *args, scan: bool = False,
     """`parse(path, *args)` run on a user's file: missing file, failed pre-check and a child that
     dies, runs out of memory or time all become the file's findings (InputError), never a crash.
 
-    With `scan`, the child first inflates and checks every part of a workbook (safety.scan_parts):
-    for parsers that do not run that scan alongside their own read, as the fast reader does.
+    With `scan`, the child first inflates and checks every part of a workbook, the farthest cell of
+    every sheet included (safety.scan_parts): for the openpyxl loads (model sheets, regrade), which
+    do not run that scan alongside their own read as the fast reader does.
     """
     path = Path(path)
     if not path.is_file():
@@ -57,8 +58,8 @@ def read_untrusted(parse: Callable, path: str | Path, *args, scan: bool = False,
 
 
 def _scanned(parse: Callable, path: Path, *args) -> Any:
-    if check_file(path) is not None:
-        scan_parts(path)
+    if check_file(path) is not None:  # openpyxl builds every cell up to the farthest: look for it first
+        scan_parts(path, far_cells=True)
     return parse(path, *args)
 
 
