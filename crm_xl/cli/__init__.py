@@ -24,6 +24,7 @@ EXTRAS = {"fastexcel": "fast", "pyarrow": "fast", "psycopg": "postgres", "olefil
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: bad input ends with its findings and exit 2, never a traceback."""
+    sys.unraisablehook = _quiet_world_errors
     try:
         code = cli.main(args=argv, prog_name="crm-xl", standalone_mode=False)
     except CrmError as exc:
@@ -56,6 +57,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERNAL)
     if isinstance(code, int) and code:  # without standalone mode click returns ctx.exit codes
         sys.exit(code)
+
+
+def _quiet_world_errors(unraisable) -> None:
+    """A writer's clean-up failing again on a full disk (zipfile's __del__) after the failure was
+    reported as `cannot-write`: not a second, traceback-shaped message."""
+    if isinstance(unraisable.exc_value, OSError) and not os.environ.get("CRM_XL_DEBUG"):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def report_findings(findings) -> None:
