@@ -609,6 +609,20 @@ def template_metadata_damaged(d):
     return template_upload(d / "template_metadata_damaged.xlsx", change)
 
 
+@kind("reject", "template-metadata-missing")
+def template_metadata_sheet_removed(d):
+    def change(wb):
+        del wb["_crm_meta"]
+    return template_upload(d / "template_metadata_sheet_removed.xlsx", change)
+
+
+@kind("flag", "prefilled-code-changed", "A2")
+def template_prefilled_code_changed(d):
+    def change(wb):
+        wb["Customers"]["A2"].value = "C999"  # was C001: today it would become a new customer
+    return template_upload(d / "template_prefilled_code_changed.xlsx", change)
+
+
 # --- text files -------------------------------------------------------------------------------------
 
 def _text(d: Path, name: str, data: bytes) -> Path:

@@ -22,8 +22,10 @@ from tests.hostile_corpus import KINDS, make_all
 
 BY_NAME = {k.name: k for k in KINDS}
 # What only validation checks (template marks, macro-enabled by name): score reads these files as tables.
-SCORE_READS = {"macro_enabled_by_name", "template_of_another_schema", "template_metadata_damaged"}
+SCORE_READS = {"macro_enabled_by_name", "template_of_another_schema", "template_metadata_damaged",
+               "template_metadata_sheet_removed"}
 ADDRESS_LIMIT_KB = 4_000_000
+TEMPLATE_CODES = ("wrong-schema-version", "unknown-template", "template-metadata-missing")
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def check_report(kind, report: dict) -> None:
     """One file's validate report (JSON) against its kind's expected outcome."""
     errors = [f for f in report["findings"] if f["severity"] == "error"]
     if kind.outcome == "reject":
-        assert report["rows"] == 0 or kind.code in ("wrong-schema-version", "unknown-template"), kind.name
+        assert report["rows"] == 0 or kind.code in TEMPLATE_CODES, kind.name  # a template is read, then refused
         assert any(f["code"] == kind.code and f.get("cell") in (None, f.get("cell")) and f["row"] is None
                    for f in errors), (kind.name, errors)
     elif kind.outcome == "flag":
@@ -156,3 +158,44 @@ def test_score_and_merge_under_an_address_space_limit(corpus, tmp_path):
     done = _limited(["merge", *present(corpus).values(), "--as", "back_office", "--db", f"sqlite:///{tmp_path / 'm.db'}", "--json"])
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert json.loads(done.stdout)["rows_in"] > 0
+
+
+def test_forged_row_fingerprints_are_caught_with_the_store_key(tmp_path, capsys):
+    """A template from the master data carries HMAC prints keyed with the store's secret: editing a
+    locked cell and writing a fresh plain-hash print for it (and claiming plain prints) no longer hides it."""
+    import hashlib
+
+    import openpyxl
+
+    from crm_xl.sheets.template import header, template_columns
+
+    db = f"sqlite:///{tmp_path / 'master.db'}"
+    first = tmp_path / "first.csv"
+    first.write_text("customer_code,store_name,score_character\nC001,One,7\nC002,Two,5\n", "utf-8")
+    assert run(["merge", first, "--as", "back_office", "--db", db], capsys)[0] == 0
+    issued = tmp_path / "issued.xlsx"
+    assert run(["template", "--from-store", "--db", db, "-o", issued, "--lang", "en"], capsys)[0] == 0
+    code, out, err = run(["validate", issued, "--db", db, "--json"], capsys)
+    assert code == 0, out  # the untouched template is clean
+
+    wb = openpyxl.load_workbook(issued)
+    ws, meta = wb["Customers"], wb["_crm_meta"]
+    headers = [c.value for c in ws[1]]
+    locked = str(next(r[1].value for r in meta.iter_rows() if r[0].value == "locked_columns")).split(",")
+    ws.cell(2, headers.index("orders 12m") + 1, 99)
+    texts = []
+    for name in locked:
+        spec = next(s for s in template_columns() if s.name == name)
+        value = ws.cell(2, headers.index(header(spec, "en")) + 1).value
+        texts.append("" if value is None else str(value))
+    forged = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()[:32]  # what a forger can compute
+    for r in meta.iter_rows():
+        if r[0].value == "C001":
+            r[1].value = forged
+        if r[0].value == "fingerprints":
+            r[1].value = "sha256"  # and claim plain prints
+    wb.save(issued)
+    code, out, err = run(["validate", issued, "--db", db, "--json"], capsys)
+    findings = json.loads(out)[0]["findings"]
+    assert code == 1 and [(f["code"], f["cell"]) for f in findings if f["severity"] == "error"] == \
+        [("locked-field-changed", "A2")]

@@ -6,6 +6,7 @@ logged; changes to sensitive fields wait in the review queue.
 """
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -20,7 +21,9 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    insert,
     inspect,
+    select,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
@@ -56,6 +59,8 @@ reviews = Table("reviews", meta, Column("id", Integer, primary_key=True, autoinc
                 Column("status", String(16), nullable=False, default="pending"),
                 Column("decided_by", String(128)), Column("decided_at", DateTime(timezone=True)))
 
+
+settings = Table("settings", meta, Column("name", String(64), primary_key=True), Column("value", Text, nullable=False))
 
 templates = Table("templates", meta, Column("template_id", String(64), primary_key=True),
                   Column("issued_at", DateTime(timezone=True), nullable=False), Column("manager", String(128)),
@@ -178,3 +183,14 @@ def _first_line(exc: Exception) -> str:
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def fingerprint_key(engine: Engine, create: bool = True) -> bytes | None:
+    """The master data's secret for template row fingerprints (HMAC), made on first use; it never
+    leaves the database, so an upload cannot carry prints forged for edited locked cells."""
+    with database_errors(engine.url), engine.begin() as conn:
+        row = conn.execute(select(settings.c.value).where(settings.c.name == "fingerprint_key")).first()
+        if row is None and create:
+            conn.execute(insert(settings).values(name="fingerprint_key", value=secrets.token_hex(32)))
+            row = conn.execute(select(settings.c.value).where(settings.c.name == "fingerprint_key")).first()
+    return bytes.fromhex(row[0]) if row else None
