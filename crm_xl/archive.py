@@ -16,7 +16,8 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from crm_xl.files import atomic_path
+from crm_xl.files import OutputError, atomic_path, os_error
+from crm_xl.findings import InputError, finding
 
 MANIFEST = "manifest.jsonl"
 CHUNK = 1 << 20
@@ -59,7 +60,12 @@ def archive_file(path: Path, root: Path, validation: dict | None = None, user: s
                 os.chmod(tmp, 0o444)  # archived files are read-only
     entry = Entry(digest, stored.as_posix(), path.name, path.stat().st_size, now.isoformat(timespec="seconds"),
                   user or current_user(), validation, existing is None)
-    _append(root / MANIFEST, asdict(entry))
+    try:
+        _append(root / MANIFEST, asdict(entry))
+    except OSError as exc:
+        if os_error(exc) is None:
+            raise
+        raise OutputError([finding("cannot-write", file=root / MANIFEST, detail=exc.strerror or str(exc))]) from None
     return entry
 
 
@@ -106,6 +112,8 @@ class VerifyResult:
 
 
 def verify(root: Path) -> VerifyResult:
+    if not root.is_dir():  # not "0 files, all intact": a mistyped folder must not pass
+        raise InputError([finding("file-not-found", file=root)])
     stored = _stored_paths(root)
     missing, altered = [], []
     for digest, rel in stored.items():

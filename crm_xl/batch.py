@@ -13,10 +13,11 @@ import pandas as pd
 from crm_xl.fields import columns
 from crm_xl.files import atomic_path
 from crm_xl.findings import Finding, InputError, finding
+from crm_xl.isolation import read_untrusted
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.sheets.adapters import OpenpyxlSheet
-from crm_xl.sheets.reading import Table, read_table
+from crm_xl.sheets.reading import Table, read_untrusted_table
 from crm_xl.sheets.regrade import regrade, validate
 from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS, write_scored_workbook
 from crm_xl.xlsx.safety import check_xlsx
@@ -60,8 +61,8 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
     clock = time.perf_counter()
-    table = read_table(source, sheet)
-    tx_table = read_table(transactions, key="customer_code") if transactions else None
+    table = read_untrusted_table(source, sheet)
+    tx_table = read_untrusted_table(transactions, key="customer_code") if transactions else None
     read_s = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -140,7 +141,9 @@ def sheet_job(source: Path, output: Path | None, model: ScoringModel, action: st
               sheet: str | None = None):
     """Regrade (or mark the issues of) one sheet of a workbook, headless, as the ribbon button does.
 
-    The workbook is rewritten through a temp file; in place only when nothing would be lost.
+    The workbook is checked, then loaded, changed and saved in a child process (crm_xl.isolation:
+    openpyxl on a hostile file can take all memory); the result replaces the target through a temp
+    file, in place only when nothing would be lost.
     """
     if not source.is_file():
         raise InputError([finding("file-not-found", file=source)])
@@ -152,11 +155,19 @@ def sheet_job(source: Path, output: Path | None, model: ScoringModel, action: st
         drawings = [n for n in z.namelist() if n.startswith(("xl/charts/chart", "xl/media/"))]
     if drawings and target.resolve() == source.resolve():
         raise InputError([finding("would-drop-drawings", file=source, count=len(drawings))])
-    wb = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    with atomic_path(target) as tmp:
+        return read_untrusted(_rewrite_sheet, source, tmp, model, action, sheet, scan=True)
+
+
+def _rewrite_sheet(source: Path, written: Path, model: ScoringModel, action: str, sheet: str | None):
+    """In the child: load, regrade or mark, save to `written`."""
+    try:
+        wb = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:  # openpyxl's own errors on damaged parts
+        raise InputError([finding("file-unreadable", file=source, detail=f"cannot be opened as a workbook ({exc})")]) from None
     name = sheet or wb.active.title
     if name not in wb.sheetnames:
         raise InputError([finding("sheet-missing", file=source, sheet=name, sheets=", ".join(wb.sheetnames))])
     result = (regrade if action == "regrade" else validate)(OpenpyxlSheet(wb[name]), model)
-    with atomic_path(target) as tmp:
-        wb.save(tmp)
+    wb.save(written)
     return result

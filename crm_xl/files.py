@@ -1,26 +1,59 @@
-"""Writing files so that a reader never sees half a file: a temp file, then one rename."""
+"""Writing files so that a reader never sees half a file: a temp file, then one rename.
+
+A write the world refuses (disk full, read-only folder, no permission) is the output's finding
+(`cannot-write`), never a traceback, and the old file stays as it was.
+"""
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from crm_xl.findings import CrmError, finding
+
+WORLD_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EFBIG, errno.ENOTDIR,
+                errno.EISDIR, errno.EEXIST, errno.EIO}
+
+
+class OutputError(CrmError):
+    """An output could not be written; nothing was changed."""
+
 
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """A temp path beside `target`; renamed onto it only if the block finishes."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the result is an ordinary file
+    tmp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the result is an ordinary file
         yield Path(tmp)
         os.replace(tmp, target)
+    except Exception as exc:
+        cause = os_error(exc)
+        if cause is None:
+            raise
+        raise OutputError([finding("cannot-write", file=target, detail=cause.strerror or str(cause))]) from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def os_error(exc: BaseException | None) -> OSError | None:
+    """The refusal of the operating system behind an exception, also when a library wrapped it
+    (xlsxwriter's FileCreateError, zipfile's errors): None when there is none."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in WORLD_ERRORS:
+            return exc
+        inner = next((a for a in getattr(exc, "args", ()) if isinstance(a, OSError)), None)
+        exc = inner or exc.__cause__ or exc.__context__
+        seen += 1
+    return None

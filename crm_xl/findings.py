@@ -205,6 +205,26 @@ _CODES = [
     Code("not-a-server-project", ERROR, "file", "Not an xlwings Server project",
          "{file}: is not an xlwings Server project (no {missing})",
          "Make one with `xlwings-server init DIR` (pip install xlwings-server), then run the command on DIR."),
+    # The world around the command: disks, folders, the database
+    Code("cannot-write", ERROR, "file", "Output cannot be written",
+         "{file}: could not be written: {detail}",
+         "Free disk space, or write to a folder you may write to; nothing was changed, run the command again."),
+    Code("database-unavailable", ERROR, "file", "Database cannot be used",
+         "{url}: {detail}",
+         "Check that the database is running and that --db (or CRM_XL_DB) is a URL such as sqlite:///crm.db or "
+         "postgresql+psycopg://user@host/db; nothing was changed."),
+    Code("database-conflict", ERROR, "file", "Another merge wrote the same customers",
+         "{url}: another merge added or changed the same customers at the same time ({detail}); nothing of this "
+         "merge was written", "Run the merge again: it now sees the other merge's customers and updates them."),
+    Code("template-metadata-missing", ERROR, "file", "Template metadata removed",
+         "{file}: was made by crm-xl template ({marks}) but its hidden metadata sheet was removed, so its "
+         "locked fields cannot be checked", "Download a new template and copy your changes into it."),
+    Code("prefilled-code-changed", ERROR, "cell", "Customer code of a pre-filled row changed",
+         "{column}: {value!r} replaces the pre-filled customer {expected!r} (customer codes of pre-filled rows "
+         "are locked)", "Put {expected} back; add a new customer in the empty rows below the pre-filled ones."),
+    Code("unknown-review", ERROR, "file", "No such pending change",
+         "review {value}: no pending change has this id", "List the pending changes with crm-xl review list and "
+         "use their ids; nothing was decided."),
 ]
 
 CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}

@@ -70,7 +70,10 @@ def test_base_layers_import_nothing_above_them():
     assert set(graph.get("crm_xl.fields", {})) == set()
     assert set(graph.get("crm_xl.findings", {})) == set()
     assert set(graph.get("crm_xl.xlsx", {})) <= {"crm_xl.findings", "crm_xl.files"}
-    assert set(graph.get("crm_xl.model", {})) <= {"crm_xl.findings", "crm_xl.files", "crm_xl.fields", "crm_xl.xlsx"}
+    # the one guarded way of reading a user's file sits just above the file checks, for every layer to use
+    assert set(graph.get("crm_xl.isolation", {})) <= {"crm_xl.findings", "crm_xl.xlsx"}
+    assert set(graph.get("crm_xl.model", {})) <= {"crm_xl.findings", "crm_xl.files", "crm_xl.fields", "crm_xl.xlsx",
+                                                  "crm_xl.isolation"}
 
 
 def test_scoring_loads_without_the_workbook_layer():

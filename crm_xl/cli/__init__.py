@@ -9,11 +9,13 @@ import os
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm_xl import __version__
 from crm_xl.cli import addin, credit, model, quality, report, scoring, store, uploads
 from crm_xl.cli.common import EXIT_CANNOT_RUN, EXIT_INTERNAL
 from crm_xl.findings import CrmError, finding
+from crm_xl.store.db import store_error
 
 # Packages an optional extra brings (pyproject.toml), by the module a command would import.
 EXTRAS = {"fastexcel": "fast", "pyarrow": "fast", "psycopg": "postgres", "olefile": "addin", "oletools": "addin",
@@ -22,12 +24,14 @@ EXTRAS = {"fastexcel": "fast", "pyarrow": "fast", "psycopg": "postgres", "olefil
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: bad input ends with its findings and exit 2, never a traceback."""
+    sys.unraisablehook = _quiet_world_errors
     try:
         code = cli.main(args=argv, prog_name="crm-xl", standalone_mode=False)
     except CrmError as exc:
-        for f in exc.findings:
-            click.secho(f"error [{f.code}] {f.message}", fg="red", err=True)
-            click.echo(f"  fix: {f.fix}", err=True)
+        report_findings(exc.findings)
+        sys.exit(EXIT_CANNOT_RUN)
+    except SQLAlchemyError as exc:  # the master data failing after it was reached: what happened, what to do
+        report_findings(store_error(exc, "the database").findings)
         sys.exit(EXIT_CANNOT_RUN)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -53,6 +57,20 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERNAL)
     if isinstance(code, int) and code:  # without standalone mode click returns ctx.exit codes
         sys.exit(code)
+
+
+def _quiet_world_errors(unraisable) -> None:
+    """A writer's clean-up failing again on a full disk (zipfile's __del__) after the failure was
+    reported as `cannot-write`: not a second, traceback-shaped message."""
+    if isinstance(unraisable.exc_value, OSError) and not os.environ.get("CRM_XL_DEBUG"):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def report_findings(findings) -> None:
+    for f in findings:
+        click.secho(f"error [{f.code}] {f.message}", fg="red", err=True)
+        click.echo(f"  fix: {f.fix}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -25,7 +25,7 @@ SHOW = 20  # findings printed; --json has them all
 @click.option("--json", "as_json", is_flag=True)
 def merge(files, db_url, role, dry_run, all_or_nothing, model_path, as_json):
     """Merge validated uploads into the master data, in one transaction."""
-    result = merge_files(list(files), connect(db_url), load_model(model_path), role, current_user(),
+    result = merge_files(list(files), connect(db_url, create=not dry_run), load_model(model_path), role, current_user(),
                          dry_run=dry_run, all_or_nothing=all_or_nothing)
     if as_json:
         emit_json(result.as_dict())
@@ -39,7 +39,7 @@ def merge(files, db_url, role, dry_run, all_or_nothing, model_path, as_json):
         more = len(result.held_back) + len(result.rejected) + len(result.conflicts) - SHOW
         if more > 0:
             click.echo(f"  ... and {more:,} more (--json lists them all)")
-    if result.rows_out or result.rejected or result.conflicts:
+    if result.rows_out or result.rejected or result.conflicts or result.held_back:
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 

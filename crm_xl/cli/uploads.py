@@ -17,10 +17,10 @@ from crm_xl.cli.common import (
 )
 from crm_xl.model import load_model
 from crm_xl.sheets.annotate import write_annotated
-from crm_xl.sheets.reading import read_table
+from crm_xl.sheets.reading import read_untrusted_table
 from crm_xl.sheets.template import read_metadata, write_template
-from crm_xl.sheets.validation import validate_file, validate_files
-from crm_xl.store.db import connect
+from crm_xl.sheets.validation import validate_files
+from crm_xl.store.db import connect, fingerprint_key
 from crm_xl.store.export import known, master_frame, record_template
 
 
@@ -94,7 +94,7 @@ def archive_add(files, root, model_path):
     for path in files:
         if not path.is_file():
             raise click.ClickException(f"{path}: no such file")
-        report, _ = validate_file(path, model)
+        (report,) = validate_files([path], model, isolate=True, keep_tables=False)
         entry = archive_file(path, root, {"errors": report.errors, "warnings": report.warnings})
         state = "stored" if entry.new else "already archived"
         click.echo(f"{path.name}: {state} as {root / entry.stored} ({report.errors} errors, {report.warnings} warnings)")
@@ -126,13 +126,14 @@ def template(output, manager, source, lang, from_store, db_url, model_path):
     """Write the customer sheet staff download, fill in and upload (locked keys, dropdowns, hints)."""
     if source and from_store:
         raise click.UsageError("pre-fill from --from FILE or --from-store, not both")
-    engine = None
-    customers = read_table(source).frame if source else None
+    engine = key = None
+    customers = read_untrusted_table(source).frame if source else None
     if from_store or db_url:
         engine = connect(db_url)
+        key = fingerprint_key(engine)  # row prints only this master data can make (and check)
         if from_store:
             customers = master_frame(engine)
-    path = write_template(output, load_model(model_path), customers, manager, lang)
+    path = write_template(output, load_model(model_path), customers, manager, lang, key)
     if engine is not None:
         record_template(engine, read_metadata(path))
     click.echo(f"Wrote {path}")

@@ -297,10 +297,13 @@ def _credit(c: Checker, t: dict) -> CreditModel | None:
         if not isinstance(weights, dict) or not weights:
             c.report("model-wrong-type", entry=p, value=weights, expected="a table of indicator = weight")
             continue
+        usable = {}
         for key in weights:
             c.defined(key, join(p, key), list(indicators), "credit.indicators")
-            c.positive(weights, key, p)
-        sets[name] = {k: float(w) for k, w in weights.items()}
+            weight = c.positive(weights, key, p)  # '0,25', '25%', blank or text: reported, not converted
+            if weight is not None:
+                usable[key] = float(weight)
+        sets[name] = usable
     default_set = c.get(t, "default_indicator_set", "credit", "text")
     if default_set is not None:
         c.defined(default_set, "credit.default_indicator_set", list(sets), "credit.indicator_sets")

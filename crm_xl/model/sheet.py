@@ -115,6 +115,12 @@ def write_model_sheet(workbook, model, name: str = "Model") -> None:
 
 def read_model_sheet(path: Path, sheet: str) -> dict:
     """The raw model from a Key | Value sheet; bad keys are reported with their cell."""
+    return read_model_cells(path, sheet)[0]
+
+
+def read_model_cells(path: Path, sheet: str) -> tuple[dict, dict[str, str]]:
+    """The raw model from a Key | Value sheet and the cell of each key's value (`credit.grades[2].from`
+    -> B40), so a bad value is reported at the cell to fix."""
     import openpyxl
 
     try:
@@ -128,11 +134,13 @@ def read_model_sheet(path: Path, sheet: str) -> dict:
         rows = list(wb[sheet].iter_rows(max_col=2, values_only=True))
     finally:
         wb.close()
-    return rows_to_raw(rows, f"{path} [{sheet}]")
+    cells: dict[str, str] = {}
+    return rows_to_raw(rows, f"{path} [{sheet}]", cells), cells
 
 
-def rows_to_raw(rows: list[tuple], source: str) -> dict:
-    """The raw model from Key | Value rows; rows above a Key | Value header are skipped."""
+def rows_to_raw(rows: list[tuple], source: str, cells: dict[str, str] | None = None) -> dict:
+    """The raw model from Key | Value rows; rows above a Key | Value header are skipped. `cells`, when
+    given, receives the cell of each key's value."""
     start = next((i + 1 for i, r in enumerate(rows) if tuple(r[:2]) == (KEY_HEADER, VALUE_HEADER)), 0)
     root: dict = {}
     problems = []
@@ -143,6 +151,8 @@ def rows_to_raw(rows: list[tuple], source: str) -> dict:
         if isinstance(value, str):
             value = value.strip()
         error = _place(root, str(key).strip(), value)
+        if cells is not None:
+            cells[str(key).strip()] = f"B{i}"
         if error:
             problems.append(finding("model-bad-key", source=source, cell=f"A{i}", value=key, detail=error))
     if problems:

@@ -270,9 +270,9 @@ def _stale(cur: pd.DataFrame, end: pd.Timestamp, months: int) -> dict:
         updated = pd.to_datetime(cur["updated_at"], errors="coerce")
         cutoff = end - pd.DateOffset(months=months)
         return _kpi(f"Records not updated for {months}+ months", int(((updated < cutoff) | updated.isna()).sum()), None)
-    last = pd.to_datetime(cur.get("last_order_date"), errors="coerce")
-    if last is None:
+    if "last_order_date" not in cur.columns:  # no orders given (no --transactions): nothing to count
         return _kpi(f"No order for {months}+ months", None, None)
+    last = pd.to_datetime(cur["last_order_date"], errors="coerce")
     cutoff = end - pd.DateOffset(months=months)
     return _kpi(f"No order for {months}+ months", int(((last < cutoff) | last.isna()).sum()), None)
 

@@ -17,7 +17,7 @@ from crm_xl.model import ScoringModel
 from crm_xl.reports.figures import CreditHistory, ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
-from crm_xl.sheets.reading import read_table
+from crm_xl.sheets.reading import read_untrusted_table
 from crm_xl.store.db import connect
 from crm_xl.store.export import master_frame, pending_reviews
 
@@ -84,9 +84,9 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
         pending = len(pending_reviews(engine)) + len(pending_credit_reviews(engine))
         history = CreditHistory(snapshot_frame(engine), receivables_history(engine))
     else:
-        frame = read_table(customers).frame
-    tx = read_table(transactions).frame if transactions else None
-    before = read_table(previous).frame if previous else None
+        frame = read_untrusted_table(customers).frame
+    tx = read_untrusted_table(transactions).frame if transactions else None
+    before = read_untrusted_table(previous).frame if previous else None
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
     progress(f"scoring {len(frame):,} customers for {month} and the month before")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from crm_xl.fields import canonical, columns
 from crm_xl.findings import Finding, InputError, finding
+from crm_xl.isolation import read_untrusted
 from crm_xl.scoring.problems import display_value
 from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
 from crm_xl.xlsx.refs import letter
@@ -63,6 +64,13 @@ class Table:
     @property
     def where(self) -> str:
         return f"{self.file} [{self.sheet}]"
+
+
+def read_untrusted_table(path: str | Path, sheet: str | None = None, key: str = "customer_code",
+                         headers: dict[str, str | None] | None = None) -> Table:
+    """`read_table` of a file a user gave: pre-checked, then parsed in a child process with memory and
+    time limits (crm_xl.isolation), so no file can take the command down. Every command reads this way."""
+    return read_untrusted(read_table, path, sheet, key, headers)
 
 
 def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_code",

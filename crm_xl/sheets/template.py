@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import uuid
+import zipfile
 from copy import copy
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -30,6 +33,7 @@ from crm_xl.values import text_of
 from crm_xl.xlsx.reader import open_workbook, text_rows
 
 META_SHEET = "_crm_meta"
+TEMPLATE_PROPERTY = "crm_xl_template_id"  # custom document property
 DATA_SHEET = "Customers"
 SCHEMA_VERSION = "1"
 KEY = "customer_code"
@@ -76,18 +80,25 @@ def template_columns() -> list[Column]:
     return [c for c in columns().values() if c.name not in SKIP]
 
 
-def fingerprint(values: list) -> str:
+def fingerprint(values: list, key: bytes | None = None) -> str:
     """Of a row's locked fields, as text: the same cells give the same print whoever saved them."""
-    return row_fingerprints([[text_of(v) or ""] for v in values])[0]
+    return row_fingerprints([[text_of(v) or ""] for v in values], key)[0]
 
 
-def row_fingerprints(texts: list[list[str]]) -> list[str]:
-    """The fingerprint of every row, from its locked columns as stored texts ("" for empty cells)."""
-    return [hashlib.sha256("\x1f".join(row).encode("utf-8")).hexdigest()[:32] for row in zip(*texts)]
+def row_fingerprints(texts: list[list[str]], key: bytes | None = None) -> list[str]:
+    """The fingerprint of every row, from its locked columns as stored texts ("" for empty cells).
+
+    With `key` (the master data's secret, store.db.fingerprint_key) an HMAC: whoever edits a locked
+    cell cannot compute the print that would hide it. Without, a plain hash (templates made from a
+    file: it catches mistakes, not forgers)."""
+    rows = ("\x1f".join(row).encode("utf-8") for row in zip(*texts))
+    if key is None:
+        return [hashlib.sha256(row).hexdigest()[:32] for row in rows]
+    return [hmac.new(key, row, hashlib.sha256).hexdigest()[:32] for row in rows]
 
 
 def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, manager: str | None = None,
-                   lang: str = "ko") -> Workbook:
+                   lang: str = "ko", key: bytes | None = None) -> Workbook:
     specs = template_columns()
     rows = customers if customers is not None else pd.DataFrame(columns=[s.name for s in specs])
     if manager and "account_manager" in rows.columns:
@@ -110,14 +121,14 @@ def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, m
             cell = ws.cell(i, j, None if value is None or (isinstance(value, float) and value != value) else value)
             if isinstance(value, str):
                 cell.data_type = "s"  # stored text (even `=HYPERLINK(...)`) goes back out as text, never a formula
-        prints.append((record.get(KEY), fingerprint([record.get(s.name) for s in specs if locked(s)])))
+        prints.append((record.get(KEY), fingerprint([record.get(s.name) for s in specs if locked(s)], key)))
     last = len(rows) + 1 + EXTRA_ROWS
     _protect(ws, specs, len(rows), last)
     _validations(ws, specs, model, lang, last)
     ws.freeze_panes = "B2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(specs))}{last}"
     _instructions(wb, lang)
-    _metadata(wb, model, manager, lang, prints)
+    _metadata(wb, model, manager, lang, prints, keyed=key is not None)
     return wb
 
 
@@ -194,16 +205,20 @@ def _instructions(wb: Workbook, lang: str) -> None:
     ws.column_dimensions["A"].width = 100
 
 
-def _metadata(wb: Workbook, model: ScoringModel, manager: str | None, lang: str, prints: list) -> None:
+def _metadata(wb: Workbook, model: ScoringModel, manager: str | None, lang: str, prints: list,
+              keyed: bool = False) -> None:
     ws = wb.create_sheet(META_SHEET)
     ws.sheet_state = "veryHidden"  # not listed by Excel's Unhide: only code reads it
     facts = [("template_id", str(uuid.uuid4())), ("schema_version", SCHEMA_VERSION), ("model", model.title),
              ("manager", manager or ""), ("language", lang),
              ("created_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
-             ("locked_columns", ",".join(s.name for s in template_columns() if locked(s)))]
+             ("locked_columns", ",".join(s.name for s in template_columns() if locked(s))),
+             ("fingerprints", "hmac-store" if keyed else "sha256")]
     for i, (key, value) in enumerate(facts, start=1):
         ws.cell(i, 1, key)
         ws.cell(i, 2, value)
+    # A second mark outside the hidden sheet: a template whose metadata sheet was deleted is still known
+    wb.custom_doc_props.append(StringProperty(name=TEMPLATE_PROPERTY, value=facts[0][1]))
     ws.cell(len(facts) + 2, 1, "customer_code")
     ws.cell(len(facts) + 2, 2, "fingerprint")
     for i, (code, mark) in enumerate(prints, start=len(facts) + 3):
@@ -212,8 +227,8 @@ def _metadata(wb: Workbook, model: ScoringModel, manager: str | None, lang: str,
 
 
 def write_template(path: Path, model: ScoringModel, customers: pd.DataFrame | None = None,
-                   manager: str | None = None, lang: str = "ko") -> Path:
-    wb = build_template(model, customers, manager, lang)
+                   manager: str | None = None, lang: str = "ko", key: bytes | None = None) -> Path:
+    wb = build_template(model, customers, manager, lang, key)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
@@ -223,6 +238,9 @@ def read_metadata(path: Path) -> dict | None:
     """The template's metadata and row fingerprints, or None for a file not made from a template."""
     reader = open_workbook(path)
     if META_SHEET not in reader.sheet_names:
+        marks = template_marks(path, reader.sheet_names)
+        if marks:  # made by crm-xl template, then its metadata removed: its locked fields cannot be checked
+            raise InputError([finding("template-metadata-missing", file=path, marks=", ".join(marks))])
         return None
     try:
         rows = text_rows(reader, path, META_SHEET)
@@ -236,3 +254,15 @@ def read_metadata(path: Path) -> dict | None:
     meta = {str(k): (v if v is not None else "") for k, v in zip(keys[:start], values[:start]) if k}
     meta["fingerprints"] = {k.strip(): str(v) for k, v in zip(keys[start + 1:], values[start + 1:]) if k and k.strip()}
     return meta
+
+
+def template_marks(path: Path, sheets: list[str]) -> list[str]:
+    """What shows a workbook was made by `crm-xl template`, besides its metadata sheet."""
+    marks = []
+    with zipfile.ZipFile(path) as z:
+        if "docProps/custom.xml" in z.namelist() and TEMPLATE_PROPERTY.encode() in z.read("docProps/custom.xml"):
+            marks.append(f"document property {TEMPLATE_PROPERTY}")
+    instructions = {("Instructions" if lang == "en" else ("작성 방법" if lang == "ko" else "填写说明")) for lang in LANGUAGES}
+    if DATA_SHEET in sheets and instructions & set(sheets):
+        marks.append(f"sheets {DATA_SHEET} and {sorted(instructions & set(sheets))[0]}")
+    return marks

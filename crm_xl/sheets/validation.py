@@ -18,7 +18,7 @@ import pandas as pd
 
 from crm_xl.fields import columns
 from crm_xl.findings import CrmError, Finding, finding
-from crm_xl.isolation import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Failed, run_isolated
+from crm_xl.isolation import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Failed, failure_findings, run_isolated
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.inputs import dates, numbers, texts
@@ -56,6 +56,7 @@ class Known:
 
     templates: frozenset | None  # None: this master data never issued a template, so none is checked
     customers: frozenset
+    key: bytes | None = None  # the secret its templates' row fingerprints are keyed with (HMAC)
 
 
 def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, isolate: bool = False,
@@ -79,8 +80,7 @@ def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, iso
     reports = []
     for path, outcome in zip(paths, outcomes):
         if isinstance(outcome, Failed):
-            reports.append(FileReport(path, findings=[finding("file-unreadable", file=path,
-                                                              detail=f"could not be checked: {outcome.reason}")]))
+            reports.append(FileReport(path, findings=failure_findings(path, outcome, "checked")))
         else:
             reports.append(outcome[0])
     tables = [(r, r.table) for r in reports if r.table is not None]
@@ -160,26 +160,43 @@ def _template_checks(table: Table, meta: dict | CrmError | None, known: Known | 
         out.append(finding("unknown-template", file=table.file, template=meta.get("template_id")))
     if KEY in table.frame.columns:
         locked = [c for c in str(meta.get("locked_columns", "")).split(",") if c]
-        out += _prefilled_checks(table, locked, meta["fingerprints"], known.customers if issued_here else None)
+        # a template the store issued is checked with the store's key, whatever its metadata claims
+        key = known.key if issued_here else None
+        verifiable = key is not None or meta.get("fingerprints") != "hmac-store"  # keyed: only the store can check
+        out += _prefilled_checks(table, locked, meta["fingerprints"], known.customers if issued_here else None,
+                                 key, verifiable)
     return out
 
 
-def _prefilled_checks(table: Table, locked: list[str], prints: dict[str, str], customers) -> list[Finding]:
-    """Rows the template came pre-filled with: locked fields as issued, customers the master data
-    (when given) still has."""
+def _prefilled_checks(table: Table, locked: list[str], prints: dict[str, str], customers, key: bytes | None = None,
+                      verifiable: bool = True) -> list[Finding]:
+    """Rows the template came pre-filled with: customer codes where they were issued, locked fields as
+    issued (when the prints can be checked here), customers the master data (when given) still has."""
     codes = stored_texts(table.frame[KEY], "text")
+    out = _changed_codes(table, codes, list(prints))
     prefilled = np.flatnonzero([c is not None and c in prints for c in codes])
     rows = table.frame[[c for c in locked if c in table.frame.columns]].iloc[prefilled]
     cells = [stored_texts(rows[c], column_type(c), empty="") if c in rows.columns else [""] * len(rows)
              for c in locked]
-    out = []
-    for i, mark in zip(prefilled.tolist(), row_fingerprints(cells or [[""] * len(rows)])):
+    for i, mark in zip(prefilled.tolist(), row_fingerprints(cells or [[""] * len(rows)], key)):
         code, problems = codes[i], []
         if customers is not None and code not in customers:  # pre-filled from this master data, now gone
             problems.append("unknown-customer")
-        if mark != prints[code]:
+        if verifiable and mark != prints[code]:
             problems.append("locked-field-changed")
         out += [table.finding(p, i, KEY, value=code) for p in problems]
+    return out
+
+
+def _changed_codes(table: Table, codes: list, issued: list[str]) -> list[Finding]:
+    """A code typed over a pre-filled one (the key is locked, and the sheet cannot be sorted while it is):
+    the rows under the header hold the issued customers in order, so another code there is a change,
+    not a new customer."""
+    out = []
+    for position, code in enumerate(codes):
+        slot = table.sheet_row(position) - table.header_row - 1
+        if 0 <= slot < len(issued) and code is not None and code != issued[slot] and code not in issued:
+            out.append(table.finding("prefilled-code-changed", position, KEY, value=code, expected=issued[slot]))
     return out
 
 

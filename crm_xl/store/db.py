@@ -6,6 +6,11 @@ logged; changes to sensitive fields wait in the review queue.
 """
 from __future__ import annotations
 
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
 from sqlalchemy import (
     Column,
     DateTime,
@@ -16,10 +21,15 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    insert,
+    inspect,
+    select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from crm_xl.fields import columns
+from crm_xl.findings import CrmError, finding
 
 DEFAULT_URL = "sqlite:///crm_xl.db"
 TRANSACTION_FIELDS = {"date", "quantity", "amount"}
@@ -49,6 +59,8 @@ reviews = Table("reviews", meta, Column("id", Integer, primary_key=True, autoinc
                 Column("status", String(16), nullable=False, default="pending"),
                 Column("decided_by", String(128)), Column("decided_at", DateTime(timezone=True)))
 
+
+settings = Table("settings", meta, Column("name", String(64), primary_key=True), Column("value", Text, nullable=False))
 
 templates = Table("templates", meta, Column("template_id", String(64), primary_key=True),
                   Column("issued_at", DateTime(timezone=True), nullable=False), Column("manager", String(128)),
@@ -97,9 +109,88 @@ credit_holds = Table("credit_holds", meta, Column("id", Integer, primary_key=Tru
                      Column("decided_at", DateTime(timezone=True)))
 
 
-def connect(url: str | None = None) -> Engine:
-    """An engine with the tables created; SQLite waits for a lock instead of failing at once."""
+class StoreError(CrmError):
+    """The master data cannot be reached or written; nothing was changed."""
+
+
+def connect(url: str | None = None, create: bool = True) -> Engine:
+    """An engine with the tables created; SQLite waits for a lock instead of failing at once.
+
+    Without `create` (a dry run) nothing is created: a database that does not exist yet, or has no
+    tables, is stood in for by an empty one in memory, so the dry run shows what a first merge would do.
+    """
     url = url or DEFAULT_URL
-    engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
-    meta.create_all(engine)
-    return engine
+    with database_errors(url):
+        parsed = make_url(url)
+        if create or not _missing(parsed):
+            engine = create_engine(url, connect_args={"timeout": 30} if parsed.get_backend_name() == "sqlite" else {})
+            if create:
+                meta.create_all(engine)
+                return engine
+            if inspect(engine).has_table("customers"):
+                return engine
+        engine = create_engine("sqlite://")  # a dry run against nothing yet: an empty stand-in in memory
+        meta.create_all(engine)
+        return engine
+
+
+def _missing(url) -> bool:
+    """A SQLite file that does not exist (connecting would create it)."""
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and \
+        not Path(url.database).exists()
+
+
+@contextmanager
+def database_errors(url) -> Iterator[None]:
+    """SQLAlchemy's errors as findings that say what happened and what to do."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] == "psycopg":  # an extra of ours: the CLI names the pip install
+            raise
+        raise store_error(exc, url) from None
+    except (SQLAlchemyError, ImportError) as exc:
+        raise store_error(exc, url) from None
+
+
+def store_error(exc: Exception, url) -> StoreError:
+    if isinstance(exc, ArgumentError):
+        return StoreError([finding("bad-option", option="--db", value=str(url), problem="is not a database URL",
+                                   hint=f"Write it as a URL, e.g. sqlite:///{url} or postgresql+psycopg://user@host/db "
+                                        f"({str(exc).splitlines()[0]}).")])
+    if isinstance(exc, IntegrityError):
+        return StoreError([finding("database-conflict", url=_shown(url), detail=_first_line(exc))])
+    if isinstance(exc, (ImportError, NoSuchModuleError)):  # a URL for a database whose driver is not installed
+        return StoreError([finding("database-unavailable", url=_shown(url),
+                                   detail=f"needs a driver that is not installed ({exc})")])
+    detail = _first_line(exc)
+    if "locked" in detail or "could not serialize" in detail or "deadlock" in detail:
+        detail = f"is busy: another command is writing to it ({detail}); run the command again"
+    else:
+        detail = f"cannot be used ({detail})"
+    return StoreError([finding("database-unavailable", url=_shown(url), detail=detail)])
+
+
+def _shown(url) -> str:
+    """The URL without its password."""
+    try:
+        return make_url(str(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return str(url)
+
+
+def _first_line(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def fingerprint_key(engine: Engine, create: bool = True) -> bytes | None:
+    """The master data's secret for template row fingerprints (HMAC), made on first use; it never
+    leaves the database, so an upload cannot carry prints forged for edited locked cells."""
+    with database_errors(engine.url), engine.begin() as conn:
+        row = conn.execute(select(settings.c.value).where(settings.c.name == "fingerprint_key")).first()
+        if row is None and create:
+            conn.execute(insert(settings).values(name="fingerprint_key", value=secrets.token_hex(32)))
+            row = conn.execute(select(settings.c.value).where(settings.c.name == "fingerprint_key")).first()
+    return bytes.fromhex(row[0]) if row else None

@@ -12,7 +12,7 @@ from crm_xl import values
 from crm_xl.fields import columns
 from crm_xl.files import atomic_path
 from crm_xl.sheets.validation import Known
-from crm_xl.store.db import aliases, customers, reviews, templates
+from crm_xl.store.db import aliases, customers, fingerprint_key, reviews, templates
 from crm_xl.xlsx.writing import new_workbook, write_table
 
 
@@ -43,7 +43,7 @@ def known(engine: Engine):
         ids = frozenset(r[0] for r in conn.execute(select(templates.c.template_id)))
         codes = frozenset(r[0] for r in conn.execute(select(customers.c.customer_code)))
         codes |= frozenset(r[0] for r in conn.execute(select(aliases.c.alias_code)))  # old codes still land
-    return Known(ids or None, codes)
+    return Known(ids or None, codes, fingerprint_key(engine, create=False))
 
 
 def record_template(engine: Engine, meta: dict) -> None:

@@ -23,7 +23,7 @@ from crm_xl.findings import Finding, InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.sheets.validation import KEY, FileReport, validate_files
 from crm_xl.store.aliases import resolve as resolve_aliases
-from crm_xl.store.db import changes, customer_fields, customers, reviews
+from crm_xl.store.db import changes, customer_fields, customers, database_errors, reviews
 from crm_xl.values import stored_texts
 
 
@@ -57,17 +57,20 @@ def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: st
     if role not in roles():
         raise InputError([finding("bad-option", option="--as", value=role, problem="is not a role",
                                   hint=f"Use one of: {', '.join(roles())}.")])
+    missing = [finding("file-not-found", file=p) for p in paths if not Path(p).is_file()]
+    if missing:  # a mistyped name: the batch is not what was meant, so none of it goes in
+        raise InputError(missing)
     now = now or dt.datetime.now(dt.timezone.utc)
     from crm_xl.store.export import known
 
-    reports = validate_files(paths, model, known=known(engine))
+    reports = validate_files(paths, model, isolate=True, known=known(engine))
     result = MergeResult(files=len(paths), dry_run=dry_run, reports=reports)
     uploads = _rows(reports, result)
     if all_or_nothing and result.held_back:
         result.rows_out += sum(len(rows) for _, rows in uploads)
         result.held_back.append(finding("batch-held-back", count=len(result.held_back)))
         return result
-    with engine.connect() as conn:
+    with database_errors(engine.url), engine.connect() as conn:  # e.g. another merge adding the same customers
         tx = conn.begin()
         try:
             before = len(result.held_back)
@@ -254,7 +257,12 @@ def decide(engine: Engine, ids: list[int], approve: bool, user: str, now: dt.dat
     """Approve (apply and log) or reject pending reviews; returns how many were decided."""
     now = now or dt.datetime.now(dt.timezone.utc)
     decided = 0
-    with engine.begin() as conn:
+    with database_errors(engine.url), engine.begin() as conn:
+        pending = {r[0] for r in conn.execute(select(reviews.c.id).where(reviews.c.id.in_(ids),
+                                                                          reviews.c.status == "pending"))}
+        unknown = [i for i in dict.fromkeys(ids) if i not in pending]
+        if unknown:  # a typo in one id decides nothing: the reviewer meant the list as given
+            raise InputError([finding("unknown-review", value=i) for i in unknown])
         for review in conn.execute(select(reviews).where(reviews.c.id.in_(ids), reviews.c.status == "pending")).mappings():
             if approve:
                 conn.execute(update(customers).where(customers.c.customer_code == review["customer_code"])

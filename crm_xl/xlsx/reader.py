@@ -18,6 +18,7 @@ and must agree on row numbering, so they stay together.)
 from __future__ import annotations
 
 import re
+import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ import pandas as pd
 
 from crm_xl.findings import InputError, finding
 from crm_xl.xlsx.refs import cell_position, column_index, letter
+from crm_xl.xlsx.safety import check_xlsx, scan_parts
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -64,6 +66,7 @@ def open_workbook(path: Path):
     or, without fastexcel, the pure-Python PlainWorkbook that keeps the same promises.
 
     Call only after `safety.check_xlsx`: the Rust reader aborts the process on hostile files.
+    Parts written in UTF-16 (valid OOXML the Rust reader cannot parse) are read from a UTF-8 copy.
     """
     fastexcel = fast_reader()
     if fastexcel is None:
@@ -73,7 +76,29 @@ def open_workbook(path: Path):
     try:
         return fastexcel.read_excel(str(path))
     except Exception as exc:  # fastexcel raises its own error types for damaged or encrypted files
+        utf16 = check_xlsx(path).utf16
+        if utf16:
+            return _open_utf8_copy(path, utf16)
         raise InputError([finding("file-unreadable", file=path, detail=f"cannot be opened as a workbook ({exc})")]) from None
+
+
+def _open_utf8_copy(path: Path, parts: list[str]):
+    import fastexcel
+
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "utf8.xlsx"
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename in parts:
+                    text = data.decode("utf-16")
+                    data = re.sub(r"""^(<\?xml[^>]*encoding=)["'][^"']*["']""", r'\1"UTF-8"', text).encode("utf-8")
+                target.writestr(info.filename, data)
+        try:
+            return fastexcel.read_excel(str(copy))  # it reads the whole file in: the copy can go
+        except Exception as exc:
+            raise InputError([finding("file-unreadable", file=path,
+                                      detail=f"cannot be opened as a workbook ({exc})")]) from None
 
 
 def sheet_member(z: zipfile.ZipFile, sheet: str) -> str | None:
@@ -227,8 +252,10 @@ def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_r
             sheet, header_row=None, skip_rows=0, use_columns=letters,
             dtypes={c: READ_AS[t] for c, t in types.items()})
         batch, errors = loaded.to_arrow_with_errors()
-    except Exception as exc:
-        raise InputError([finding("file-unreadable", file=path, detail=f"cannot be read ({exc})")]) from None
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as exc:  # fastexcel's errors, and Rust panics (not Exceptions), e.g. a date serial out of range
+        raise InputError([finding("file-unreadable", file=path, detail=_unreadable(exc))]) from None
     positions = [c.absolute_index for c in loaded.selected_columns]
     values = {col: _to_numpy(batch.column(j), types[col]) for j, col in enumerate(positions)}
     for error in (errors.errors if errors else []):
@@ -264,6 +291,14 @@ def _to_numpy(array, kind: str) -> np.ndarray:
     return text.to_numpy(zero_copy_only=False)  # object: str, None where empty
 
 
+def _unreadable(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if type(exc).__name__ == "PanicException":  # the Rust reader gave up on a value, e.g. a date serial out of range
+        return (f"cannot be read: a cell holds a value the reader cannot handle ({text}); dates must lie between "
+                "1900-01-01 and 9999-12-31")
+    return f"cannot be read ({text})"
+
+
 _DETAIL = re.compile(r"Expected \w+ but got '(\w+)\((.*)\)'$", re.S)
 _RUST_ESCAPE = re.compile(r"\\(u\{([0-9a-fA-F]+)\}|.)", re.S)
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "0": "\0"}
@@ -296,38 +331,58 @@ def _original(detail: str):
     return inner
 
 
-_CELL = rb'<(?:\w+:)?c r="([A-Z]{1,3})(\d{1,7})"'
+_CELL = rb"""<(?:\w+:)?c\s[^>]*?\br=["']([A-Z]{1,3})(\d{1,7})["']"""  # either quote, r anywhere
 _FORMULA = re.compile(_CELL + rb'[^>]*>\s*<(?:\w+:)?f[ >/]')
-_BOOLEAN = re.compile(_CELL + rb'[^>]*\bt="b"')
+_BOOLEAN = re.compile(_CELL + rb"""[^>]*\bt=["']b["']""")
 
 
 def cell_marks(path: Path, sheet: str) -> tuple[list, list, list]:
     """0-based (row, column) of every formula cell, every TRUE/FALSE cell and every text cell reading
-    `NaN` (the typed read would give an empty number) of a sheet."""
-    formulas: set[tuple[int, int]] = set()
-    booleans: set[tuple[int, int]] = set()
-    nans: set[tuple[int, int]] = set()
+    `NaN` (the typed read would give an empty number) of a sheet.
+
+    The sheet's text comes from the safety scan of the whole workbook (safety.scan_parts), which
+    inflates every part once with its caps and checks: one pass does both.
+    """
     with zipfile.ZipFile(path) as z:
         member = sheet_member(z, sheet)
-        if member is None:
-            return [], [], []
-        nan_ids = _nan_string_ids(z)
-        tail, formula_tag = b"", None
-        with z.open(member) as fh:
-            while chunk := fh.read(CHUNK):
-                text = tail + chunk
-                tail = text[-512:]  # a cell's opening tag is split across chunks at most this far
-                formula_tag = formula_tag or _formula_tag(text)
-                # Substring tests first (each ~1 GB/s): the usual upload has no formula and no boolean.
-                if formula_tag in text:
-                    formulas.update(_refs(_FORMULA, text))
-                if b't="b"' in text:
-                    booleans.update(_refs(_BOOLEAN, text))
-                if nan_ids:
-                    nans.update((row, col) for row, col, index in _shared_refs(text) if index in nan_ids)
-                if b"inlineStr" in text:
-                    nans.update(_refs(_INLINE_NAN, text))
-    return sorted(formulas), sorted(booleans), sorted(nans)
+        nan_ids = _nan_string_ids(z) if member else set()
+    marks = _Marks(path, nan_ids)
+    scan_parts(path, {member: marks.feed} if member else {})
+    return sorted(marks.formulas), sorted(marks.booleans), sorted(marks.nans)
+
+
+class _Marks:
+    def __init__(self, path: Path, nan_ids: set[int]):
+        self.path, self.nan_ids = path, nan_ids
+        self.nans: set[tuple[int, int]] = set()
+        self.formulas: set[tuple[int, int]] = set()
+        self.booleans: set[tuple[int, int]] = set()
+        self.tail, self.formula_tag = b"", None
+
+    def feed(self, chunk: bytes) -> None:
+        text = self.tail + chunk
+        self.tail = text[-512:]  # a cell's opening tag is split across chunks at most this far
+        self.formula_tag = self.formula_tag or _formula_tag(text)
+        # Substring tests first (each ~1 GB/s): the usual upload has no formula and no boolean.
+        if self.formula_tag in text:
+            found = list(_refs(_FORMULA, text))
+            if text.count(self.formula_tag + b">") + text.count(self.formula_tag + b" ") > len(found):
+                # every <f> sits in a cell; a formula the pattern missed would pass as a typed value
+                _check_formula_cells(text, self.formula_tag, self.path)
+            self.formulas.update(found)
+        if b't="b"' in text or b"t='b'" in text:
+            self.booleans.update(_refs(_BOOLEAN, text))
+        if self.nan_ids:
+            self.nans.update((row, col) for row, col, index in _shared_refs(text) if index in self.nan_ids)
+        if b"inlineStr" in text:
+            self.nans.update(_refs(_INLINE_NAN, text))
+
+
+def _check_formula_cells(text: bytes, tag: bytes, path: Path) -> None:
+    for cell in re.finditer(rb"<(?:\w+:)?c\b([^>]*)>(?:(?!</(?:\w+:)?c>).)*?" + re.escape(tag) + rb"[ >/]", text, re.S):
+        if not re.search(rb"""\br=["'][A-Z]{1,3}\d{1,7}["']""", cell.group(1)):
+            raise InputError([finding("file-unreadable", file=path, detail="has a formula cell without a cell "
+                                      "reference (r attribute); open it in Excel or LibreOffice and save it again")])
 
 
 _NAN_TEXT = re.compile(rb"\s*[+-]?nan\s*", re.I)
