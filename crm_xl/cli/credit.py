@@ -147,9 +147,9 @@ def holds(action, ids, role, db_url, model_path, as_json):
 def snapshot(month, db_url, transactions, language, model_path, as_json):
     """Keep each customer's grade, limit, tier, class, segment and RFM cell for a month (again replaces it)."""
     from crm_xl.credit.snapshot import take_snapshot
-    from crm_xl.sheets.reading import read_table
+    from crm_xl.sheets.reading import read_untrusted_table
 
-    tx = read_table(transactions).frame if transactions else None
+    tx = read_untrusted_table(transactions).frame if transactions else None
     result = take_snapshot(connect(db_url), month, load_model(model_path), current_user(), tx, language)
     if as_json:
         emit_json(result.as_dict())

@@ -17,9 +17,9 @@ BALANCE_COLUMNS = ("outstanding", "overdue_days")
 
 def load_balances_file(path: Path, engine, as_of: str, user: str, sheet: str | None = None) -> int:
     """Read a receivables table and store it as of `as_of`; any bad cell stops the load (nothing written)."""
-    from crm_xl.sheets.reading import read_table
+    from crm_xl.sheets.reading import read_untrusted_table
 
-    table = read_table(path, sheet)
+    table = read_untrusted_table(path, sheet)
     frame = table.frame.reset_index(drop=True)
     missing = [c for c in BALANCE_COLUMNS if c not in frame.columns]
     if missing:

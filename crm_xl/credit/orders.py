@@ -180,13 +180,13 @@ def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *
                       sheet: str | None = None, on: str | None = None, user: str = "") -> OrdersChecked:
     """Read a day's orders (xlsx or csv), check them against the store, write the checked orders
     and keep the held ones in the store until a role the model allows releases them."""
-    from crm_xl.sheets.reading import read_table
+    from crm_xl.sheets.reading import read_untrusted_table
 
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
     model.credit.texts_in(language)
     clock = time.perf_counter()
-    table = read_table(source, sheet)
+    table = read_untrusted_table(source, sheet)
     missing = [c for c in ("amount",) if c not in table.frame.columns]
     if missing:
         raise InputError([finding("column-missing", file=source, sheet=table.sheet, affects="the credit check",

@@ -20,6 +20,7 @@ from crm_xl.reports.template import build_template
 from crm_xl.sheets.reading import read_untrusted_table
 from crm_xl.store.db import connect
 from crm_xl.store.export import master_frame, pending_reviews
+from crm_xl.xlsx.safety import check_thoroughly
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 HTML_TEMPLATE = "monthly_summary.html.j2"
@@ -118,6 +119,7 @@ def _load_template(template: Path | None):
         return build_template()
     if not template.is_file():
         raise InputError([finding("file-not-found", file=template)])
+    check_thoroughly(template)  # loaded here (the workbook is filled in this process): every part checked first
     try:
         return openpyxl.load_workbook(template)
     except Exception as exc:  # a damaged template is the user's file, not a crash
