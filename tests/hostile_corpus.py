@@ -655,7 +655,7 @@ def csv_ragged_quotes(d):
     return _text(d, "csv_ragged_quotes.csv", b'customer_code,store_name\n"C001,"unterminated\nC002,x,y,z\n')
 
 
-@kind("flag", "bad-characters", "B2")
+@kind("reject", "file-unreadable")
 def csv_with_nul_bytes(d):
     return _text(d, "csv_with_nul_bytes.csv", b"customer_code,store_name\nC001,One\x00Two\n")
 

@@ -13,7 +13,7 @@ from crm_xl.isolation import read_untrusted
 from crm_xl.scoring.problems import display_value
 from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
 from crm_xl.xlsx.refs import letter
-from crm_xl.xlsx.safety import check_xlsx
+from crm_xl.xlsx.safety import check_text, check_xlsx
 
 HEADER_SEARCH_ROWS = 20
 CSV_ENCODINGS = ("utf-8-sig", "cp949", "gb18030")  # Excel's CSV exports in Korea and China
@@ -86,6 +86,7 @@ def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_table(path, sheet, key, headers)
     if suffix in (".csv", ".txt"):
+        check_text(path)
         return table_from_grid(_csv_grid(path), path, path.stem, key, headers)
     raise InputError([finding("file-unreadable", file=path, detail=f"{suffix or 'no suffix'} is not .xlsx or .csv")])
 
@@ -101,6 +102,7 @@ def top_rows(path: str | Path, sheet: str | None = None) -> tuple[str, list[list
         name = _sheet_name(path, open_workbook(path), sheet)
         return name, head_rows(path, name, HEADER_SEARCH_ROWS)
     if suffix in (".csv", ".txt"):
+        check_text(path)
         return path.stem, _csv_grid(path).head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist()
     raise InputError([finding("file-unreadable", file=path, detail=f"{suffix or 'no suffix'} is not .xlsx or .csv")])
 

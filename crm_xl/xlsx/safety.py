@@ -55,10 +55,25 @@ class Checked:
 
 
 def check_file(path: Path) -> Checked | None:
-    """The pre-check of any input file: workbooks (by name or by content) are checked, text is not."""
+    """The pre-check of any input file: workbooks (by name or by content) in full, text for NUL bytes."""
     if path.suffix.lower() in WORKBOOK_SUFFIXES or zipfile.is_zipfile(path):
         return check_xlsx(path)
+    check_text(path)
     return None
+
+
+def check_text(path: Path) -> None:
+    """A NUL byte ends a C string: the CSV parser silently drops the rest of its cell. Text saved as
+    CSV never holds one (UTF-16, which does, starts with its byte-order mark)."""
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+        if head in (b"\xff\xfe", b"\xfe\xff"):
+            return
+        fh.seek(0)
+        while chunk := fh.read(CHUNK):
+            if b"\x00" in chunk:
+                raise _failer(path)("holds NUL bytes, which no text a spreadsheet saves has; save it again as "
+                                    "CSV UTF-8 (or .xlsx)")
 
 
 def _failer(path: Path):
