@@ -36,6 +36,7 @@ class Column:
 
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+PLAIN_NUMBERS = {int, float, np.float64, np.int64}  # not bool: TRUE in a number cell is not a number
 
 
 def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
@@ -112,7 +113,7 @@ def _column(values: Sequence) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         return values
     values = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    if all(v is None or type(v) in (int, float) for v in values):
+    if all(v is None or type(v) in PLAIN_NUMBERS for v in values):
         return np.array([np.nan if v is None else v for v in values], dtype=float)
     out = np.empty(len(values), dtype=object)
     out[:] = values
@@ -202,7 +203,7 @@ def rfm_segments(recency_days: Sequence, frequency: Sequence, monetary: Sequence
     A recency cell holding a date is the customer's last order: its recency counts from the day
     after the latest order given, as the batch job counts it (rfm.default_as_of).
     """
-    recency_days = _days_since_last_order(list(recency_days))
+    recency_days = _days_since_last_order(recency_days)
     problems = Problems(len(recency_days))
     frame, empty = _frame({"recency_days": recency_days, "frequency": frequency, "monetary": monetary}, problems)
     r, f, m = (numbers(frame, c, problems, required=True) for c in ("recency_days", "frequency", "monetary"))
@@ -216,7 +217,10 @@ def customer_tags(columns: dict[str, Sequence], model: ScoringModel) -> Column:
     return _result(tags.tags(frame, model.tags), problems, empty)
 
 
-def _days_since_last_order(recency: list) -> list:
+def _days_since_last_order(recency: Sequence) -> Sequence:
+    if isinstance(recency, np.ndarray) and recency.dtype.kind == "f":  # numbers of days already
+        return recency
+    recency = recency.tolist() if isinstance(recency, np.ndarray) else list(recency)
     is_date = [isinstance(v, (dt.date, pd.Timestamp)) for v in recency]
     if not any(is_date):
         return recency
