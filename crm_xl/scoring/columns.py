@@ -98,13 +98,18 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
             if key is None or name in key:
                 empty &= np.isnan(cells)
             continue
-        as_list = cells.tolist()
+        if len(cells) <= 64:  # a few cells: plain loops beat a Series' set-up
+            as_list = cells.tolist()
+            missing = np.array([v is None or v != v for v in as_list], dtype=bool)
+            errors = np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list], dtype=bool)
+        else:  # hashed, at C speed
+            missing = pd.isna(cells)
+            errors = pd.Series(cells, dtype=object).isin(EXCEL_ERRORS).to_numpy()
         if key is None or name in key:
-            empty &= np.array([v is None for v in as_list], dtype=bool)
-        errors = np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list], dtype=bool)
+            empty &= missing
         if errors.any():
             problems.add("error-value", name, errors, cells)
-            table[name] = _column([None if e else v for v, e in zip(as_list, errors)])
+            table[name] = _column(np.where(errors, None, cells))
     return table, empty
 
 
