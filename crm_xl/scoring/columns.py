@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -76,10 +75,24 @@ def _plain_list(values) -> list:
     return [None if v is None or v != v else v for v in array.tolist()]
 
 
-@lru_cache(maxsize=256)
+_LABELS: dict[int, tuple[pd.CategoricalDtype, np.ndarray]] = {}
+
+
 def _labels(dtype: pd.CategoricalDtype) -> np.ndarray:
-    """A Categorical's labels as plain objects, then None: made once per label list (model-dependent)."""
-    return np.array([str(c) for c in dtype.categories] + [None], dtype=object)
+    """A Categorical's labels as plain objects, then None: made once per label list (model-dependent).
+
+    Keyed by the dtype object, which categories.categorical reuses per label list: hashing a
+    dtype hashes its labels, which would cost more than the lookup saves. The entry holds the
+    dtype, so its id cannot be reused while cached.
+    """
+    hit = _LABELS.get(id(dtype))
+    if hit is not None and hit[0] is dtype:
+        return hit[1]
+    labels = np.array([str(c) for c in dtype.categories] + [None], dtype=object)
+    if len(_LABELS) > 256:
+        _LABELS.clear()
+    _LABELS[id(dtype)] = (dtype, labels)
+    return labels
 
 
 def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...] | None = None
