@@ -59,9 +59,10 @@ def read(arg: Any) -> Cells:
     if isinstance(arg, np.ndarray):
         arg = arg.tolist()
     if isinstance(arg, (list, tuple)):
-        if arg and all(isinstance(row, (list, tuple)) for row in arg):
-            width = max(map(len, arg))
-            if any(len(row) != width for row in arg):  # ragged rows (only from code, never from Excel): pad
+        if arg and set(map(type, arg)) <= {list, tuple}:  # map(type/len, ...) run at C speed over the rows
+            widths = set(map(len, arg))
+            width = max(widths)
+            if len(widths) > 1:  # ragged rows (only from code, never from Excel): pad with empty cells
                 arg = [list(row) + [None] * (width - len(row)) for row in arg]
             return Cells(_values(arg, chain.from_iterable(arg)), len(arg), width, False)
         return Cells(_values(list(arg), arg), len(arg), 1, False, flat=True)
@@ -75,16 +76,20 @@ def _values(nested: list, cells) -> np.ndarray:
     if kinds <= NUMBER_TYPES:
         if type(None) in kinds:
             return np.array(nested, dtype=float).ravel()  # None becomes NaN
-        flat = chain.from_iterable(nested) if nested and isinstance(nested[0], (list, tuple)) else nested
-        return np.fromiter(flat, float)
-    flat = np.array(nested, dtype=object).ravel()
+        return np.fromiter(_each(nested), float)
+    flat = np.fromiter(_each(nested), object)
     if len(flat) <= SMALL:
         flat[:] = [clean(v) for v in flat.tolist()]
         return flat
     flat[pd.isna(flat) | (flat == "")] = None
-    if any(isinstance(v, (dt.date, np.generic)) for v in flat.tolist()):
+    if any(issubclass(kind, (dt.date, np.generic)) for kind in kinds):  # dates and numpy scalars: one by one
         flat[:] = [clean(v) for v in flat.tolist()]
     return flat
+
+
+def _each(nested: list):
+    """The cells of a list of rows, or of a flat list, in row-major order."""
+    return chain.from_iterable(nested) if nested and isinstance(nested[0], (list, tuple)) else iter(nested)
 
 
 def plain(values: np.ndarray) -> list:

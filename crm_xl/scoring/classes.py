@@ -1,6 +1,8 @@
 """The 42-class code: market + format + scale, e.g. CZL."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -11,8 +13,12 @@ from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.categories import categorical
 
 
+@lru_cache(maxsize=64)
 def lookup(options: tuple[Coded, ...]) -> dict[str, int]:
-    """Every accepted spelling (code, label, alias) of each option, normalised, to its position."""
+    """Every accepted spelling (code, label, alias) of each option, normalised, to its position.
+
+    Made once per model's option list (a one-cell formula would otherwise rebuild it every call);
+    callers only read it."""
     out: dict[str, int] = {}
     for i, o in enumerate(options):
         for name in (o.code, o.label, *o.aliases):

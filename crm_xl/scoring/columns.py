@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -36,6 +35,7 @@ class Column:
 
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+PLAIN_NUMBERS = {int, float, np.float64, np.int64}  # not bool: TRUE in a number cell is not a number
 
 
 def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
@@ -75,10 +75,24 @@ def _plain_list(values) -> list:
     return [None if v is None or v != v else v for v in array.tolist()]
 
 
-@lru_cache(maxsize=256)
+_LABELS: dict[int, tuple[pd.CategoricalDtype, np.ndarray]] = {}
+
+
 def _labels(dtype: pd.CategoricalDtype) -> np.ndarray:
-    """A Categorical's labels as plain objects, then None: made once per label list (model-dependent)."""
-    return np.array([str(c) for c in dtype.categories] + [None], dtype=object)
+    """A Categorical's labels as plain objects, then None: made once per label list (model-dependent).
+
+    Keyed by the dtype object, which categories.categorical reuses per label list: hashing a
+    dtype hashes its labels, which would cost more than the lookup saves. The entry holds the
+    dtype, so its id cannot be reused while cached.
+    """
+    hit = _LABELS.get(id(dtype))
+    if hit is not None and hit[0] is dtype:
+        return hit[1]
+    labels = np.array([str(c) for c in dtype.categories] + [None], dtype=object)
+    if len(_LABELS) > 256:
+        _LABELS.clear()
+    _LABELS[id(dtype)] = (dtype, labels)
+    return labels
 
 
 def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...] | None = None
@@ -97,13 +111,18 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
             if key is None or name in key:
                 empty &= np.isnan(cells)
             continue
-        as_list = cells.tolist()
+        if len(cells) <= 64:  # a few cells: plain loops beat a Series' set-up
+            as_list = cells.tolist()
+            missing = np.array([v is None or v != v for v in as_list], dtype=bool)
+            errors = np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list], dtype=bool)
+        else:  # hashed, at C speed
+            missing = pd.isna(cells)
+            errors = pd.Series(cells, dtype=object).isin(EXCEL_ERRORS).to_numpy()
         if key is None or name in key:
-            empty &= np.array([v is None for v in as_list], dtype=bool)
-        errors = np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list], dtype=bool)
+            empty &= missing
         if errors.any():
             problems.add("error-value", name, errors, cells)
-            table[name] = _column([None if e else v for v, e in zip(as_list, errors)])
+            table[name] = _column(np.where(errors, None, cells))
     return table, empty
 
 
@@ -112,7 +131,7 @@ def _column(values: Sequence) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         return values
     values = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    if all(v is None or type(v) in (int, float) for v in values):
+    if all(v is None or type(v) in PLAIN_NUMBERS for v in values):
         return np.array([np.nan if v is None else v for v in values], dtype=float)
     out = np.empty(len(values), dtype=object)
     out[:] = values
@@ -202,7 +221,7 @@ def rfm_segments(recency_days: Sequence, frequency: Sequence, monetary: Sequence
     A recency cell holding a date is the customer's last order: its recency counts from the day
     after the latest order given, as the batch job counts it (rfm.default_as_of).
     """
-    recency_days = _days_since_last_order(list(recency_days))
+    recency_days = _days_since_last_order(recency_days)
     problems = Problems(len(recency_days))
     frame, empty = _frame({"recency_days": recency_days, "frequency": frequency, "monetary": monetary}, problems)
     r, f, m = (numbers(frame, c, problems, required=True) for c in ("recency_days", "frequency", "monetary"))
@@ -216,7 +235,10 @@ def customer_tags(columns: dict[str, Sequence], model: ScoringModel) -> Column:
     return _result(tags.tags(frame, model.tags), problems, empty)
 
 
-def _days_since_last_order(recency: list) -> list:
+def _days_since_last_order(recency: Sequence) -> Sequence:
+    if isinstance(recency, np.ndarray) and recency.dtype.kind == "f":  # numbers of days already
+        return recency
+    recency = recency.tolist() if isinstance(recency, np.ndarray) else list(recency)
     is_date = [isinstance(v, (dt.date, pd.Timestamp)) for v in recency]
     if not any(is_date):
         return recency
