@@ -341,7 +341,7 @@ def test_pending_reviews_of_an_absorbed_customer_follow_the_survivor(engine, tmp
     import datetime as dt
 
     with engine.begin() as conn:
-        conn.execute(db.reviews.insert().values(requested_at=dt.datetime.now(dt.timezone.utc), requested_by="kim",
+        conn.execute(db.reviews.insert().values(requested_at=dt.datetime.now(dt.UTC), requested_by="kim",
                                                 customer_code="K1", field="legal_rep", old_value="김민준",
                                                 new_value="김민준2", status="pending"))
     path, result = review_for(engine, tmp_path)
@@ -396,7 +396,7 @@ def test_review_workbook_offers_the_blocks_values_as_dropdowns(tmp_path):
         # relative to the rule's first cell: for this cell, the records right above it
         assert (top + r - anchor, bottom + r - anchor) == (r - size, r - 1)
         assert ws[f"C{r}"].value in ("merge", "review")
-    assert any('"merge,keep apart,review"' == f for _, f in rules)
+    assert any(f == '"merge,keep apart,review"' for _, f in rules)
     differing = ws[f"{head['store_name']}2"].fill.fgColor.rgb  # 행복마트 / (주)행복마트 differ: highlighted
     assert differing.endswith("FFEB9C")
 

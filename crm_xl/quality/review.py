@@ -134,8 +134,8 @@ def _instructions(wb, result: DuplicateResult) -> None:
     ws.set_column(0, 0, 110)
     lines = [
         "Duplicate customers to review",
-        f"{len(result.clusters)} clusters from {len(result.records):,} records; pairs at or above "
-        f"{result.threshold:.2f} are listed, clusters at or above {result.auto_merge:.2f} come set to merge.",
+        (f"{len(result.clusters)} clusters from {len(result.records):,} records; pairs at or above "
+         f"{result.threshold:.2f} are listed, clusters at or above {result.auto_merge:.2f} come set to merge."),
         "Yellow cells differ between the records of a cluster.",
         "On each green or red result row: set decision to merge, keep apart or review (review is not applied).",
         "customer_code on the result row is the surviving customer; the other included records are merged into it",
