@@ -411,3 +411,16 @@ def test_threshold_option_sets_the_lowest_score_reported(tmp_path, capsys):
     assert all(c["score"] >= 0.999 for c in high["clusters"]) and len(high["clusters"]) <= len(low["clusters"])
     code, stdout, err = run(capsys, "duplicates", path, "--threshold", "1.5")
     assert code == 2 and "1.5" in err  # out of range: a clear error, not a traceback
+
+
+def test_a_blank_or_left_out_survivor_is_a_finding_not_a_crash(engine, tmp_path):  # noqa: F811
+    seed_store(engine)
+    path, result = review_for(engine, tmp_path)
+    edit(path, cluster_of(result, "K1"), decision="merge", customer_code=None)
+    edit(path, cluster_of(result, "Z1"), decision="merge", customer_code="Z1", include_Z1="no")
+    before = master(engine)
+    applied = apply_review(path, engine, "steward-lee")
+    bad = [f for f in applied.findings if f.code == "review-bad-choice"]
+    assert sum(f.column == "customer_code" for f in bad) == 2  # blank; and Z1, which is left out
+    now = master(engine)
+    assert {"K1", "K2", "Z1", "Z2"} <= set(now) and now["K1"] == before["K1"]

@@ -193,7 +193,13 @@ def read_review(path: Path) -> list[Decision]:
         if decision not in DECISIONS:
             problems.append(finding("review-bad-choice", file=path, cell=cells["decision"], column="decision",
                                     value=res["decision"], choices=", ".join(DECISIONS)))
+        codes = sorted({r[KEY] for r in included} - {None})
+        if decision == MERGE and res[KEY] not in codes:  # the survivor must be one of the records kept in
+            problems.append(finding("review-bad-choice", file=path, cell=cells[KEY], column=KEY, value=res[KEY],
+                                    choices=", ".join(codes) or "(no record included)"))
         for f in fields:
+            if f == KEY:
+                continue
             allowed = {r[f] for r in included} - {None}
             if res[f] is not None and res[f] not in allowed and decision == MERGE:
                 problems.append(finding("review-bad-choice", file=path, cell=cells[f], column=f, value=res[f],
