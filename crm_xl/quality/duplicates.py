@@ -127,11 +127,11 @@ def _describe(comp, level: int, sim: float) -> str:
 
 def read_customers(paths: list[Path]) -> pd.DataFrame:
     """Customer tables from upload files through the guarded reader, one frame, each row's source kept."""
-    from crm_xl.sheets.reading import read_table
+    from crm_xl.sheets.reading import read_untrusted_table
 
     frames = []
     for path in paths:
-        table = read_table(path)
+        table = read_untrusted_table(path)  # pre-checked, parsed in a child with memory and time limits
         part = table.frame.copy()
         rows = table.header_row + 1 + part.index.to_numpy()
         part[SOURCE] = [f"{path.name} [{table.sheet}] row {r}" for r in rows]

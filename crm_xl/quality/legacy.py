@@ -18,7 +18,7 @@ from crm_xl.findings import InputError, finding
 from crm_xl.quality.config import load_config
 from crm_xl.quality.mapping import MappingPlan, load_mapping, plan_mapping
 from crm_xl.quality.normalise import phone_key
-from crm_xl.sheets.reading import read_table, top_rows
+from crm_xl.sheets.reading import read_untrusted_table, top_rows
 from crm_xl.xlsx.writing import new_workbook, write_table
 
 KEY = "customer_code"
@@ -47,7 +47,7 @@ def import_legacy(plan: MappingPlan, output: Path, mapping_name: str = "the mapp
                                   columns=", ".join(f"{m.column} {m.header!r}" for m in plan.unsure))])
     if KEY not in {m.field for m in plan.matches}:
         raise InputError([finding("mapping-no-key", file=plan.file, sheet=plan.sheet, mapping=mapping_name)])
-    table = read_table(plan.file, sheet=plan.sheet if plan.file.suffix.lower() in (".xlsx", ".xlsm") else None,
+    table = read_untrusted_table(plan.file, sheet=plan.sheet if plan.file.suffix.lower() in (".xlsx", ".xlsm") else None,
                        headers=plan.renames())
     frame = table.frame[[c for c in table.frame.columns if c in columns()]].reset_index(drop=True)
     frame, changed = normalise_values(frame)

@@ -162,9 +162,9 @@ class Decision:
 
 def read_review(path: Path) -> list[Decision]:
     """Every cluster block of a review workbook (through the guarded reader), checked for sense."""
-    from crm_xl.sheets.reading import read_table
+    from crm_xl.sheets.reading import read_untrusted_table
 
-    table = read_table(path, sheet=SHEET)
+    table = read_untrusted_table(path, sheet=SHEET)
     frame = table.frame
     missing = [c for c in ("cluster", "line", "decision", "include") if c not in frame.columns]
     if missing:
