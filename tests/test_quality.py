@@ -341,7 +341,7 @@ def test_pending_reviews_of_an_absorbed_customer_follow_the_survivor(engine, tmp
     import datetime as dt
 
     with engine.begin() as conn:
-        conn.execute(db.reviews.insert().values(requested_at=dt.datetime.now(dt.timezone.utc), requested_by="kim",
+        conn.execute(db.reviews.insert().values(requested_at=dt.datetime.now(dt.UTC), requested_by="kim",
                                                 customer_code="K1", field="legal_rep", old_value="김민준",
                                                 new_value="김민준2", status="pending"))
     path, result = review_for(engine, tmp_path)
@@ -396,7 +396,7 @@ def test_review_workbook_offers_the_blocks_values_as_dropdowns(tmp_path):
         # relative to the rule's first cell: for this cell, the records right above it
         assert (top + r - anchor, bottom + r - anchor) == (r - size, r - 1)
         assert ws[f"C{r}"].value in ("merge", "review")
-    assert any('"merge,keep apart,review"' == f for _, f in rules)
+    assert any(f == '"merge,keep apart,review"' for _, f in rules)
     differing = ws[f"{head['store_name']}2"].fill.fgColor.rgb  # 행복마트 / (주)행복마트 differ: highlighted
     assert differing.endswith("FFEB9C")
 
@@ -411,3 +411,16 @@ def test_threshold_option_sets_the_lowest_score_reported(tmp_path, capsys):
     assert all(c["score"] >= 0.999 for c in high["clusters"]) and len(high["clusters"]) <= len(low["clusters"])
     code, stdout, err = run(capsys, "duplicates", path, "--threshold", "1.5")
     assert code == 2 and "1.5" in err  # out of range: a clear error, not a traceback
+
+
+def test_a_blank_or_left_out_survivor_is_a_finding_not_a_crash(engine, tmp_path):  # noqa: F811
+    seed_store(engine)
+    path, result = review_for(engine, tmp_path)
+    edit(path, cluster_of(result, "K1"), decision="merge", customer_code=None)
+    edit(path, cluster_of(result, "Z1"), decision="merge", customer_code="Z1", include_Z1="no")
+    before = master(engine)
+    applied = apply_review(path, engine, "steward-lee")
+    bad = [f for f in applied.findings if f.code == "review-bad-choice"]
+    assert sum(f.column == "customer_code" for f in bad) == 2  # blank; and Z1, which is left out
+    now = master(engine)
+    assert {"K1", "K2", "Z1", "Z2"} <= set(now) and now["K1"] == before["K1"]

@@ -41,7 +41,7 @@ class ApplyResult:
 
 def apply_review(path: Path, engine: Engine, user: str, *, dry_run: bool = False,
                  now: dt.datetime | None = None) -> ApplyResult:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     decisions = read_review(path)
     digest = sha256_of(path)
     result = ApplyResult(dry_run=dry_run)
@@ -113,5 +113,5 @@ def _apply_one(conn, d: Decision, path, digest, user, now, result: ApplyResult) 
 
 
 def _log(now, user, digest, code, name, old, new) -> dict:
-    return dict(changed_at=now, changed_by=user, role=ROLE, source_sha256=digest, customer_code=code,
-                field=name, old_value=old, new_value=new)
+    return {"changed_at": now, "changed_by": user, "role": ROLE, "source_sha256": digest, "customer_code": code,
+            "field": name, "old_value": old, "new_value": new}

@@ -6,6 +6,8 @@ than `max_block` records is too common to tell anything and makes no pairs.
 """
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 
@@ -26,7 +28,7 @@ def blocking_keys(forms: pd.DataFrame) -> dict[str, pd.Series]:
                                      + "|" + district.to_numpy())
     tokens = pd.Series(forms["address"].to_numpy(), index=position).str.split(" ")
     tokens = tokens[tokens.str.len() >= 2]
-    pairs = tokens.map(lambda t: [f"{a} {b}" for a, b in zip(t, t[1:])]).explode()
+    pairs = tokens.map(lambda t: [f"{a} {b}" for a, b in pairwise(t)]).explode()
     keys["address words"] = pairs
     return {rule: k.dropna() for rule, k in keys.items()}
 

@@ -15,7 +15,6 @@ import pandas as pd
 from crm_xl.fields import columns
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
-from crm_xl.isolation import read_untrusted
 from crm_xl.quality.config import load_config
 from crm_xl.quality.mapping import MappingPlan, load_mapping, plan_mapping
 from crm_xl.quality.normalise import phone_key
@@ -37,7 +36,7 @@ def plan_import(path: Path, mapping: Path | None = None, sheet: str | None = Non
                 config: dict | None = None) -> MappingPlan:
     """How the file's headers map onto our fields (a saved mapping's decisions first)."""
     config = config or load_config()
-    name, top = read_untrusted(top_rows, path, sheet)  # a legacy file is a user's file: the guarded read
+    name, top = top_rows(path, sheet)
     return plan_mapping(Path(path), top, name, config, load_mapping(mapping) if mapping else None)
 
 
@@ -48,8 +47,8 @@ def import_legacy(plan: MappingPlan, output: Path, mapping_name: str = "the mapp
                                   columns=", ".join(f"{m.column} {m.header!r}" for m in plan.unsure))])
     if KEY not in {m.field for m in plan.matches}:
         raise InputError([finding("mapping-no-key", file=plan.file, sheet=plan.sheet, mapping=mapping_name)])
-    table = read_untrusted_table(plan.file, plan.sheet if plan.file.suffix.lower() in (".xlsx", ".xlsm") else None,
-                                 "customer_code", plan.renames())
+    table = read_untrusted_table(plan.file, sheet=plan.sheet if plan.file.suffix.lower() in (".xlsx", ".xlsm") else None,
+                       headers=plan.renames())
     frame = table.frame[[c for c in table.frame.columns if c in columns()]].reset_index(drop=True)
     frame, changed = normalise_values(frame)
     ordered = [c for c in columns() if c in frame.columns]

@@ -9,6 +9,7 @@ took with more confidence, is not mapped: the plan asks, through a mapping file 
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 import unicodedata
@@ -141,12 +142,16 @@ def _one_column_per_field(matches: list[ColumnMatch]) -> None:
             taken.setdefault(m.field, m)
 
 
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or not str(value).strip()
+
+
 def find_header_row(top: list[list], config: dict) -> int:
     """The row (0-based) of the first rows with the most confidently mapped headers."""
     ask_below = float(config["mapping"]["ask_below"])
     best, at = -1, 0
     for i, row in enumerate(top):
-        texts = [str(v).strip() for v in row if v is not None and v == v and str(v).strip()]
+        texts = [str(v).strip() for v in row if not _blank(v)]
         if len(texts) < 2:
             continue
         sure = sum(1 for t in texts if (s := score_header(t)) and s[0][0] >= ask_below)
@@ -157,8 +162,7 @@ def find_header_row(top: list[list], config: dict) -> int:
 
 def plan_mapping(path: Path, top: list[list], sheet: str, config: dict, saved: dict | None = None) -> MappingPlan:
     at = find_header_row(top, config)
-    headers = [(j, str(v).strip()) for j, v in enumerate(top[at] if top else [])
-               if v is not None and v == v and str(v).strip()]
+    headers = [(j, str(v).strip()) for j, v in enumerate(top[at] if top else []) if not _blank(v)]
     plan = MappingPlan(path, sheet, at + 1, propose(headers, config, saved))
     return plan
 

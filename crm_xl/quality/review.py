@@ -134,8 +134,8 @@ def _instructions(wb, result: DuplicateResult) -> None:
     ws.set_column(0, 0, 110)
     lines = [
         "Duplicate customers to review",
-        f"{len(result.clusters)} clusters from {len(result.records):,} records; pairs at or above "
-        f"{result.threshold:.2f} are listed, clusters at or above {result.auto_merge:.2f} come set to merge.",
+        (f"{len(result.clusters)} clusters from {len(result.records):,} records; pairs at or above "
+         f"{result.threshold:.2f} are listed, clusters at or above {result.auto_merge:.2f} come set to merge."),
         "Yellow cells differ between the records of a cluster.",
         "On each green or red result row: set decision to merge, keep apart or review (review is not applied).",
         "customer_code on the result row is the surviving customer; the other included records are merged into it",
@@ -164,7 +164,7 @@ def read_review(path: Path) -> list[Decision]:
     """Every cluster block of a review workbook (through the guarded reader), checked for sense."""
     from crm_xl.sheets.reading import read_untrusted_table
 
-    table = read_untrusted_table(path, SHEET)
+    table = read_untrusted_table(path, sheet=SHEET)
     frame = table.frame
     missing = [c for c in ("cluster", "line", "decision", "include") if c not in frame.columns]
     if missing:
@@ -193,7 +193,13 @@ def read_review(path: Path) -> list[Decision]:
         if decision not in DECISIONS:
             problems.append(finding("review-bad-choice", file=path, cell=cells["decision"], column="decision",
                                     value=res["decision"], choices=", ".join(DECISIONS)))
+        codes = sorted({r[KEY] for r in included} - {None})
+        if decision == MERGE and res[KEY] not in codes:  # the survivor must be one of the records kept in
+            problems.append(finding("review-bad-choice", file=path, cell=cells[KEY], column=KEY, value=res[KEY],
+                                    choices=", ".join(codes) or "(no record included)"))
         for f in fields:
+            if f == KEY:
+                continue
             allowed = {r[f] for r in included} - {None}
             if res[f] is not None and res[f] not in allowed and decision == MERGE:
                 problems.append(finding("review-bad-choice", file=path, cell=cells[f], column=f, value=res[f],

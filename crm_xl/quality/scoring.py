@@ -37,7 +37,7 @@ def comparisons(config: dict) -> list[Comparison]:
 
 def _none(values: np.ndarray) -> np.ndarray:
     """Empty entries of a matching-form column (the forms hold None, never NaN): faster than pd.isna."""
-    return values == None  # noqa: E711 - elementwise on an object array
+    return values == None  # elementwise on an object array (`is None` would test the array)
 
 
 def _ratio(forms: pd.DataFrame, column: str, i: np.ndarray, j: np.ndarray, scorer=fuzz.ratio) -> np.ndarray:
