@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_xl.values import stored_texts
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
@@ -23,6 +22,7 @@ from crm_xl.scoring import credit_check
 from crm_xl.scoring.credit import positions_of_grades
 from crm_xl.scoring.inputs import dates, numbers
 from crm_xl.scoring.problems import Problems
+from crm_xl.values import stored_texts
 from crm_xl.xlsx.writing import new_workbook, write_table
 
 CHECK_COLUMNS = ("credit_grade", "credit_limit", "outstanding_before", "overdue_days", "balance_after",
