@@ -108,8 +108,9 @@ def snapshots(book: pd.DataFrame, model, rng) -> None:
         engine = connect(f"sqlite:///{folder}/bench.db")
         n = len(book)
         for month, scale in (("2026-09", 1.0), ("2026-10", 1.3)):
+            limit = np.round(book.credit_limit * scale * rng.uniform(0.9, 1.3, n), -2)
             scored = book[["customer_code", "credit_grade"]].assign(
-                credit_level=rng.uniform(0.3, 1, n), credit_limit=np.round(book.credit_limit * scale * rng.uniform(0.9, 1.3, n), -2),
+                credit_level=rng.uniform(0.3, 1, n), credit_limit=limit,
                 customer_tier="T3", class_code="CZL", value_segment="core", rfm_r=1, rfm_f=2, rfm_m=3,
                 rfm_segment="Loyal", credit_reasons="Capacity 7/10 (-0.075)")
             clock = time.perf_counter()
