@@ -5,7 +5,8 @@
 Accounts (grade, limit in force, opening balance, days overdue) and orders are generated in
 memory; the timed part is `check_orders`: every order's balance accumulated per customer in
 order, decision and reason text. For comparison, the same check as a plain one-order-at-a-time
-Python loop over a sample (its rate scaled up), and CREDIT_REASONS over 100,000 customers.
+Python loop over a sample (its rate scaled up), CREDIT_REASONS over 100,000 customers, and two
+monthly snapshots of 100,000 customers into SQLite (the second with limits changing and queued).
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from crm_xl.credit.orders import check_orders  # noqa: E402
 from crm_xl.model import default_model  # noqa: E402
 from crm_xl.scoring.columns import credit_reasons  # noqa: E402
+from crm_xl.store.credit import write_snapshot  # noqa: E402
+from crm_xl.store.db import connect  # noqa: E402
 
 TARGET_SECONDS = 5.0
 
@@ -95,6 +98,25 @@ def main() -> None:
     clock = time.perf_counter()
     credit_reasons(scores, model)
     print(f"CREDIT_REASONS over 100,000 customers (list of lists in): {time.perf_counter() - clock:.2f} s")
+    snapshots(book, model, rng)
+
+
+def snapshots(book: pd.DataFrame, model, rng) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = connect(f"sqlite:///{folder}/bench.db")
+        n = len(book)
+        for month, scale in (("2026-09", 1.0), ("2026-10", 1.3)):
+            limit = np.round(book.credit_limit * scale * rng.uniform(0.9, 1.3, n), -2)
+            scored = book[["customer_code", "credit_grade"]].assign(
+                credit_level=rng.uniform(0.3, 1, n), credit_limit=limit,
+                customer_tier="T3", class_code="CZL", value_segment="core", rfm_r=1, rfm_f=2, rfm_m=3,
+                rfm_segment="Loyal", credit_reasons="Capacity 7/10 (-0.075)")
+            clock = time.perf_counter()
+            result = write_snapshot(engine, month, scored, model, "bench")
+            print(f"snapshot {month} of {n:,} customers into SQLite: {time.perf_counter() - clock:.1f} s "
+                  f"({result.first_limits:,} first limits, {result.changed_limits:,} changed, {result.queued:,} queued)")
 
 
 if __name__ == "__main__":

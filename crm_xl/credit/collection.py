@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_xl.values import stored_texts
 from crm_xl.findings import InputError, finding
 from crm_xl.scoring.inputs import numbers
 from crm_xl.scoring.problems import Problems
 from crm_xl.store.credit import load_receivables
+from crm_xl.values import stored_texts
 
 BALANCE_COLUMNS = ("outstanding", "overdue_days")
 

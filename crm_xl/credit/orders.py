@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_xl.values import stored_texts
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
@@ -23,6 +22,7 @@ from crm_xl.scoring import credit_check
 from crm_xl.scoring.credit import positions_of_grades
 from crm_xl.scoring.inputs import dates, numbers
 from crm_xl.scoring.problems import Problems
+from crm_xl.values import stored_texts
 from crm_xl.xlsx.writing import new_workbook, write_table
 
 CHECK_COLUMNS = ("credit_grade", "credit_limit", "outstanding_before", "overdue_days", "balance_after",
@@ -94,13 +94,13 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
 
     decided = credit_check.decide(amount, before, limit[customer], tolerance[customer], cash_only[customer],
                                   label[customer], overdue[customer], credit, language)
-    decision, reason = decided.labels, decided.reason
+    code, reason = decided.code, decided.reason
     first_problem = _first_messages(problems, n)
-    decision[bad], reason[bad] = credit_check.HOLD, first_problem[bad]
-    approved = decision == credit_check.APPROVE
+    code[bad], reason[bad] = credit_check.DECISIONS.index(credit_check.HOLD), first_problem[bad]
+    approved = code == credit_check.DECISIONS.index(credit_check.APPROVE)
     release = texts["release"].format(roles=", ".join(credit.check.release_roles))
     release_by = np.full(n, None, dtype=object)
-    release_by[decision == credit_check.HOLD] = release
+    release_by[code == credit_check.DECISIONS.index(credit_check.HOLD)] = release
     grades = [g.label for g in credit.grades]
     added = pd.DataFrame({  # texts stay object columns: converting a million strings to Arrow costs a second
         "credit_grade": pd.Categorical.from_codes(np.where(position[customer] < 0, -1, position[customer]), grades),
@@ -108,7 +108,7 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
         "outstanding_before": np.where(unknown, np.nan, before),
         "overdue_days": np.where(unknown, np.nan, overdue[customer]),
         "balance_after": np.where(unknown, np.nan, before + np.where(approved, np.nan_to_num(amount), 0)),
-        "decision": pd.Categorical(decision, categories=list(credit_check.DECISIONS)),
+        "decision": pd.Categorical.from_codes(code, categories=list(credit_check.DECISIONS)),
         "reason": pd.Series(reason, dtype=object),
         "release_by": pd.Series(release_by, dtype=object),
     }, index=orders.index)

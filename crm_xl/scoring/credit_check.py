@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from crm_xl.model.schema import CreditModel
 
@@ -67,23 +68,25 @@ def decide(amount: np.ndarray, outstanding: np.ndarray, limit: np.ndarray, toler
 
     text = credit.texts_in(language)
     over = over_c / 10**d
-    limit_part = np.full(n, text["within_limit"], dtype=object)
+    tolerance = np.asarray(tolerance, float)
+    reason = np.full(n, text["within_limit"], dtype=object)
     tolerated = np.flatnonzero((over_c > 0) & (balance <= allowed) & ~cash_only & ~no_limit)
-    limit_part[tolerated] = [text["within_tolerance"].format(over=money_text(o), grade=g, tolerance=f"{t:.0%}")
-                             for o, g, t in zip(over[tolerated], grade[tolerated], np.asarray(tolerance)[tolerated])]
+    amounts = money_texts(over_c[tolerated], d)
+    for g, t in _pairs(grade[tolerated], tolerance[tolerated]):  # a few grades: each template split once
+        rows = (grade[tolerated] == g) & (tolerance[tolerated] == t)
+        reason[tolerated[rows]] = _fill(text["within_tolerance"], "over", amounts[rows], grade=g, tolerance=f"{t:.0%}")
     beyond = np.flatnonzero((balance > allowed) & ~cash_only & ~no_limit)
-    limit_part[beyond] = _fill(text["over_limit"], "over", money_texts(over_c[beyond], d))
-    limit_part[no_limit] = text["no_limit"]
+    reason[beyond] = _fill(text["over_limit"], "over", money_texts(over_c[beyond], d))
+    reason[no_limit] = text["no_limit"]
     cash = np.flatnonzero(cash_only)
-    limit_part[cash] = [text["cash_only"].format(grade=g) for g in grade[cash]]
+    reason[cash] = _per_distinct(grade[cash], lambda g: text["cash_only"].format(grade=g))
 
-    reason = limit_part
     late = np.flatnonzero(days > rules.hold_overdue_days)
     if len(late):
-        overdue = [text["overdue"].format(days=_whole(v)) for v in days[late]]
+        overdue = _per_distinct(days[late], lambda v: text["overdue"].format(days=_whole(v)))
         within = (balance[late] <= allowed[late]) & ~no_limit[late] & ~cash_only[late]
         # an order within its limit is held for the overdue payment alone: say only that
-        reason[late] = [o if w else f"{r}{SEPARATOR}{o}" for r, o, w in zip(reason[late], overdue, within)]
+        reason[late] = np.where(within, overdue, reason[late] + SEPARATOR + overdue)
     return Decisions(code, over, reason)
 
 
@@ -98,7 +101,7 @@ def accumulate(customer: np.ndarray, amount_c: np.ndarray, opening_c: np.ndarray
     held at once; the rest approve up to their customer's first order that does not fit, and the
     loop goes on from there (a few rounds, however many orders there are).
     """
-    order = np.lexsort((np.arange(len(customer)), customer))  # by customer, keeping processing order
+    order = np.argsort(customer, kind="stable")  # by customer, keeping processing order
     cust, amt = customer[order], amount_c[order]
     approved = np.zeros(len(order), bool)
     base = opening_c.astype(np.int64).copy()
@@ -135,13 +138,24 @@ def _group_cumsum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return total - offsets
 
 
-def _fill(template: str, name: str, values: np.ndarray) -> np.ndarray:
-    """`template` with its one field `name` filled from each value: split once, joined per row in C."""
+def _fill(template: str, name: str, values: np.ndarray, **fixed) -> np.ndarray:
+    """`template` with its field `name` filled from each value (the other fields fixed): split once,
+    joined per row in C."""
     mark = "\x00"
-    parts = template.format(**{name: mark}).split(mark)
+    parts = template.format(**fixed, **{name: mark}).split(mark)
     if len(parts) != 2:  # the field twice (or not at all): format row by row
-        return np.array([template.format(**{name: v}) for v in values], dtype=object)
+        return np.array([template.format(**fixed, **{name: v}) for v in values] + [""], dtype=object)[:-1]
     return parts[0] + values + parts[1]
+
+
+def _per_distinct(values: np.ndarray, render) -> np.ndarray:
+    """render(value) for each row, computed once per distinct value (grades, days overdue)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    return np.array([render(u) for u in uniques] + [""], dtype=object)[codes]
+
+
+def _pairs(grades: np.ndarray, tolerances: np.ndarray) -> list[tuple]:
+    return list(dict.fromkeys(zip(grades.tolist(), tolerances.tolist())))
 
 
 def money_texts(amount_c: np.ndarray, decimals: int) -> np.ndarray:

@@ -109,6 +109,37 @@ credit_holds = Table("credit_holds", meta, Column("id", Integer, primary_key=Tru
                      Column("decided_at", DateTime(timezone=True)))
 
 
+def insert_many(conn, table, keys: tuple, rows: list[dict]) -> None:
+    """One executemany, the statement compiled once: SQLAlchemy's per-row parameter handling cost
+    2/3 of a 100,000-customer merge. Values still go through each column type's bind processor."""
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(keys))
+    dialect = conn.dialect
+    processors = {k: p for k in keys
+                  if (p := table.c[k].type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+    if processors:  # each distinct value processed once (a batch's timestamps are all the same instant)
+        processors = {k: _memo(p) for k, p in processors.items()}
+        rows = [{**row, **{k: p(row[k]) for k, p in processors.items()}} for row in rows]
+    if compiled.positional:
+        order = compiled.positiontup
+        conn.exec_driver_sql(str(compiled), [tuple(row[k] for k in order) for row in rows])
+    else:
+        conn.exec_driver_sql(str(compiled), rows)
+
+
+def _memo(processor):
+    seen: dict = {}
+
+    def process(value):
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = out = processor(value)
+            return out
+        except TypeError:  # unhashable
+            return processor(value)
+    return process
+
+
 class StoreError(CrmError):
     """The master data cannot be reached or written; nothing was changed."""
 
