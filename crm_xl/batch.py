@@ -59,18 +59,25 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     _check_choices(model, indicator_set, tier_preset)
     model.credit.texts_in(language)  # an unknown language stops before any work
     if output.suffix.lower() not in (".xlsx", ".csv"):
-        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
+        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx or .csv")])
+    stage = progress or _no_progress
     clock = time.perf_counter()
+    advance = stage("reading", 2 if transactions else 1)  # files: a read is one call, its rows unknown before
     table = read_untrusted_table(source, sheet)
+    advance(1)
     tx_table = read_untrusted_table(transactions, key="customer_code") if transactions else None
+    if transactions:
+        advance(1)
     read_s = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    advance = stage("scoring", len(table.frame))
     scored = score_customers(table.frame, model, indicator_set=indicator_set, tier_preset=tier_preset,
                              transactions=tx_table.frame if tx_table else None, as_of=as_of, language=language)
     scored.problems.add("missing-value", "customer_code", table.frame["customer_code"].isna().to_numpy())
     problems = scored.problems.frame()
     out = scored.table().reset_index(drop=True)
+    advance(len(out))
     score_s = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -79,10 +86,11 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     facts = {"input": str(source), "customers": len(out), "model": model.title,
              "as of": scored.as_of.date().isoformat(),
              "rows with issues": int(problems.loc[problems.severity != "info", "row"].nunique())}
+    advance = stage("writing", len(out))
     if output.suffix.lower() == ".csv":
         write_csv(output, out)
+        advance(len(out))
     else:
-        advance = progress("writing", len(out)) if progress else None
         write_scored_workbook(output, out, problems, model, facts, advance)
     write_s = time.perf_counter() - clock
 
@@ -94,6 +102,10 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         counts=counts, issues=issues,
         notices=table.notices + _absent_columns(table, set(scored.inputs.columns), model, indicator_set, tier_preset),
         seconds={"read": round(read_s, 3), "score": round(score_s, 3), "write": round(write_s, 3)})
+
+
+def _no_progress(stage: str, total: int) -> Callable[[int], None]:
+    return lambda n: None
 
 
 def _check_choices(model: ScoringModel, indicator_set: str | None, tier_preset: str | None) -> None:
@@ -138,7 +150,7 @@ def _absent_columns(table: Table, present: set[str], model: ScoringModel, indica
 
 
 def sheet_job(source: Path, output: Path | None, model: ScoringModel, action: str = "regrade",
-              sheet: str | None = None):
+              sheet: str | None = None, lang: str | None = None):
     """Regrade (or mark the issues of) one sheet of a workbook, headless, as the ribbon button does.
 
     The workbook is checked, then loaded, changed and saved in a child process (crm_xl.isolation:
@@ -150,16 +162,17 @@ def sheet_job(source: Path, output: Path | None, model: ScoringModel, action: st
     check_xlsx(source)
     target = output or source
     if target.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise InputError([finding("unsupported-output", file=target, suffix=target.suffix)])
+        raise InputError([finding("unsupported-output", file=target, suffix=target.suffix, allowed=".xlsx or .xlsm")])
     with zipfile.ZipFile(source) as z:  # openpyxl drops charts and images when it saves
         drawings = [n for n in z.namelist() if n.startswith(("xl/charts/chart", "xl/media/"))]
     if drawings and target.resolve() == source.resolve():
         raise InputError([finding("would-drop-drawings", file=source, count=len(drawings))])
     with atomic_path(target) as tmp:
-        return read_untrusted(_rewrite_sheet, source, tmp, model, action, sheet, scan=True)
+        return read_untrusted(_rewrite_sheet, source, tmp, model, action, sheet, lang, scan=True)
 
 
-def _rewrite_sheet(source: Path, written: Path, model: ScoringModel, action: str, sheet: str | None):
+def _rewrite_sheet(source: Path, written: Path, model: ScoringModel, action: str, sheet: str | None,
+                   lang: str | None = None):
     """In the child: load, regrade or mark, save to `written`."""
     try:
         wb = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
@@ -168,6 +181,6 @@ def _rewrite_sheet(source: Path, written: Path, model: ScoringModel, action: str
     name = sheet or wb.active.title
     if name not in wb.sheetnames:
         raise InputError([finding("sheet-missing", file=source, sheet=name, sheets=", ".join(wb.sheetnames))])
-    result = (regrade if action == "regrade" else validate)(OpenpyxlSheet(wb[name]), model)
+    result = (regrade if action == "regrade" else validate)(OpenpyxlSheet(wb[name]), model, lang)
     wb.save(written)
     return result

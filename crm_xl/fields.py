@@ -44,6 +44,33 @@ def roles() -> dict[str, frozenset[str]]:
     return {name: frozenset(r["kinds"]) for name, r in raw.get("roles", {}).items()}
 
 
+@cache
+def computed_aliases() -> dict[str, tuple[str, ...]]:
+    """The headers of the columns scoring writes, en / ko / zh."""
+    raw = tomllib.loads(resources.files("crm_xl").joinpath("fields.toml").read_text("utf-8"))
+    return {name: tuple(aliases) for name, aliases in raw.get("computed", {}).items()}
+
+
+SCRIPTS = {"ko": r"[가-힣]", "zh": r"[\u4e00-\u9fff]"}
+
+
+def in_language(aliases: tuple[str, ...], lang: str) -> str | None:
+    """The first alias written in the language's script (Chinese: CJK without Hangul); English: the first."""
+    if lang == "en":
+        return aliases[0] if aliases else None
+    for alias in aliases:
+        if re.search(SCRIPTS[lang], alias) and not (lang == "zh" and re.search(SCRIPTS["ko"], alias)):
+            return alias
+    return None
+
+
+def label(name: str, lang: str) -> str:
+    """A column's header in a language (ko, zh, en); the canonical name when it has none."""
+    spec = columns().get(name)
+    aliases = spec.aliases if spec is not None else computed_aliases().get(name, ())
+    return in_language(aliases, lang) or name
+
+
 def known_columns() -> set[str]:
     return set(columns()) | set(COMPUTED_COLUMNS)
 
@@ -64,6 +91,9 @@ def header_lookup() -> dict[str, str]:
     for col in columns().values():
         for alias in col.aliases:
             lookup.setdefault(normalise_header(alias), col.name)
+    for name, aliases in computed_aliases().items():
+        for alias in aliases:
+            lookup.setdefault(normalise_header(alias), name)
     return lookup
 
 

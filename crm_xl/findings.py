@@ -82,7 +82,7 @@ _CODES = [
          "{file}: has {count} charts or images, which a headless save cannot keep",
          "Write the result to another file with -o OTHER.xlsx, or use the button in Excel."),
     Code("unsupported-output", ERROR, "file", "Output type not supported",
-         "{file}: cannot write {suffix!r} files", "Name an output ending in .xlsx or .csv."),
+         "{file}: cannot write {suffix!r} files", "Name an output ending in {allowed}."),
     # Values in cells
     Code("missing-value", WARNING, "cell", "Value missing",
          "{column} is empty", "Fill in {column}."),

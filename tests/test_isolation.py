@@ -49,7 +49,7 @@ def test_validate_reports_a_file_whose_check_failed(tmp_path, monkeypatch):
 
     path = tmp_path / "crash.csv"
     path.write_text("customer_code\nC1\n")
-    monkeypatch.setattr(validation, "validate_file", lambda p, m, known=None: _abort())
+    monkeypatch.setattr(validation, "validate_file", lambda p, m, known=None, sheet=None: _abort())
     report = validation.validate_files([path], default_model(), isolate=True)[0]
     assert report.findings[0].code == "file-unreadable"
     assert "could not be checked: the reader stopped abnormally" in report.findings[0].message

@@ -7,6 +7,7 @@ import pytest
 
 from crm_xl.batch import score_file
 from crm_xl.demo import make_demo, write_demo
+from crm_xl.fields import canonical
 from crm_xl.model import default_model
 from crm_xl.model.export import export_model
 from crm_xl.office import convert, render_png
@@ -89,6 +90,6 @@ def test_a_regraded_sheet_opens_without_error_cells(tmp_path, libreoffice):
     copy = convert([tmp_path / "regraded.xlsx"], "xlsx", tmp_path / "lo")[0]
     assert error_cells(copy) == []
     ws = openpyxl.load_workbook(copy, data_only=True).active
-    header = [c.value for c in ws[1]]
+    header = [canonical(c.value) for c in ws[1]]  # headed in the sheet's language (신용등급)
     grades = [r[header.index("credit_grade")] for r in ws.iter_rows(min_row=2, values_only=True)]
     assert sum(g is not None for g in grades) == sum(result.counts.values())

@@ -105,7 +105,7 @@ def test_charts_reference_the_expanded_tables(report):
 def test_empty_and_first_months(demo, tmp_path):
     data, customers, transactions, _ = demo
     first = run_report("2025-11", customers, transactions, tmp_path / "first.xlsx", default_model())
-    assert first.figures.kpi["active"]["previous"] == 0  # nothing before the first month
+    assert first.figures.kpi["active"]["previous"] is None  # nothing before the first month: no +0 posing as news
     empty = run_report("2027-03", customers, transactions, tmp_path / "empty.xlsx", default_model())
     assert empty.figures.kpi["orders"]["value"] == 0 and empty.figures.tables["top_customers"] == []
     ws = openpyxl.load_workbook(tmp_path / "empty.xlsx")["Top customers"]

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from crm_xl.model import default_model
-from crm_xl.sheets.template import DATA_SHEET, write_template
+from crm_xl.sheets.template import DATA_SHEET, read_metadata, write_template
 from crm_xl.store import db
-from crm_xl.store.export import export_master, pending_reviews
+from crm_xl.store.export import export_master, master_frame, pending_reviews, record_template
 from crm_xl.store.merge import decide, merge_files
 
 BASE = pd.DataFrame({
@@ -226,3 +226,24 @@ def test_merge_says_which_finding_held_each_row_back(tmp_path, capsys):
         ("row-held-back", 3, "Y3"), ("batch-held-back", None, None)]
     code, _, err = run(["merge", bad, "--as", "intern", "--db", url], capsys)
     assert code == 2 and "[bad-option] --as: 'intern' is not a role" in err
+
+
+def test_coded_fields_are_stored_as_codes_and_shown_in_the_readers_language(engine, tmp_path):
+    """편의점, 便利店 and convenience are one format: stored once as B, shown as each reader names it."""
+    frame = BASE.assign(business_format=["편의점", "便利店", "convenience"], market_type=["도시", "乡村", "urban"])
+    merge(engine, [upload(tmp_path, "a.xlsx", frame)], role="back_office")
+    stored = master(engine)
+    assert [stored[c]["business_format"] for c in ("C001", "C002", "C003")] == ["B", "B", "B"]
+    assert [stored[c]["market_type"] for c in ("C001", "C002", "C003")] == ["C", "X", "C"]
+    for lang, shown, header in (("ko", "편의점", "업태"), ("zh", "便利店", "经营业态"), ("en", "convenience", "business format")):
+        out = export_master(engine, tmp_path / f"master-{lang}.xlsx", lang)
+        ws = openpyxl.load_workbook(out)["Customers"]
+        cols = {c.value: c.column for c in ws[1]}
+        assert [ws.cell(r, cols[header]).value for r in (2, 3, 4)] == [shown] * 3
+    again = write_template(tmp_path / "again.xlsx", default_model(), master_frame(engine), lang="zh")
+    ws = openpyxl.load_workbook(again)[DATA_SHEET]
+    cols = {c.value: c.column for c in ws[1]}
+    assert ws.cell(2, cols["经营业态"]).value == "便利店"  # the template shows the label of its language
+    record_template(engine, read_metadata(again))
+    second = merge(engine, [again], role="back_office")
+    assert (second.updated_fields, second.rows_out) == (0, 0) and master(engine) == stored  # untouched: no change

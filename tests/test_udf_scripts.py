@@ -5,6 +5,7 @@ with ndim=2, .color, notes, used_range, alert), so a change of those calls break
 """
 import openpyxl
 
+from crm_xl.fields import canonical
 from crm_xl.model import default_model
 from crm_xl.model.export import export_model
 from crm_xl.sheets.adapters import OpenpyxlSheet
@@ -117,7 +118,10 @@ def test_regrade_script_matches_the_headless_command(tmp_path):
     assert message == "Regraded 3 customers on Customers: AAA 1 · B 1; 1 row has issues"
     assert book.alerts == [message]
     sheet = book.sheets.active
-    header = {v: c for (r, c), v in sheet.cells.items() if r == 1}
+    header = {canonical(v): c for (r, c), v in sheet.cells.items() if r == 1}
+    assert sheet.cells[(1, header["credit_grade"])] == "신용등급"  # added columns speak the sheet's language
+    assert sheet.cells[(1, header["scoring_issues"])] == "계산문제"
+    assert sheet.cells[(3, header["scoring_issues"])] == "상환능력: 12은(는) 1–10 밖입니다"
     grades = [sheet.cells.get((r, header["credit_grade"])) for r in (2, 3, 4)]
     assert grades == ["AAA", None, "B"]
     assert sheet.colors[(2, header["credit_grade"])] == "#63BE7B"
@@ -135,7 +139,7 @@ def test_validate_script_notes_bad_cells():
     book = FakeBook([FakeSheet("Customers", ROWS)])
     scripts.validate_sheet(book)
     sheet = book.sheets.active
-    assert sheet.notes[(3, 3)].text == "score_capacity: 12 is outside 1–10. Fix: Use a value from 1 to 10."
+    assert sheet.notes[(3, 3)].text == "상환능력: 12은(는) 1–10 밖입니다\n고치는 방법: 1부터 10까지의 값을 쓰세요."
     assert sheet.colors[(3, 3)] == "#FFC7CE"
 
 

@@ -97,10 +97,16 @@ def test_annotated_copy_marks_cells_and_can_be_uploaded_again(tmp_path):
     ws = wb["고객"]
     assert [c.value for c in ws[1]][:3] == ["고객코드", "상호", "업태"]  # the user's own headers
     assert ws["G5"].value == 12 and ws["G5"].fill.fgColor.rgb.endswith("FFC7CE")
-    assert "12 is outside 1–10" in ws["G5"].comment.text and "Fix:" in ws["G5"].comment.text
+    # a Korean sheet gets its notes and Errors sheet in Korean, the column named by its own header
+    assert ws["G5"].comment.text.startswith("품성: 12은(는) 1–10 밖입니다") and "고치는 방법:" in ws["G5"].comment.text
     assert ws["B9"].value == "@evil" and ws["B9"].data_type == "s"  # stays text
-    errors = wb["Errors"]
+    errors = wb["오류"]
+    assert [c.value for c in errors[1]] == ["셀", "심각도", "코드", "열", "값", "내용", "고치는 방법"]
     assert errors["A2"].hyperlink.location == "'고객'!E3"
+    english = openpyxl.load_workbook(write_annotated(report, tmp_path / "en.checked.xlsx", lang="en"))
+    assert "score_character: 12 is outside 1–10" not in english["고객"]["G5"].comment.text  # the sheet's header...
+    assert english["고객"]["G5"].comment.text.startswith("품성: 12 is outside 1–10")  # ...in an English sentence
+    assert "Fix: " in english["고객"]["G5"].comment.text and english["Errors"]["F1"].value == "message"
     again = validate_files([out], default_model())[0]
     # the formula cell was written as its (empty) value: now it is a missing required value
     expected = {(f.fields["cell"], f.code) for f in report.findings} - {("B8", "formula-cell")} | {("B8", "required-missing")}

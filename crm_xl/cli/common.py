@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import click
@@ -14,6 +15,8 @@ MODEL_OPTION = click.option("--model", "model_path", type=click.Path(path_type=P
                             help="Scoring model: a .toml file or a workbook with a Model sheet (default: shipped model).")
 DB_OPTION = click.option("--db", "db_url", envvar="CRM_XL_DB", help="SQLAlchemy URL of the master data "
                          "(default: sqlite:///crm_xl.db; env CRM_XL_DB).")
+LANG_OPTION = click.option("--lang", type=click.Choice(["ko", "zh", "en"]),
+                           help="Language of the texts written and printed (default: the workbook's own).")
 QUIET_OPTION = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 
 
@@ -33,8 +36,11 @@ def parse_date(value: str | None) -> pd.Timestamp | None:
 def progress_bar(quiet: bool):
     """A factory of progress bars on stderr; silent when quiet or not on a terminal."""
     def start(stage: str, total: int):
-        bar = tqdm(total=total, desc=stage, unit="row", disable=True if quiet else None,
-                   leave=False, mininterval=0.5)
+        # A terminal that reports no size (0 x 0: some ptys, terminals inside tools) made tqdm hide
+        # every bar as "more hidden"; shutil falls back to 80 x 24 there.
+        size = shutil.get_terminal_size()
+        bar = tqdm(total=total, desc=stage, unit="", disable=True if quiet else None,
+                   leave=False, mininterval=0.5, ncols=size.columns, nrows=size.lines)
 
         def advance(n: int) -> None:
             bar.update(n)

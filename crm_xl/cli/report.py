@@ -8,6 +8,7 @@ import click
 from crm_xl.cli.common import DB_OPTION, MODEL_OPTION
 from crm_xl.model import load_model
 from crm_xl.reports.monthly import run_report
+from crm_xl.texts import text
 
 
 @click.command()
@@ -33,9 +34,11 @@ def report(month, customers, db_url, transactions, previous, template, output, m
     result = run_report(month, customers, transactions, output, load_model(model_path), previous=previous,
                         template=template, html=not no_html, pdf=pdf, progress=progress, db=db_url)
     kpi = result.figures.kpi
+    change = kpi["sales"]["change"]
+    change = text("report.no_previous") if change is None else f"{change:+,.0f}"  # no orders before this month
     click.echo(f"Report {month} (vs {result.figures.previous_month}): {kpi['customers']['value']:,} customers, "
                f"{kpi['active']['value']:,} ordered, sales {kpi['sales']['value']:,.0f} "
-               f"({kpi['sales']['change']:+,.0f}) in {sum(result.seconds.values()):.1f} s")
+               f"({change}) in {sum(result.seconds.values()):.1f} s")
     for note in result.figures.notes:
         click.secho(f"  note: {note}", fg="yellow")
     for path in (result.workbook, result.html, result.pdf):

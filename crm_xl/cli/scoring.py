@@ -10,6 +10,7 @@ import pandas as pd
 from crm_xl.batch import score_file, sheet_job
 from crm_xl.cli.common import (
     EXIT_FINDINGS,
+    LANG_OPTION,
     MODEL_OPTION,
     QUIET_OPTION,
     emit_json,
@@ -32,7 +33,7 @@ from crm_xl.reports.monthly import run_report
 @click.option("--as-of", help="Date recency is measured to (default: the day after the latest order).")
 @click.option("--indicator-set", help="Credit indicator set from the model (default: the model's, 5c).")
 @click.option("--tier-preset", help="Customer tier preset from the model (default: the model's, 8-tier).")
-@click.option("--sheet", help="Sheet to read (default: the first).")
+@click.option("--sheet", help="Sheet to read (default: the first sheet with a customer-code header).")
 @click.option("--lang", "language", help="Language of the credit_reasons column: ko, zh or en (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any row has an error-level issue.")
@@ -73,8 +74,8 @@ def print_score_summary(result, show: int = 10) -> None:
 
 
 def _sheet_command(action: str):
-    def run(source, output, model_path, sheet):
-        result = sheet_job(source, output, load_model(model_path), action, sheet)
+    def run(source, output, model_path, sheet, lang):
+        result = sheet_job(source, output, load_model(model_path), action, sheet, lang)
         click.echo(result.summary)
         click.echo(f"Wrote {output or source}")
     return run
@@ -83,7 +84,8 @@ def _sheet_command(action: str):
 SHEET_ARGS = [click.argument("source", type=click.Path(path_type=Path)),
               click.option("-o", "--output", type=click.Path(path_type=Path),
                            help="Write here instead of updating SOURCE in place."),
-              MODEL_OPTION, click.option("--sheet", help="Sheet to work on (default: the active one).")]
+              MODEL_OPTION, click.option("--sheet", help="Sheet to work on (default: the active one)."),
+              LANG_OPTION]
 
 
 def _with_args(f):

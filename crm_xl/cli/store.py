@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from crm_xl.archive import current_user
-from crm_xl.cli.common import DB_OPTION, EXIT_FINDINGS, MODEL_OPTION, emit_json
+from crm_xl.cli.common import DB_OPTION, EXIT_FINDINGS, LANG_OPTION, MODEL_OPTION, emit_json
 from crm_xl.model import load_model
 from crm_xl.store.db import connect
 from crm_xl.store.export import export_master, pending_reviews
@@ -60,12 +60,14 @@ def review(action, ids, db_url):
     if not ids:
         raise click.UsageError("name the review ids to decide")
     count = decide(engine, list(ids), action == "approve", current_user())
-    click.echo(f"{action}d {count} of {len(ids)} changes")
+    click.echo(f"{'approved' if action == 'approve' else 'rejected'} {count} of {len(ids)} changes")
 
 
 @click.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @DB_OPTION
-def export(output, db_url):
-    """Write the master customer data out as a workbook."""
-    click.echo(f"Wrote {export_master(connect(db_url), output)}")
+@LANG_OPTION
+@MODEL_OPTION
+def export(output, db_url, lang, model_path):
+    """Write the master customer data out as a workbook (--lang: headers and coded fields in a language)."""
+    click.echo(f"Wrote {export_master(connect(db_url), output, lang, load_model(model_path))}")

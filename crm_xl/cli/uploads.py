@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from crm_xl import texts
 from crm_xl.archive import archive_file, verify
 from crm_xl.cli.common import (
     DB_OPTION,
@@ -22,6 +23,7 @@ from crm_xl.sheets.template import read_metadata, write_template
 from crm_xl.sheets.validation import validate_files
 from crm_xl.store.db import connect, fingerprint_key
 from crm_xl.store.export import known, master_frame, record_template
+from crm_xl.texts import LANGUAGES
 
 
 @click.command()
@@ -35,34 +37,41 @@ from crm_xl.store.export import known, master_frame, record_template
 @click.option("--memory-mb", type=click.IntRange(256), default=4096, show_default=True,
               help="Memory one file's check may use before it is stopped.")
 @click.option("--timeout", type=click.IntRange(1), default=300, show_default=True, help="Seconds per file.")
+@click.option("--sheet", help="The customer sheet (default: the first sheet with a customer-code header).")
+@click.option("--lang", type=click.Choice(LANGUAGES),
+              help="Language of the findings printed and of the annotated copies (default: English here, "
+                   "each workbook's own language in its annotated copy).")
 @QUIET_OPTION
 @DB_OPTION
-def validate(files, model_path, as_json, show, annotate_dir, workers, memory_mb, timeout, quiet, db_url):
+def validate(files, model_path, as_json, show, annotate_dir, workers, memory_mb, timeout, sheet, lang, quiet,
+             db_url):
     """Check customer sheets: every problem with its file, sheet, cell, rule and fix. Exit 1 on findings.
 
     Each file is parsed in its own process with memory and time limits, so no file can take the
     command down with it.
     """
     advance = progress_bar(quiet or as_json)("checking files", len(files))
-    reports = validate_files(list(files), load_model(model_path), workers=workers, isolate=True,
+    model = load_model(model_path)
+    reports = validate_files(list(files), model, workers=workers, isolate=True,
                              memory_mb=memory_mb, seconds=timeout, on_done=advance,
-                             keep_tables=bool(annotate_dir), known=_known(db_url))
+                             keep_tables=bool(annotate_dir), known=_known(db_url), sheet=sheet)
     if annotate_dir:
         for r in reports:
             if r.table is not None:
-                out = write_annotated(r, annotate_dir / f"{r.file.stem}.checked.xlsx")
+                out = write_annotated(r, annotate_dir / f"{r.file.stem}.checked.xlsx", lang, model)
                 if not as_json:
                     click.echo(f"Wrote {out}")
     if as_json:
         emit_json([{"file": str(r.file), "sheet": r.sheet, "rows": r.rows, "errors": r.errors,
-                    "warnings": r.warnings, "findings": [f.as_dict() for f in r.findings]} for r in reports])
+                    "warnings": r.warnings, "findings": [_in_language(f, lang) for f in r.findings]}
+                   for r in reports])
     else:
         for r in reports:
             colour = "green" if not r.findings else ("red" if r.errors else "yellow")
             click.secho(f"{r.file}: {r.rows:,} rows, {r.errors:,} errors, {r.warnings:,} warnings", fg=colour)
             for f in r.findings[:show]:
                 where = f"[{f.fields.get('sheet')}] {f.fields['cell']}: " if "cell" in f.fields else ""
-                click.echo(f"  {f.severity:7} {where}{f.message} (fix: {f.fix})")
+                click.echo(f"  {f.severity:7} {where}{texts.message(f, lang or 'en')} (fix: {texts.fix(f, lang or 'en')})")
             if len(r.findings) > show:
                 click.echo(f"  ... and {len(r.findings) - show:,} more (--json lists them all)")
     if any(r.findings for r in reports):
@@ -138,6 +147,13 @@ def template(output, manager, source, lang, from_store, db_url, model_path):
         record_template(engine, read_metadata(path))
     click.echo(f"Wrote {path}")
 
+
+
+def _in_language(f, lang: str | None) -> dict:
+    found = f.as_dict()
+    if lang:
+        found.update(message=texts.message(f, lang), fix=texts.fix(f, lang))
+    return found
 
 
 def _known(db_url: str | None):

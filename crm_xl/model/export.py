@@ -14,7 +14,7 @@ def export_model(model: ScoringModel, path: str | Path) -> Path:
     """Write `model` as the Model sheet of a new workbook at `path`."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise InputError([finding("unsupported-output", file=path, suffix=path.suffix)])
+        raise InputError([finding("unsupported-output", file=path, suffix=path.suffix, allowed=".xlsx")])
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
         write_model_sheet(wb, model)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from crm_xl.findings import ModelError, finding
+from crm_xl.xlsx.printing import print_setup
 
 KEY_HEADER, VALUE_HEADER = "Key", "Value"
 _TOKEN = re.compile(r"([A-Za-z0-9_\-]+)|\[(\d+)\]")
@@ -90,6 +91,7 @@ def write_model_sheet(workbook, model, name: str = "Model") -> None:
     ws.write_string(1, 0, "Edit the yellow Value cells, then use this workbook with --model FILE.xlsx "
                           "(crm-xl model check FILE.xlsx checks it). Bands go from the lowest to the highest edge.")
     ws.write_row(3, 0, [KEY_HEADER, VALUE_HEADER, "Meaning"], bold)
+    print_setup(ws, width=46 + 34 + 60, header_rows=4)
     row, current = 4, None
     for key, value in model_rows(model.raw):
         top = re.split(r"[.\[]", key, maxsplit=1)[0]

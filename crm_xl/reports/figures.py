@@ -41,6 +41,7 @@ class ReportFigures:
     tables: dict = field(default_factory=dict)  # name -> list of row dicts
     matrices: dict = field(default_factory=dict)  # name -> {"rows": [...], "columns": [...], "cells": [[...]]}
     notes: list = field(default_factory=list)  # what could not be computed, and why
+    snapshot: bool = True  # last month's customer table was given: grade changes are real changes
 
 
 def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -66,9 +67,11 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
     from_snapshot = False
     if previous_customers is None and history is not None:
         from_snapshot = _previous_from_snapshot(prev, cur, history, figures.previous_month)
+    figures.snapshot = previous_customers is not None or from_snapshot
     in_month = _month_orders(transactions, start, end)
     in_prev = _month_orders(transactions, prev_start, start)
-    figures.kpi = _kpis(cur, prev, in_month, in_prev)
+    earlier_orders = transactions is not None and bool(transactions.between(pd.Timestamp("1900-01-01"), start).any())
+    figures.kpi = _kpis(cur, prev, in_month, in_prev, snapshot=figures.snapshot, history=earlier_orders)
     tier_labels = list(reversed(model.tiers[model.default_tier_preset].labels))  # top tier first
     for name, column, labels in (("tiers", "customer_tier", tier_labels),
                                  ("segments", "value_segment", model.value.labels),
@@ -79,6 +82,7 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
     figures.tables["top_customers"] = _top_customers(cur, in_month)
     figures.tables["tags"] = _tags(cur)
     figures.tables["quality"] = _quality(customers)
+    figures.tables["stale_customers"] = _stale_customers(cur, end, stale_months)
     figures.tables["trend"] = _trend(transactions, end)
     figures.matrices["classes"] = _class_matrix(cur, model)
     figures.matrices["tier_moves"] = movement(prev.customer_tier, cur.customer_tier, tier_labels)
@@ -89,7 +93,7 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
             month=figures.previous_month, affects="last month is scored from this month's 5C scores (no --previous "
             f"file either), so only limits move; take it with crm-xl snapshot --month {figures.previous_month}"))
     _credit_monitoring(figures, cur, prev, history, month, model, compared=from_snapshot or previous_customers is not None)
-    figures.kpi["pending_reviews"] = _kpi("Changes waiting for review", pending_reviews, None)
+    figures.kpi["pending_reviews"] = _kpi("Changes waiting for review", pending_reviews, None, good=None)
     if pending_reviews is None:
         figures.notes.append("Pending reviews are counted in the master data: report with --db to see them.")
     return figures
@@ -160,12 +164,20 @@ def _month_orders(tx: Transactions | None, start: pd.Timestamp, end: pd.Timestam
     return pd.DataFrame({"customer_code": tx.codes[ordered], "amount": amount[ordered], "orders": orders[ordered]})
 
 
-def _kpi(label: str, value, previous) -> dict:
+def _kpi(label: str, value, previous, good: str | None = "up") -> dict:
+    """A figure with last month's value; `good` says which way is good news (up, down, or None: neither)."""
     change = None if value is None or previous is None else value - previous
-    return {"label": label, "value": value, "previous": previous, "change": change}
+    return {"label": label, "value": value, "previous": previous, "change": change, "good": good}
 
 
-def _kpis(cur: pd.DataFrame, prev: pd.DataFrame, month: pd.DataFrame, before: pd.DataFrame) -> dict:
+def _kpis(cur: pd.DataFrame, prev: pd.DataFrame, month: pd.DataFrame, before: pd.DataFrame, *,
+          snapshot: bool = True, history: bool = True) -> dict:
+    """Figures of the month and the one before. A figure from the customer table has no previous
+    value without last month's table (`snapshot`), one from orders none without earlier orders
+    (`history`): a change of +0 against the same data would be no news posing as news."""
+    def was(value, known: bool):
+        return value if known else None
+
     def share(frame, column, label):
         n = frame[column].notna().sum()
         return float((frame[column] == label).sum() / n) if n else None
@@ -174,16 +186,17 @@ def _kpis(cur: pd.DataFrame, prev: pd.DataFrame, month: pd.DataFrame, before: pd
         return None if series.dropna().empty else float(series.mean())
 
     return {
-        "customers": _kpi("Customers", int(len(cur)), int(len(prev))),
-        "active": _kpi("Customers who ordered", int(len(month)), int(len(before))),
-        "sales": _kpi("Sales amount", float(month["amount"].sum()), float(before["amount"].sum())),
-        "orders": _kpi("Orders", int(month["orders"].sum()), int(before["orders"].sum())),
-        "credit_level": _kpi("Average credit level", mean(cur.credit_level), mean(prev.credit_level)),
-        "credit_limit": _kpi("Total credit limit", float(cur.credit_limit.sum()), float(prev.credit_limit.sum())),
+        "customers": _kpi("Customers", int(len(cur)), was(int(len(prev)), snapshot)),
+        "active": _kpi("Customers who ordered", int(len(month)), was(int(len(before)), history)),
+        "sales": _kpi("Sales amount", float(month["amount"].sum()), was(float(before["amount"].sum()), history)),
+        "orders": _kpi("Orders", int(month["orders"].sum()), was(int(before["orders"].sum()), history)),
+        "credit_level": _kpi("Average credit level", mean(cur.credit_level), was(mean(prev.credit_level), snapshot)),
+        "credit_limit": _kpi("Total credit limit", float(cur.credit_limit.sum()),
+                             was(float(prev.credit_limit.sum()), snapshot or history), good=None),
         "core_share": _kpi("Share of core customers", share(cur, "value_segment", "core"),
-                           share(prev, "value_segment", "core")),
+                           was(share(prev, "value_segment", "core"), snapshot)),
         "at_risk": _kpi("Customers at risk (RFM)", int(cur.rfm_segment.isin(["At Risk", "Can't Lose"]).sum()),
-                        int(prev.rfm_segment.isin(["At Risk", "Can't Lose"]).sum())),
+                        was(int(prev.rfm_segment.isin(["At Risk", "Can't Lose"]).sum()), history), good="down"),
     }
 
 
@@ -269,12 +282,34 @@ def _stale(cur: pd.DataFrame, end: pd.Timestamp, months: int) -> dict:
     if "updated_at" in cur.columns:
         updated = pd.to_datetime(cur["updated_at"], errors="coerce")
         cutoff = end - pd.DateOffset(months=months)
-        return _kpi(f"Records not updated for {months}+ months", int(((updated < cutoff) | updated.isna()).sum()), None)
-    if "last_order_date" not in cur.columns:  # no orders given (no --transactions): nothing to count
-        return _kpi(f"No order for {months}+ months", None, None)
+        return _kpi(f"Records not updated for {months}+ months", int(((updated < cutoff) | updated.isna()).sum()), None,
+                    good="down")
+    if "last_order_date" not in cur.columns:
+        return _kpi(f"No order for {months}+ months", None, None, good="down")
     last = pd.to_datetime(cur["last_order_date"], errors="coerce")
     cutoff = end - pd.DateOffset(months=months)
-    return _kpi(f"No order for {months}+ months", int(((last < cutoff) | last.isna()).sum()), None)
+    return _kpi(f"No order for {months}+ months", int(((last < cutoff) | last.isna()).sum()), None, good="down")
+
+
+STALE_LISTED = 100  # the Data quality sheet lists the longest silent; the Summary counts them all
+
+
+def _stale_customers(cur: pd.DataFrame, end: pd.Timestamp, months: int) -> list[dict]:
+    """The customers with no order for `months`+ months (or none at all), longest silent first."""
+    if "last_order_date" not in cur.columns:
+        return []
+    last = pd.to_datetime(cur["last_order_date"], errors="coerce")
+    cutoff = end - pd.DateOffset(months=months)
+    silent = cur.loc[((last < cutoff) | last.isna()).to_numpy()].assign(_last=last)
+    silent = silent.sort_values("_last", na_position="first").head(STALE_LISTED)
+    rows = []
+    for _, r in silent.iterrows():
+        when = r["_last"]
+        known = {c: (None if pd.isna(r.get(c)) else r.get(c)) for c in ("store_name", "account_manager")}
+        rows.append({"code": r["customer_code"], "name": known["store_name"], "manager": known["account_manager"],
+                     "last_order": None if pd.isna(when) else when.date().isoformat(),
+                     "months": None if pd.isna(when) else int((end - when).days // 30)})
+    return rows
 
 
 def _trend(tx: Transactions | None, end: pd.Timestamp) -> list[dict]:

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
+from markupsafe import Markup
 import openpyxl
 import pandas as pd
 
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
+from crm_xl.reports import svg
 from crm_xl.reports.figures import CreditHistory, ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
@@ -21,9 +23,11 @@ from crm_xl.sheets.reading import read_untrusted_table
 from crm_xl.store.db import connect
 from crm_xl.store.export import master_frame, pending_reviews
 from crm_xl.xlsx.safety import check_thoroughly
+from crm_xl.texts import text
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 HTML_TEMPLATE = "monthly_summary.html.j2"
+ONE_PAGE_ROWS = 60  # sheets up to this long print on one page; longer lists run on, one page wide
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the project's templates/ (editable install)
 
 
@@ -54,10 +58,20 @@ def _kpi_text(k: dict) -> dict:
             return f"{v:.3f}"
         return f"{v:,.0f}"
     change = k["change"]
-    sign = "" if not change else ("+" if change > 0 else "")
+    if k["previous"] is None:
+        change_text = text("report.no_previous") if k["value"] is not None else "–"
+    else:
+        change_text = ("+" if change and change > 0 else "") + show(change)
     return {"label": k["label"], "value_text": show(k["value"]), "previous_text": show(k["previous"]),
-            "change_text": sign + show(change) if change is not None else "–",
-            "direction": "" if not change else ("up" if change > 0 else "down")}
+            "change_text": change_text, "direction": news(change, k.get("good"))}
+
+
+def news(change, good: str | None) -> str:
+    """"good" or "bad" news by whether the figure went the way that is good for it; "" for no change
+    or a figure that is neither (the colour follows the meaning, not the sign)."""
+    if not change or good is None:
+        return ""
+    return "good" if (change > 0) == (good == "up") else "bad"
 
 
 def run_report(month: str, customers: Path | None, transactions: Path | None, output: Path, model: ScoringModel, *,
@@ -69,7 +83,7 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
         raise InputError([finding("bad-option", option="--month", value=month, problem="is not a month",
                                   hint="Give the month as YYYY-MM, e.g. 2026-10.")])
     if output.suffix.lower() != ".xlsx":
-        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
+        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx")])
     clock = time.perf_counter()
     if (customers is None) == (db is None):
         raise InputError([finding("bad-option", option="--customers / --db", value=str(customers or db or ""),
@@ -109,6 +123,9 @@ def write_report(figures: ReportFigures, output: Path, template: Path | None = N
     """Fill the template (the built-in one by default) with the figures and save it atomically."""
     wb = _load_template(template)
     render_workbook(wb, report_context(figures), str(template or "built-in template"))
+    for ws in wb.worksheets:  # a sheet that fits on a page prints on one page, its chart whole
+        bottom = max([ws.max_row, *(c.anchor.to.row + 1 for c in ws._charts if hasattr(c.anchor, "to"))])
+        ws.page_setup.fitToHeight = 1 if bottom <= ONE_PAGE_ROWS else 0
     with atomic_path(output) as tmp:
         wb.save(tmp)
     return output
@@ -130,8 +147,25 @@ def _write_html(context: dict, path: Path) -> Path:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
     with atomic_path(path) as tmp:
-        tmp.write_text(env.get_template(HTML_TEMPLATE).render(**context), "utf-8")
+        tmp.write_text(env.get_template(HTML_TEMPLATE).render(**context, charts=html_charts(context),
+                                                              no_previous=text("report.no_previous")), "utf-8")
     return path
+
+
+def html_charts(context: dict) -> list[Markup]:
+    """The report's main charts as inline SVG (each escapes its own text)."""
+    out = []
+    if context.get("trend"):
+        out.append(svg.line("Sales per month", [t["month"] for t in context["trend"]],
+                            [t["amount"] for t in context["trend"]]))
+    for name, title, compared in (("tiers", "Customers per tier", True),
+                                  ("grades", "Customers per credit grade", context.get("snapshot", True))):
+        rows = context.get(name) or []
+        if rows:  # last month beside this month only where last month is known
+            series = [("last month", [r["previous"] for r in rows])] if compared else []
+            out.append(svg.columns(title + (": last month and this month" if compared else ""),
+                                   [r["label"] for r in rows], [*series, ("this month", [r["count"] for r in rows])]))
+    return [Markup(chart) for chart in out]  # noqa: S704 - built by crm_xl.reports.svg, every text escaped
 
 
 def _write_pdf(workbook: Path) -> Path | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import jinja2
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
@@ -146,6 +147,7 @@ def _set(cell, text, context, template, ws) -> None:
 
 
 def _charts(ws, tables: dict[str, TableRange], template) -> None:
+    markers = []
     for row in ws.iter_rows():
         for cell in row:
             match = CHART.match(cell.value) if isinstance(cell.value, str) else None
@@ -159,7 +161,72 @@ def _charts(ws, tables: dict[str, TableRange], template) -> None:
             if table is None or field not in table.columns or "label" not in table.columns and "month" not in table.columns:
                 raise _fail(template, ws, cell.coordinate, f"chart needs a repeated table {source!r} with field {field!r}")
             cell.value = None
-            ws.add_chart(_chart(kind, table, field, title, ws.parent[table.sheet]), cell.coordinate)
+            markers.append((cell.row, cell.column, _chart(kind, table, field, title, ws.parent[table.sheet])))
+    taken = _occupied(ws)  # after every marker is cleared: only what the reader sees
+    for row, col, chart in markers:
+        chart.anchor = _free_anchor(ws, row, col, taken)
+        ws.add_chart(chart)
+
+
+CHART_PX = (605, 283)  # 16 x 7.5 cm
+DEFAULT_WIDTH, DEFAULT_ROW_PX = 8.43, 20
+
+
+def _column_px(ws, col: int) -> float:
+    width = ws.column_dimensions[get_column_letter(col)].width or DEFAULT_WIDTH
+    return width * 7 + 5
+
+
+def _row_px(ws, row: int) -> float:
+    height = ws.row_dimensions[row].height
+    return height * 4 / 3 if height else DEFAULT_ROW_PX
+
+
+def _occupied(ws) -> set[tuple[int, int]]:
+    """Every cell a reader sees something in: filled cells, and the cells their text runs over."""
+    taken = set()
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None or cell.value == "":
+                continue
+            taken.add((cell.row, cell.column))
+            if isinstance(cell.value, str) and not (cell.alignment and cell.alignment.wrap_text):
+                need = sum(2 if ord(ch) > 0x2E80 else 1 for ch in cell.value) * 7  # CJK is twice as wide
+                col, room = cell.column, _column_px(ws, cell.column)
+                while room < need and ws.cell(cell.row, col + 1).value in (None, ""):
+                    col += 1
+                    room += _column_px(ws, col)
+                    taken.add((cell.row, col))
+    return taken
+
+
+def _span(ws, row: int, col: int) -> tuple[int, int]:
+    """How many columns and rows from (row, col) the chart's size covers."""
+    cols, width = 0, 0.0
+    while width < CHART_PX[0]:
+        width += _column_px(ws, col + cols)
+        cols += 1
+    rows, height = 0, 0.0
+    while height < CHART_PX[1]:
+        height += _row_px(ws, row + rows)
+        rows += 1
+    return rows, cols
+
+
+def _free_anchor(ws, row: int, col: int, taken: set) -> TwoCellAnchor:
+    """The template's place for the chart when nothing shows there; else beside what is in its rows;
+    else below everything. The chart never covers a filled cell or the text running out of one."""
+    def clear(r, c):
+        rows, cols = _span(ws, r, c)
+        return all((i, j) not in taken for i in range(r, r + rows) for j in range(c, c + cols))
+
+    rows, _ = _span(ws, row, col)
+    beside = 2 + max((j for i, j in taken if row <= i < row + rows), default=col - 2)
+    below = 2 + max((i for i, _ in taken), default=row - 2)
+    r, c = next(((r, c) for r, c in ((row, col), (row, max(beside, col)), (below, 1)) if clear(r, c)), (below, 1))
+    rows, cols = _span(ws, r, c)
+    taken.update((i, j) for i in range(r, r + rows) for j in range(c, c + cols))  # the next chart goes elsewhere
+    return TwoCellAnchor(_from=AnchorMarker(col=c - 1, row=r - 1), to=AnchorMarker(col=c - 1 + cols, row=r - 1 + rows))
 
 
 def _chart(kind: str, table: TableRange, field: str, title: str, data_ws):

@@ -11,6 +11,8 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+from crm_xl.xlsx.printing import WIDE, print_setup_openpyxl
+
 TITLE = Font(bold=True, size=16, color="1F4E78")
 HEAD = Font(bold=True, color="FFFFFF")
 HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -125,8 +127,8 @@ def build_template() -> Workbook:
     ws["A16"].font = BOLD
     ws["A17"] = "{%row for n in notes %}{{ n }}"
     ws["A17"].font = SUB
-    ws["F4"] = '{%chart line trend amount "Sales per month" %}'
-    _widths(ws, [30, 16, 16, 14])
+    ws["A19"] = '{%chart line trend amount "Sales per month" %}'  # below the notes, which run wide
+    _widths(ws, [30, 16, 16, 18])
 
     trend = wb.create_sheet("Trend")
     _title(trend, "Monthly trend, 12 months to {{ month }}", "Orders and sales per month")
@@ -170,14 +172,21 @@ def build_template() -> Workbook:
     _header(quality, 4, ["Field", "Group", "Filled", "Empty", "Complete"])
     _row(quality, 5, [("{%row for q in quality %}{{ q.field }}", None), ("{{ q.group }}", None), ("{{ q.filled }}", INT),
                       ("{{ q.empty }}", INT), ("{{ q.completeness }}", PCT)])
-    _widths(quality, [22, 12, 10, 10, 10])
+    quality["A8"] = "Customers with no order for 6+ months: {{ kpi.stale.value }} in all, the longest silent listed"
+    quality["A8"].font = BOLD
+    _header(quality, 9, ["Customer", "Store", "Account manager", "Last order", "Months"])
+    _row(quality, 10, [("{%row for s in stale_customers %}{{ s.code }}", None), ("{{ s.name }}", None),
+                       ("{{ s.manager }}", None), ("{{ s.last_order or 'never' }}", None), ("{{ s.months }}", INT)])
+    _widths(quality, [22, 22, 16, 12, 10])
 
     top = wb.create_sheet("Top customers")
     _title(top, "Top customers by sales {{ month }}")
     _header(top, 4, ["Customer", "Store", "Sales amount", "Orders", "Tier", "Grade", "Value segment"])
     _row(top, 5, [("{%row for c in top_customers %}{{ c.code }}", None), ("{{ c.name }}", None), ("{{ c.amount }}", MONEY),
                   ("{{ c.orders }}", INT), ("{{ c.tier }}", None), ("{{ c.grade }}", None), ("{{ c.segment }}", None)])
-    _widths(top, [12, 22, 14, 8, 8, 8, 14])
+    for col in "EF":  # a short code centred, so it does not read as one with the number before it
+        top[f"{col}5"].alignment = Alignment(horizontal="center")
+    _widths(top, [12, 24, 14, 10, 10, 10, 16])
 
     tags = wb.create_sheet("Tags")
     _title(tags, "Most common portrait tags {{ month }}")
@@ -187,8 +196,7 @@ def build_template() -> Workbook:
     _widths(tags, [20, 12, 10])
     for sheet in wb.worksheets:
         sheet.sheet_view.showGridLines = False
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.fitToWidth = 1
+        print_setup_openpyxl(sheet, width=WIDE + 1, header_rows=4)  # charts beside tables: landscape
     return wb
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from crm_xl.fields import normalise_header
+from crm_xl.fields import in_language, normalise_header
 from crm_xl.model.schema import Classification, Coded
 from crm_xl.scoring.inputs import codes, numbers
 from crm_xl.scoring.problems import Problems
@@ -24,6 +24,33 @@ def lookup(options: tuple[Coded, ...]) -> dict[str, int]:
         for name in (o.code, o.label, *o.aliases):
             out[normalise_header(name)] = i
     return out
+
+
+def coded_fields(cls: Classification) -> dict[str, tuple[Coded, ...]]:
+    """The customer fields whose values are codes of the model (stored as the code, shown as a label)."""
+    return {"business_format": cls.formats, "market_type": cls.markets, "business_scale": cls.scales}
+
+
+def canonical_codes(texts: list, options: tuple[Coded, ...]) -> list:
+    """Each text as the code of the option it names (편의점, 便利店, convenience -> B); a text that
+    names no option, or None, stays as it is (validation reports it)."""
+    known = lookup(options)
+    return [options[known[normalise_header(t)]].code if t is not None and normalise_header(t) in known else t
+            for t in texts]
+
+
+def option_label(option: Coded, lang: str | None) -> str:
+    """How an option reads in a language: its alias in that script (편의점, 便利店), its label in
+    English, its code when no language is asked for."""
+    if lang is None:
+        return option.code
+    return (in_language(tuple(option.aliases), lang) if lang != "en" else None) or option.label
+
+
+def shown_as(values: list, options: tuple[Coded, ...], lang: str | None) -> list:
+    """Stored codes (or any spelling of an option) as the reader of `lang` reads them."""
+    by_code = {o.code: o for o in options}
+    return [option_label(by_code[c], lang) if c in by_code else c for c in canonical_codes(values, options)]
 
 
 def coded(frame: pd.DataFrame, column: str, options: tuple[Coded, ...], kind: str,

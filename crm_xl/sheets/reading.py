@@ -11,6 +11,7 @@ from crm_xl.fields import canonical, columns
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.isolation import read_untrusted
 from crm_xl.scoring.problems import display_value
+from crm_xl.sheets.template import META_SHEET
 from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
 from crm_xl.xlsx.refs import letter
 from crm_xl.xlsx.safety import check_text, check_xlsx
@@ -75,7 +76,8 @@ def read_untrusted_table(path: str | Path, sheet: str | None = None, key: str = 
 
 def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_code",
                headers: dict[str, str | None] | None = None) -> Table:
-    """The first sheet (or `sheet`) of an xlsx, or a csv, whose header row has the `key` column.
+    """`sheet` of an xlsx (default: the first sheet whose top rows hold the `key` column's header,
+    so a cover or instructions sheet in front is passed over), or a csv.
 
     `headers` maps a file's own header texts to field names (None: leave the column out), ahead of
     the aliases: a legacy file read with the mapping a person confirmed."""
@@ -108,19 +110,21 @@ def top_rows(path: str | Path, sheet: str | None = None) -> tuple[str, list[list
 
 
 def _sheet_name(path: Path, workbook, sheet: str | None) -> str:
-    names = list(workbook.sheet_names)
+    names = [n for n in workbook.sheet_names if n != META_SHEET]  # a template's hidden metadata is never a table
     name = sheet or (names[0] if names else "")
-    if name not in names:
+    if name not in workbook.sheet_names:
         raise InputError([finding("sheet-missing", file=path, sheet=name, sheets=", ".join(names))])
     return name
 
 
 def _xlsx_table(path: Path, sheet: str | None, key: str, headers=None) -> Table:
-    """Header found in the first rows, then each column read once, in its schema type."""
+    """Header found in the first rows (of the first sheet that has one), then each column read once,
+    in its schema type."""
     check_xlsx(path)
     workbook = open_workbook(path)
-    name = _sheet_name(path, workbook, sheet)
-    header = find_header(head_rows(path, name, HEADER_SEARCH_ROWS), path, name, key, headers)
+    candidates = [_sheet_name(path, workbook, sheet)] if sheet is not None else \
+        [n for n in workbook.sheet_names if n != META_SHEET]
+    name, header = _header_sheet(path, candidates, key, headers)
     types = {j: column_type(c) for j, c in enumerate(header.names) if c is not None}
     start = header.at + 1
     read = read_columns(workbook, path, name, types, start)
@@ -128,6 +132,19 @@ def _xlsx_table(path: Path, sheet: str | None, key: str, headers=None) -> Table:
                           for j, values in read.values.items()})
     formulas = [(row - start, header.names[col]) for row, col in read.formulas if row >= start and col in types]
     return _table(frame, path, name, header, formulas)
+
+
+def _header_sheet(path: Path, candidates: list[str], key: str, headers=None) -> tuple[str, Header]:
+    """The first candidate sheet with a header row; when none has one, the first sheet's finding."""
+    first_problem = None
+    for name in candidates:
+        try:
+            return name, find_header(head_rows(path, name, HEADER_SEARCH_ROWS), path, name, key, headers)
+        except InputError as exc:
+            if any(f.code != "no-header" for f in exc.findings) or len(candidates) == 1:
+                raise
+            first_problem = first_problem or exc
+    raise first_problem or InputError([finding("no-header", file=path, sheet="", rows=HEADER_SEARCH_ROWS)])
 
 
 def _typed_column(values: np.ndarray, kind: str) -> pd.Series:

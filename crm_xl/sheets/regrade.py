@@ -14,6 +14,10 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.fields import COMPUTED_COLUMNS
+from crm_xl.fields import label
+from crm_xl.findings import Finding
+from crm_xl.texts import fix as fix_text
+from crm_xl.texts import language_of, message, text
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import ScoredCustomers, score_customers
 from crm_xl.sheets.reading import Table, table_from_grid
@@ -49,9 +53,12 @@ def _score(sheet: SheetLike, model: ScoringModel) -> tuple[Table, ScoredCustomer
     return table, score_customers(table.frame, model)
 
 
-def regrade(sheet: SheetLike, model: ScoringModel) -> SheetResult:
-    """Recompute every derived column in place (appending missing ones), colour the grades."""
+def regrade(sheet: SheetLike, model: ScoringModel, lang: str | None = None) -> SheetResult:
+    """Recompute every derived column in place (appending missing ones, headed in the sheet's
+    language or `lang`), colour the grades; the reasons in scoring_issues read in that language."""
     table, scored = _score(sheet, model)
+    lang = lang or language_of(table.headers.values())
+    scored.computed["scoring_issues"] = _issue_texts(table, scored, lang)
     header_row = table.header_row - 1
     last = max((column_index(letter) for letter in table.letters.values()), default=-1)
     body_rows = int(table.frame.index.max()) + 1 if len(table.frame) else 0
@@ -62,7 +69,7 @@ def regrade(sheet: SheetLike, model: ScoringModel) -> SheetResult:
         else:
             last += 1
             col = last
-            sheet.write(header_row, col, [[name]])
+            sheet.write(header_row, col, [[label(name, lang)]])
             sheet.fill(header_row, col, HEADER_FILL)
             sheet.width(col, WIDTHS.get(name, max(10, len(name) + 2)))
         values = np.full(body_rows, None, dtype=object)
@@ -71,16 +78,30 @@ def regrade(sheet: SheetLike, model: ScoringModel) -> SheetResult:
         if name == "credit_grade":
             for i, grade in enumerate(values):
                 sheet.fill(header_row + 1 + i, col, colours.get(grade))
-    return _result(table, scored, "Regraded")
+    return _result(table, scored, sheet_issues(table, scored, model), "Regraded")
 
 
-def validate(sheet: SheetLike, model: ScoringModel) -> SheetResult:
-    """Mark every cell the upload validator would reject: red fill and a note saying why and how to fix."""
-    table = table_from_grid(pd.DataFrame(sheet.values(), dtype=object), Path(sheet.name), sheet.name)
-    findings = [f for f in validate_table(table, model) if f.severity != "info"]
+def sheet_issues(table: Table, scored: ScoredCustomers, model: ScoringModel) -> list[Finding]:
+    """The one list of a sheet's issues that both buttons use: every cell the upload validator
+    rejects, and every empty cell that keeps a score from being computed."""
+    blocking = [b for b in scored.problems.batches if b.code == "missing-value"]
+    found: dict[tuple, Finding] = {}
+    for f in validate_table(table, model) + table.findings(blocking):
+        if f.severity != "info" and f.cell:
+            found.setdefault((f.row, f.column, f.code), f)
+    return sorted(found.values(), key=lambda f: (f.row, f.cell))
+
+
+def validate(sheet: SheetLike, model: ScoringModel, lang: str | None = None) -> SheetResult:
+    """Mark every issue of the sheet: red fill and a note saying why and how to fix (in the sheet's
+    language, or `lang`)."""
+    table, scored = _score(sheet, model)
+    lang = lang or language_of(table.headers.values())
+    findings = sheet_issues(table, scored, model)
     marked: dict[tuple[int, int], list[str]] = {}
     for f in findings:
-        marked.setdefault(cell_position(f.fields["cell"]), []).append(f"{f.message}. Fix: {f.fix}")
+        fix = text("note.fix", lang, fix=fix_text(f, lang, table.headers))
+        marked.setdefault(cell_position(f.fields["cell"]), []).append(f"{message(f, lang, table.headers)}\n{fix}")
     for (row, col), texts in marked.items():
         sheet.fill(row, col, ISSUE_FILL)
         sheet.note(row, col, "\n".join(texts))
@@ -92,10 +113,20 @@ def validate(sheet: SheetLike, model: ScoringModel) -> SheetResult:
 
 
 
-def _result(table: Table, scored: ScoredCustomers, verb: str) -> SheetResult:
+def _issue_texts(table: Table, scored: ScoredCustomers, lang: str) -> np.ndarray:
+    """Each row's scoring reasons in `lang`, columns named by the sheet's own headers."""
+    out = np.full(len(table.frame), None, dtype=object)
+    position = {table.sheet_row(i): i for i in range(len(table.frame))}
+    for f in table.findings(scored.problems.batches):
+        i = position[f.row]
+        said = message(f, lang, table.headers)
+        out[i] = said if out[i] is None else f"{out[i]}; {said}"
+    return out
+
+
+def _result(table: Table, scored: ScoredCustomers, issues: list[Finding], verb: str) -> SheetResult:
     counts = {str(k): int(v) for k, v in scored.computed["credit_grade"].value_counts(sort=False).items() if v}
-    issues = scored.problems.frame()
-    rows = int(issues.loc[issues.severity != "info", "row"].nunique())
+    rows = len({f.row for f in issues})
     grades = " · ".join(f"{k} {v:,}" for k, v in reversed(counts.items()))
     summary = (f"{verb} {len(table.frame):,} customers on {table.sheet}: {grades or 'no grades'}; "
                f"{rows:,} {'row has' if rows == 1 else 'rows have'} issues")

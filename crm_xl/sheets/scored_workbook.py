@@ -10,6 +10,7 @@ from crm_xl.files import atomic_path
 from crm_xl.model.schema import ScoringModel
 from crm_xl.model.sheet import write_model_sheet
 from crm_xl.scoring.problems import display_value
+from crm_xl.xlsx.printing import print_setup
 from crm_xl.xlsx.refs import letter
 from crm_xl.xlsx.writing import new_workbook, write_findings_sheet, write_table
 
@@ -49,6 +50,7 @@ def _summary(wb, table: pd.DataFrame, model: ScoringModel, facts: dict[str, obje
     ws.set_column(0, 0, 28)
     ws.set_column(1, 2, 14)
     ws.write_string(0, 0, "crm_xl scoring summary", title)
+    print_setup(ws, width=28 + 14 + 14, header_rows=0)
     row = 2
     for key, value in facts.items():
         ws.write_string(row, 0, key, bold)

@@ -15,6 +15,7 @@ import re
 import uuid
 import zipfile
 from copy import copy
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -25,11 +26,14 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from crm_xl.fields import Column, columns
+from crm_xl.fields import Column, columns, label
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
+from crm_xl.scoring.classes import coded_fields, option_label, shown_as
+from crm_xl.texts import lines, page_footer, pattern_hint, text
 from crm_xl.values import text_of
+from crm_xl.xlsx.printing import print_setup_openpyxl
 from crm_xl.xlsx.reader import open_workbook, text_rows
 
 META_SHEET = "_crm_meta"
@@ -42,34 +46,6 @@ LANGUAGES = ("ko", "zh", "en")
 SKIP = {"date", "quantity", "amount"}  # transaction columns, not customer fields
 LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
 HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
-INSTRUCTIONS = {
-    "en": ["How to fill in this sheet",
-           "Grey columns are kept by the system (customer code, figures from orders): they are locked.",
-           "Pick coded fields (format, market, scale) from their dropdowns; scores are 1–10, indices 0–100.",
-           "Add new customers in the empty rows below, with a new customer code.",
-           "Save as .xlsx and upload it. Problems come back marked in red, with a note on each cell."],
-    "ko": ["작성 방법",
-           "회색 열(고객코드, 주문에서 계산되는 값)은 시스템이 관리하며 잠겨 있습니다.",
-           "업태·시장유형·규모는 목록에서 고르고, 점수는 1–10, 지수는 0–100으로 입력하세요.",
-           "새 고객은 아래 빈 행에 새 고객코드와 함께 추가하세요.",
-           ".xlsx로 저장해 업로드하세요. 문제가 있는 셀은 빨간색과 메모로 표시되어 돌아옵니다."],
-    "zh": ["填写说明",
-           "灰色列（客户编码、由订单计算的数值）由系统维护，已锁定。",
-           "业态、市场类型、规模请从下拉列表选择；评分为1–10，指数为0–100。",
-           "新客户请在下方空行填写，并使用新的客户编码。",
-           "保存为 .xlsx 后上传。有问题的单元格会以红色和批注标出。"],
-}
-
-
-def header(spec: Column, lang: str) -> str:
-    """The column's header in a language: the first alias written in its script."""
-    scripts = {"ko": r"[가-힣]", "zh": r"[\u4e00-\u9fff]"}
-    if lang == "en":
-        return spec.aliases[0] if spec.aliases else spec.name
-    for alias in spec.aliases:
-        if re.search(scripts[lang], alias) and not (lang == "zh" and re.search(scripts["ko"], alias)):
-            return alias
-    return spec.name
 
 
 def locked(spec: Column) -> bool:
@@ -101,19 +77,23 @@ def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, m
                    lang: str = "ko", key: bytes | None = None) -> Workbook:
     specs = template_columns()
     rows = customers if customers is not None else pd.DataFrame(columns=[s.name for s in specs])
-    if manager and "account_manager" in rows.columns:
-        rows = rows[rows["account_manager"].astype(str) == manager]
+    if manager and customers is not None:
+        rows = _managers_rows(rows, manager)
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
     for j, spec in enumerate(specs, start=1):
-        cell = ws.cell(1, j, header(spec, lang))
+        cell = ws.cell(1, j, label(spec.name, lang))
         cell.font, cell.fill = Font(bold=True, color="FFFFFF"), HEAD_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         wide = 14 if spec.type in ("number", "date") else 10  # amounts like 118,900,000 must not show ###
         ws.column_dimensions[get_column_letter(j)].width = max(wide, min(24, len(cell.value) * 2 + 2))
-        if spec.pattern_hint:
-            cell.comment = Comment(spec.pattern_hint, "crm_xl")
+        if pattern_hint(spec.name, lang):
+            cell.comment = Comment(pattern_hint(spec.name, lang), "crm_xl")
+    rows = rows.copy()
+    for name, options in coded_fields(model.classification).items():  # codes shown as the reader names them
+        if name in rows.columns:
+            rows[name] = shown_as(rows[name].astype(object).where(rows[name].notna(), None).tolist(), options, lang)
     prints = []
     for i, record in enumerate(rows.to_dict("records"), start=2):
         for j, spec in enumerate(specs, start=1):
@@ -127,9 +107,25 @@ def build_template(model: ScoringModel, customers: pd.DataFrame | None = None, m
     _validations(ws, specs, model, lang, last)
     ws.freeze_panes = "B2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(specs))}{last}"
+    print_setup_openpyxl(ws, width=sum(ws.column_dimensions[get_column_letter(j)].width or 10
+                                        for j in range(1, len(specs) + 1)), footer=page_footer(lang))
     _instructions(wb, lang)
     _metadata(wb, model, manager, lang, prints, keyed=key is not None)
     return wb
+
+
+def _managers_rows(rows: pd.DataFrame, manager: str) -> pd.DataFrame:
+    """The customers of one account manager; a name that has none is a mistake, not an empty template."""
+    names = rows["account_manager"].dropna().astype(str).str.strip() if "account_manager" in rows.columns \
+        else pd.Series(dtype=object)
+    mine = rows.loc[names.index[names == manager.strip()]]
+    if len(mine):
+        return mine
+    existing = sorted(set(names) - {""})
+    raise InputError([finding("bad-option", option="--manager", value=manager,
+                              problem="is not the account manager of any customer",
+                              hint=f"Use one of: {', '.join(existing)}." if existing
+                              else "The customers have no account_manager column to pick from.")])
 
 
 def _protect(ws, specs, filled: int, last: int) -> None:
@@ -157,52 +153,66 @@ def _protect(ws, specs, filled: int, last: int) -> None:
     ws.protection.sort = False
 
 
-def _validations(ws, specs, model: ScoringModel, lang: str, last: int) -> None:
-    cls = model.classification
-    lists = {"business_format": cls.formats, "market_type": cls.markets, "business_scale": cls.scales}
-    for j, spec in enumerate(specs, start=1):
-        ref = f"{get_column_letter(j)}2:{get_column_letter(j)}{last}"
+@dataclass(frozen=True)
+class InputRule:
+    """What a column accepts, as the template's dropdowns and input hints show it (and the
+    annotated copy of an upload shows it again): a list of choices or a range, and its hint."""
+
+    column: str
+    kind: str  # list, decimal or date
+    hint: str
+    title: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+
+def input_rules(model: ScoringModel, lang: str) -> list[InputRule]:
+    """The rule of every template column that has one, hints in the template's language."""
+    lists = coded_fields(model.classification)
+    rules = []
+    for spec in template_columns():
+        title = label(spec.name, lang)
         if spec.name in lists:
-            names = [_option_label(o, lang) for o in lists[spec.name]]
-            dv = DataValidation(type="list", formula1='"' + ",".join(names) + '"', allow_blank=True)
+            choices = tuple(option_label(o, lang) for o in lists[spec.name])
+            rules.append(InputRule(spec.name, "list", text("hint.list", lang), title, choices))
         elif spec.name.startswith("score_"):
-            dv = DataValidation(type="decimal", operator="between", formula1="1", formula2="10", allow_blank=True)
+            rules.append(InputRule(spec.name, "decimal", text("hint.score", lang), title, low=1, high=10))
         elif spec.name.startswith("value_"):
-            dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100", allow_blank=True)
+            rules.append(InputRule(spec.name, "decimal", text("hint.index", lang), title, low=0, high=100))
         elif spec.type == "date":
-            dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
+            rules.append(InputRule(spec.name, "date", text("hint.date", lang), title, low=1))
+    return rules
+
+
+def _validations(ws, specs, model: ScoringModel, lang: str, last: int) -> None:
+    position = {spec.name: j for j, spec in enumerate(specs, start=1)}
+    for rule in input_rules(model, lang):
+        if rule.kind == "list":
+            dv = DataValidation(type="list", formula1='"' + ",".join(rule.choices) + '"', allow_blank=True)
+        elif rule.kind == "decimal":
+            dv = DataValidation(type="decimal", operator="between", formula1=f"{rule.low:g}",
+                                formula2=f"{rule.high:g}", allow_blank=True)
         else:
-            continue
-        dv.error, dv.errorTitle, dv.showErrorMessage = _hint(spec, lists), spec.name, True
-        dv.prompt, dv.promptTitle, dv.showInputMessage = _hint(spec, lists), spec.name, True
+            dv = DataValidation(type="date", operator="greaterThan", formula1=f"{rule.low:g}", allow_blank=True)
+        dv.error, dv.errorTitle, dv.showErrorMessage = rule.hint, rule.title, True
+        dv.prompt, dv.promptTitle, dv.showInputMessage = rule.hint, rule.title, True
         ws.add_data_validation(dv)
-        dv.add(ref)
+        col = get_column_letter(position[rule.column])
+        dv.add(f"{col}2:{col}{last}")
 
 
-def _option_label(option, lang: str) -> str:
-    for alias in option.aliases:
-        if lang == "ko" and re.search(r"[가-힣]", alias):
-            return alias
-        if lang == "zh" and re.search(r"[\u4e00-\u9fff]", alias) and not re.search(r"[가-힣]", alias):
-            return alias
-    return option.label
-
-
-def _hint(spec: Column, lists) -> str:
-    if spec.name in lists:
-        return "Pick from the list"
-    if spec.name.startswith("score_"):
-        return "A score from 1 to 10"
-    if spec.name.startswith("value_"):
-        return "An index from 0 to 100"
-    return "A date, YYYY-MM-DD"
+def instructions_sheet(lang: str) -> str:
+    return text("instructions.sheet", lang)
 
 
 def _instructions(wb: Workbook, lang: str) -> None:
-    ws = wb.create_sheet("Instructions" if lang == "en" else ("작성 방법" if lang == "ko" else "填写说明"))
-    for i, line in enumerate(INSTRUCTIONS[lang], start=1):
+    ws = wb.create_sheet(instructions_sheet(lang))
+    for i, line in enumerate(lines("instructions", lang), start=1):
         ws.cell(i, 1, line).font = Font(bold=i == 1, size=14 if i == 1 else 11)
+        ws.cell(i, 1).alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 100
+    print_setup_openpyxl(ws, width=100, header_rows=0, footer=page_footer(lang))
 
 
 def _metadata(wb: Workbook, model: ScoringModel, manager: str | None, lang: str, prints: list,
@@ -228,6 +238,8 @@ def _metadata(wb: Workbook, model: ScoringModel, manager: str | None, lang: str,
 
 def write_template(path: Path, model: ScoringModel, customers: pd.DataFrame | None = None,
                    manager: str | None = None, lang: str = "ko", key: bytes | None = None) -> Path:
+    if path.suffix.lower() != ".xlsx":  # a template is a workbook; xlsx bytes under .csv would not open
+        raise InputError([finding("unsupported-output", file=path, suffix=path.suffix, allowed=".xlsx")])
     wb = build_template(model, customers, manager, lang, key)
     with atomic_path(path) as tmp:
         wb.save(tmp)

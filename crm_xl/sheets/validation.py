@@ -25,6 +25,7 @@ from crm_xl.scoring.inputs import dates, numbers, texts
 from crm_xl.scoring.problems import Problems
 from crm_xl.sheets.reading import Table, column_type, read_table
 from crm_xl.sheets.template import SCHEMA_VERSION, read_metadata, row_fingerprints
+from crm_xl.texts import LANGUAGES, language_of
 from crm_xl.values import stored_texts
 from crm_xl.xlsx.safety import check_xlsx
 
@@ -40,6 +41,14 @@ class FileReport:
     rows: int = 0
     findings: list[Finding] = field(default_factory=list)
     table: Table | None = field(default=None, repr=False)  # what was read, for the annotated copy
+    meta: dict | None = field(default=None, repr=False)  # the template metadata, when made from a template
+
+    @property
+    def language(self) -> str:
+        """The language the upload is written in: its template's, else its headers'."""
+        if self.meta and self.meta.get("language") in LANGUAGES:
+            return self.meta["language"]
+        return language_of(self.table.headers.values()) if self.table is not None else "en"
 
     @property
     def errors(self) -> int:
@@ -61,7 +70,8 @@ class Known:
 
 def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, isolate: bool = False,
                    memory_mb: int = DEFAULT_MEMORY_MB, seconds: float = DEFAULT_SECONDS,
-                   on_done=None, keep_tables: bool = True, known: Known | None = None) -> list[FileReport]:
+                   on_done=None, keep_tables: bool = True, known: Known | None = None,
+                   sheet: str | None = None) -> list[FileReport]:
     """Validate every file; with `isolate`, each in a child process with memory and time limits.
 
     Without `keep_tables` a report keeps only the key column of what it read (enough for the
@@ -69,12 +79,12 @@ def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, iso
     """
     paths = [Path(p) for p in paths]
     if isolate:
-        jobs = [(_validate_in_child, (p, model, keep_tables, known)) for p in paths]
+        jobs = [(_validate_in_child, (p, model, keep_tables, known, sheet)) for p in paths]
         outcomes = run_isolated(jobs, workers, memory_mb, seconds, on_done)
     else:
         outcomes = []
         for p in paths:
-            outcomes.append(validate_file(p, model, known))
+            outcomes.append(validate_file(p, model, known, sheet))
             if on_done:
                 on_done(1)
     reports = []
@@ -89,14 +99,17 @@ def validate_files(paths: list[Path], model: ScoringModel, workers: int = 1, iso
     return reports
 
 
-def _validate_in_child(path: Path, model: ScoringModel, keep_table: bool, known: Known | None):
-    report, table = validate_file(path, model, known)
+def _validate_in_child(path: Path, model: ScoringModel, keep_table: bool, known: Known | None,
+                       sheet: str | None = None):
+    report, table = validate_file(path, model, known, sheet)
     if table is not None and not keep_table:
         table.frame = table.frame[[KEY]] if KEY in table.frame.columns else table.frame.iloc[:, :0]
     return report, table
 
 
-def validate_file(path: Path, model: ScoringModel, known: Known | None = None) -> tuple[FileReport, Table | None]:
+def validate_file(path: Path, model: ScoringModel, known: Known | None = None,
+                  sheet: str | None = None) -> tuple[FileReport, Table | None]:
+    """Every finding of one upload; `sheet` names the customer sheet (default: found by its headers)."""
     report = FileReport(path)
     if path.suffix.lower() in (".xlsm", ".xltm"):
         report.findings.append(finding("macro-enabled", file=path))
@@ -104,12 +117,14 @@ def validate_file(path: Path, model: ScoringModel, known: Known | None = None) -
     with ThreadPoolExecutor(1) as pool:
         meta = pool.submit(_metadata, path)  # a small sheet of its own, read alongside the customer sheet
         try:
-            table = read_table(path)
+            table = read_table(path, sheet)
         except CrmError as exc:
             report.findings.extend(exc.findings)
             return report, None
     report.sheet, report.rows, report.table = table.sheet, len(table.frame), table
-    template_findings = _template_checks(table, meta.result(), known)
+    meta_found = meta.result()
+    report.meta = meta_found if isinstance(meta_found, dict) else None
+    template_findings = _template_checks(table, meta_found, known)
     report.findings.extend(table.notices)
     report.findings.extend(f for f in template_findings if f.cell is None)
     cell_findings = validate_table(table, model, _formula_cells(table)) + [f for f in template_findings

@@ -9,10 +9,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from crm_xl import values
-from crm_xl.fields import columns
+from crm_xl.fields import columns, label
 from crm_xl.files import atomic_path
+from crm_xl.model import ScoringModel, default_model
+from crm_xl.scoring.classes import coded_fields, shown_as
 from crm_xl.sheets.validation import Known
 from crm_xl.store.db import aliases, customers, fingerprint_key, reviews, templates
+from crm_xl.texts import page_footer, text
 from crm_xl.xlsx.writing import new_workbook, write_table
 
 
@@ -54,10 +57,17 @@ def record_template(engine: Engine, meta: dict) -> None:
                                               model=str(meta.get("model"))))
 
 
-def export_master(engine: Engine, path: Path) -> Path:
+def export_master(engine: Engine, path: Path, lang: str | None = None, model: ScoringModel | None = None) -> Path:
+    """The master data as a workbook. With `lang` (ko, zh, en) the headers and coded fields read in
+    that language (편의점 for the stored code B); without, canonical names and codes, for scripts."""
     frame = master_frame(engine)
+    if lang is not None:
+        for name, options in coded_fields((model or default_model()).classification).items():
+            if name in frame.columns:
+                frame[name] = shown_as(frame[name].tolist(), options, lang)
+    headers = [label(c, lang) if c in columns() else text(f"column.{c}", lang) for c in frame.columns] if lang else None
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
-        write_table(wb, "Customers", frame)
+        write_table(wb, "Customers", frame, headers=headers, footer=page_footer(lang or "en"))
         wb.close()
     return path

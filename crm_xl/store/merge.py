@@ -21,6 +21,7 @@ from crm_xl.archive import sha256_of
 from crm_xl.fields import columns, roles
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.model import ScoringModel
+from crm_xl.scoring.classes import canonical_codes, coded_fields
 from crm_xl.sheets.validation import KEY, FileReport, validate_files
 from crm_xl.store.aliases import resolve as resolve_aliases
 from crm_xl.store.db import changes, customer_fields, customers, database_errors, insert_many, reviews
@@ -65,7 +66,7 @@ def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: st
 
     reports = validate_files(paths, model, isolate=True, known=known(engine))
     result = MergeResult(files=len(paths), dry_run=dry_run, reports=reports)
-    uploads = _rows(reports, result)
+    uploads = _rows(reports, result, model)
     if all_or_nothing and result.held_back:
         result.rows_out += sum(len(rows) for _, rows in uploads)
         result.held_back.append(finding("batch-held-back", count=len(result.held_back)))
@@ -95,8 +96,11 @@ def merge_files(paths: list[Path], engine: Engine, model: ScoringModel, role: st
     return result
 
 
-def _rows(reports: list[FileReport], result: MergeResult) -> list[tuple[str, list[tuple[str, dict]]]]:
-    """Per file: its hash and the rows without errors, as {field: cell text} of the fields it has."""
+def _rows(reports: list[FileReport], result: MergeResult,
+          model: ScoringModel) -> list[tuple[str, list[tuple[str, dict]]]]:
+    """Per file: its hash and the rows without errors, as {field: cell text} of the fields it has;
+    coded fields as the model's code, whatever language the cell names it in."""
+    coded = coded_fields(model.classification)
     fields = [f for f in customer_fields() if columns()[f].kind != "system"]
     uploads = []
     for report in reports:
@@ -115,6 +119,7 @@ def _rows(reports: list[FileReport], result: MergeResult) -> list[tuple[str, lis
         present = [f for f in fields if f in table.frame.columns and f != KEY]
         # stored as the canonical text of the value each cell means (crm_xl.values), a column at a time
         texts = [stored_texts(table.frame[f], columns()[f].type) for f in present]
+        texts = [canonical_codes(t, coded[f]) if f in coded else t for f, t in zip(present, texts)]  # 편의점 -> B
         codes = stored_texts(table.frame[KEY], "text") if KEY in table.frame.columns else [None] * len(table.frame)
         rows = []
         for position, (code, *values) in enumerate(zip(codes, *texts)):

@@ -11,6 +11,7 @@ import pandas as pd
 import xlsxwriter
 
 from crm_xl.files import atomic_path
+from crm_xl.xlsx.printing import print_setup
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CHUNK = 5_000
@@ -19,6 +20,8 @@ NUMBER_FORMATS = {"credit_level": "0.000", "credit_limit": "#,##0", "avg_monthly
                   "avg_monthly_qty": "#,##0.0", "high_price_share": "0.0%",
                   "amount_12m": "#,##0", "net_worth": "#,##0", "registered_capital": "#,##0",
                   "amount": "#,##0", "outstanding": "#,##0", "outstanding_before": "#,##0", "balance_after": "#,##0"}
+WRAPPED = ("credit_policy", "credit_reasons", "tags", "scoring_issues", "address", "store_name", "reason",
+           "release_by")  # text that can run long
 WIDTHS = {"store_name": 22, "phone": 15, "value_segment": 13, "rfm_segment": 17, "customer_tier": 13, "credit_policy": 34, "credit_reasons": 50, "tags": 30, "scoring_issues": 60, "address": 30,
           "reason": 44, "release_by": 40, "outstanding_before": 14, "balance_after": 14}
 
@@ -32,15 +35,20 @@ def new_workbook(path: Path) -> xlsxwriter.Workbook:
 
 
 def write_table(wb: xlsxwriter.Workbook, name: str, frame: pd.DataFrame,
-                progress: Callable[[int], None] | None = None, freeze_columns: int = 1):
-    """A sheet with a bold frozen header, filters, formats, then every row; returns the sheet."""
+                progress: Callable[[int], None] | None = None, freeze_columns: int = 1,
+                headers: list[str] | None = None, footer: str | None = None):
+    """A sheet with a bold frozen header (`headers`, default the column names), filters, formats and
+    a print setup, then every row; returns the sheet. Long text columns wrap."""
     ws = wb.add_worksheet(name)
-    header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+    header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
     formats = {c: wb.add_format({"num_format": f}) for c, f in NUMBER_FORMATS.items() if c in frame.columns}
+    formats.update({c: wb.add_format({"text_wrap": True, "valign": "top"}) for c in WRAPPED if c in frame.columns})
+    widths = [WIDTHS.get(col, max(10, min(24, len(str(col)) + 2))) for col in frame.columns]
     for j, col in enumerate(frame.columns):
-        ws.set_column(j, j, WIDTHS.get(col, max(10, min(24, len(str(col)) + 2))), formats.get(col))
-    ws.write_row(0, 0, [str(c) for c in frame.columns], header)
+        ws.set_column(j, j, widths[j], formats.get(col))
+    ws.write_row(0, 0, headers or [str(c) for c in frame.columns], header)
     ws.freeze_panes(1, freeze_columns)
+    print_setup(ws, width=sum(widths), **({"footer": footer} if footer else {}))
     if len(frame.columns):
         ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
     writers = [_cell_writer(ws, formats.get(col)) for col in frame.columns]
@@ -89,7 +97,7 @@ def write_value(ws, row: int, col: int, value, fmt=None, date_fmt=None) -> None:
 
 
 def _cell_writer(ws, fmt):
-    def write(row: int, col: int, value) -> None:
+    def write(row: int, col: int, value) -> None:  # text takes the column's format (wrapping), not a number format
         write_value(ws, row, col, value, None if isinstance(value, str) else fmt)
     return write
 
@@ -98,13 +106,18 @@ FINDING_HEADERS = ("cell", "severity", "code", "column", "value", "message", "fi
 MAX_LINKS = 65_000  # Excel keeps at most 65,530 hyperlinks per sheet
 
 
-def write_findings_sheet(wb, name: str, target_sheet: str, rows) -> None:
-    """One row per finding (cell, severity, code, column, value, message, fix), each cell linked."""
+def write_findings_sheet(wb, name: str, target_sheet: str, rows, headers=FINDING_HEADERS,
+                         footer: str | None = None) -> None:
+    """One row per finding (cell, severity, code, column, value, message, fix), each cell linked;
+    `headers` in the reader's language."""
     ws = wb.add_worksheet(name)
-    ws.write_row(0, 0, list(FINDING_HEADERS), wb.add_format({"bold": True, "bg_color": "#FCE4D6"}))
-    for j, width in enumerate((9, 9, 18, 18, 16, 60, 60)):
-        ws.set_column(j, j, width)
+    ws.write_row(0, 0, list(headers), wb.add_format({"bold": True, "bg_color": "#FCE4D6", "valign": "top"}))
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    widths = (9, 9, 18, 18, 16, 60, 60)
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, width, wrap if j >= 5 else None)
     ws.freeze_panes(1, 0)
+    print_setup(ws, width=sum(widths), **({"footer": footer} if footer else {}))
     for i, (cell, *rest) in enumerate(rows, start=1):
         if cell and i <= MAX_LINKS:
             ws.write_url(i, 0, f"internal:'{target_sheet[:31]}'!{cell}", string=cell)
