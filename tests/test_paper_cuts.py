@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import openpyxl
-import pandas as pd
 
 from crm_xl.batch import score_file
 from crm_xl.model import default_model

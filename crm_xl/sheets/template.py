@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import re
 import uuid
 import zipfile
 from copy import copy
