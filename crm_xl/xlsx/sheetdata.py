@@ -13,6 +13,7 @@ booleans; missing values (None, NaN, NaT, +-inf) are left out.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 import os
 import re
 import tempfile
@@ -34,7 +35,7 @@ _EXCEL_EPOCH = np.datetime64("1899-12-30", "s")  # serial 1 = 1900-01-01 after E
 _SECONDS_PER_DAY = 86_400.0
 
 
-def escape_text(text: str) -> str:
+def escape_text(text: str, style: str = "") -> str:
     """Inline-string XML for one text value (escapes as Excel's own _xHHHH_ form for control chars)."""
     if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
         text = text.encode("utf-16-le")[: MAX_TEXT * 2].decode("utf-16-le", "ignore")
@@ -42,21 +43,26 @@ def escape_text(text: str) -> str:
     text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _texts(values: np.ndarray) -> np.ndarray:
+def _texts(values: np.ndarray, style: str) -> np.ndarray:
     """Cell tails for text values, escaping each distinct text once."""
     codes, uniques = pd.factorize(values)
-    return np.array([escape_text(u) for u in uniques] + [""], dtype=object)[codes]
+    return np.array([escape_text(u, style) for u in uniques] + [""], dtype=object)[codes]
 
 
 def _numbers(values: np.ndarray, style: str) -> np.ndarray:
     """Cell tails for floats ('' for non-finite): repr is the shortest text that reads back exactly."""
     finite = np.isfinite(values)
     out = np.full(len(values), "", dtype=object)
-    out[finite] = [f'{style}><v>{v!r}</v></c>' for v in values[finite].tolist()]
+    out[finite] = [f'{style}><v>{_number_text(v)}</v></c>' for v in values[finite].tolist()]
     return out
+
+
+def _number_text(v: float) -> str:
+    text = repr(v)
+    return text[:-2] if text.endswith(".0") else text  # 12.0 as 12, as Excel itself stores it
 
 
 def _serials(moments: np.ndarray) -> np.ndarray:
@@ -77,42 +83,40 @@ def _date_of(value) -> np.datetime64:
     return np.datetime64(value, "s")
 
 
-def column_tails(series: pd.Series, number_style: str, date_style: str) -> np.ndarray:
+def column_tails(series: pd.Series, style: "CellStyles") -> np.ndarray:
     """Everything after `<c r="A2"` for each cell of a column; '' where the cell stays empty."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        categories = column_tails(pd.Series(dtype.categories.to_numpy(dtype=object), dtype=object),
-                                  number_style, date_style)
+        categories = column_tails(pd.Series(dtype.categories.to_numpy(dtype=object), dtype=object), style)
         return np.append(categories, "")[series.cat.codes.to_numpy()]  # code -1 (missing) -> ''
-    if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
-        flags = series.to_numpy(dtype=object)
-        return np.array(["" if v is pd.NA or v is None else f' t="b"{number_style}><v>{int(bool(v))}</v></c>'
-                         for v in flags], dtype=object)
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.array(["" if v is pd.NA or v is None else f' t="b"{style.number}><v>{int(bool(v))}</v></c>'
+                         for v in series.to_numpy(dtype=object)], dtype=object)
     if pd.api.types.is_numeric_dtype(dtype):
-        return _numbers(series.to_numpy(dtype=np.float64, na_value=np.nan), number_style)
+        return _numbers(series.to_numpy(dtype=np.float64, na_value=np.nan), style.number)
     if pd.api.types.is_datetime64_dtype(dtype):
-        return _numbers(_serials(series.to_numpy()), date_style)
-    return _mixed(series.to_numpy(dtype=object), number_style, date_style)
+        return _numbers(_serials(series.to_numpy()), style.date)
+    return _mixed(series.to_numpy(dtype=object), style)
 
 
-def _mixed(values: np.ndarray, number_style: str, date_style: str) -> np.ndarray:
+def _mixed(values: np.ndarray, style: "CellStyles") -> np.ndarray:
     """An object column: each value by its own type (a date typed into a text column stays a date)."""
     kinds = np.array([_kind(v) for v in values], dtype=np.int8)
     out = np.full(len(values), "", dtype=object)
     text = kinds == _TEXT
     if text.any():
-        out[text] = _texts(values[text])
+        out[text] = _texts(values[text], style.text)
     number = kinds == _NUMBER
     if number.any():
-        out[number] = _numbers(values[number].astype(np.float64), number_style)
+        out[number] = _numbers(values[number].astype(np.float64), style.number)
     flag = kinds == _BOOL
-    out[flag] = [f' t="b"{number_style}><v>{int(bool(v))}</v></c>' for v in values[flag]]
+    out[flag] = [f' t="b"{style.number}><v>{int(bool(v))}</v></c>' for v in values[flag]]
     moment = kinds == _DATE
     if moment.any():
-        out[moment] = _numbers(_serials(np.array([_date_of(v) for v in values[moment]])), date_style)
+        out[moment] = _numbers(_serials(np.array([_date_of(v) for v in values[moment]])), style.date)
     other = kinds == _OTHER
     if other.any():
-        out[other] = _texts(np.array([str(v) for v in values[other]], dtype=object))
+        out[other] = _texts(np.array([str(v) for v in values[other]], dtype=object), style.text)
     return out
 
 
@@ -123,7 +127,7 @@ def _kind(v) -> int:
     if v is None or v is pd.NA or v is pd.NaT:
         return _MISSING
     if isinstance(v, str):
-        return _TEXT
+        return _TEXT if v else _MISSING  # an empty text is an empty cell
     if isinstance(v, (bool, np.bool_)):
         return _BOOL
     if isinstance(v, (int, float, np.integer, np.floating)):
@@ -133,7 +137,22 @@ def _kind(v) -> int:
     return _OTHER
 
 
-def rows_xml(frame: pd.DataFrame, styles: list[int | None], date_style: int, first_row: int,
+@dataclass(frozen=True)
+class CellStyles:
+    """The style attribute (' s="N"' or '') a column's cells get, by what they hold."""
+
+    number: str = ""  # numbers and booleans
+    date: str = ""
+    text: str = ""
+    blank: str | None = None  # an empty cell: None leaves it out, else it is written with this style
+
+
+def style_attr(fmt) -> str:
+    """' s="N"' for an xlsxwriter format (numbered now, as the rows refer to it), '' for none."""
+    return f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+
+
+def rows_xml(frame: pd.DataFrame, styles: list[CellStyles], first_row: int,
              progress: Callable[[int], None] | None = None) -> Iterator[str]:
     """`<row>` elements for the frame, first at sheet row `first_row` (1-based), CHUNK rows at a time."""
     letters = [letter(j) for j in range(len(frame.columns))]
@@ -141,9 +160,10 @@ def rows_xml(frame: pd.DataFrame, styles: list[int | None], date_style: int, fir
         part = frame.iloc[start:start + CHUNK]
         numbers = np.arange(first_row + start, first_row + start + len(part)).astype(str).astype(object)
         cells = []
-        for j, col in enumerate(part.columns):
-            number_style = f' s="{styles[j]}"' if styles[j] else ""
-            tails = column_tails(part.iloc[:, j], number_style, f' s="{date_style}"')
+        for j in range(len(part.columns)):
+            tails = column_tails(part.iloc[:, j], styles[j])
+            if styles[j].blank is not None:
+                tails = np.where(tails == "", styles[j].blank + "/>", tails)
             refs = f'<c r="{letters[j]}' + numbers + '"'
             cells.append(np.where(tails == "", "", refs + tails))
         heads = '<row r="' + numbers + '">'
@@ -157,21 +177,16 @@ class FastTableWorkbook(xlsxwriter.Workbook):
 
     def __init__(self, filename, options=None):
         super().__init__(filename, options)
-        self._tables: list[tuple[int, Callable[[], Iterator[str]], int, int]] = []
-        self._date_format = self.add_format({"num_format": "yyyy-mm-dd"})
+        self._tables: dict[int, list] = {}  # sheet number -> [(rows generator factory, last row, columns)]
+        self.date_format = self.add_format({"num_format": (options or {}).get("default_date_format", "yyyy-mm-dd")})
 
-    def add_table_rows(self, ws, frame: pd.DataFrame, formats: list, first_row: int,
+    def add_table_rows(self, ws, frame: pd.DataFrame, styles: list[CellStyles], first_row: int,
                        progress: Callable[[int], None] | None = None) -> None:
-        """Queue the frame's rows for sheet `ws` (its header is already written; rows go after it)."""
+        """Queue the frame's rows for sheet `ws`, from sheet row `first_row` (1-based) on; rows written
+        to `ws` the ordinary way must all come before them."""
         index = self.worksheets().index(ws) + 1
-        formats = list(formats)
-        last_row = first_row + len(frame) - 1
-        self._tables.append((index, lambda: rows_xml(frame, [f.xf_index if f else None for f in formats],
-                                                     self._date_format.xf_index, first_row, progress),
-                             last_row, len(frame.columns)))
-        for f in [*formats, self._date_format]:
-            if f is not None:  # number the formats now: the rows refer to them by style number
-                f._get_xf_index()
+        self._tables.setdefault(index, []).append(
+            (lambda: rows_xml(frame, styles, first_row, progress), first_row + len(frame) - 1, len(frame.columns)))
 
     def close(self) -> None:
         super().close()
@@ -181,7 +196,7 @@ class FastTableWorkbook(xlsxwriter.Workbook):
 
 def _splice(path: Path, tables) -> None:
     """Rewrite the zip with each table's rows inserted into its sheet's XML."""
-    by_sheet = {f"xl/worksheets/sheet{i}.xml": (rows, last, ncols) for i, rows, last, ncols in tables}
+    by_sheet = {f"xl/worksheets/sheet{i}.xml": blocks for i, blocks in tables.items()}
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
     os.close(fd)
     os.chmod(tmp, os.stat(path).st_mode)  # mkstemp makes it private; keep the mode the file had
@@ -192,7 +207,8 @@ def _splice(path: Path, tables) -> None:
                 if item.filename not in by_sheet:
                     dst.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
                     continue
-                rows, last, ncols = by_sheet[item.filename]
+                blocks = by_sheet[item.filename]
+                last, ncols = max(b[1] for b in blocks), max(b[2] for b in blocks)
                 xml = data.decode("utf-8")
                 if last >= 2:
                     xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{letter(ncols - 1)}{last}"/>', xml, 1)
@@ -203,8 +219,9 @@ def _splice(path: Path, tables) -> None:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with dst.open(info, "w", force_zip64=True) as out:
                     out.write(head.encode("utf-8"))
-                    for chunk in rows():
-                        out.write(chunk.encode("utf-8"))
+                    for rows, _, _ in blocks:
+                        for chunk in rows():
+                            out.write(chunk.encode("utf-8"))
                     out.write(("</sheetData>" + tail).encode("utf-8"))
         os.replace(tmp, path)
     finally:

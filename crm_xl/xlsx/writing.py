@@ -11,7 +11,7 @@ import pandas as pd
 
 from crm_xl.files import atomic_path
 from crm_xl.xlsx.printing import print_setup
-from crm_xl.xlsx.sheetdata import FastTableWorkbook
+from crm_xl.xlsx.sheetdata import CellStyles, FastTableWorkbook, style_attr
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -51,7 +51,11 @@ def write_table(wb: FastTableWorkbook, name: str, frame: pd.DataFrame,
     if len(frame.columns):
         ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
     # the rows are built a column at a time and spliced in when the workbook closes (sheetdata.py)
-    wb.add_table_rows(ws, frame, [formats.get(col) for col in frame.columns], first_row=2, progress=progress)
+    date = style_attr(wb.date_format)
+    # text takes its column's wrapping, never a number format; numbers their format
+    styles = [CellStyles(number=style_attr(formats.get(col)), date=date,
+                         text=style_attr(formats.get(col)) if col in WRAPPED else "") for col in frame.columns]
+    wb.add_table_rows(ws, frame, styles, first_row=2, progress=progress)
     return ws
 
 
