@@ -47,13 +47,16 @@ def test_partitions_score_as_the_whole_table_with_transactions(tmp_path, client)
     # partition boundaries that cut through one customer's orders, and one empty customer partition
     write_parts(customers, tmp_path / "c", [0, 150, 150, 260, 400])
     write_parts(tx.sample(frac=1, random_state=1), tmp_path / "t", [0, 1000, len(tx)])
-    whole = score_customers(customers, default_model(), transactions=tx).table()
+    scored = score_customers(customers, default_model(), transactions=tx)
+    whole = scored.table()
+    problems = scored.problems.frame()
     result = score_partitions(tmp_path / "c", tmp_path / "out", default_model(), transactions=tmp_path / "t",
                               client=client)
     got = pd.read_parquet(tmp_path / "out")
     assert len(list((tmp_path / "out").glob("*.parquet"))) == result.partitions
     pd.testing.assert_frame_equal(comparable(got), comparable(whole), check_dtype=False)
     assert result.rows == 400 and sum(result.counts["credit_grade"].values()) == (whole.credit_grade.notna()).sum()
+    assert result.rows_with_issues == problems.loc[problems.severity != "info", "row"].nunique() > 0
     assert result.as_of == (pd.to_datetime(data.transactions.date).max() + pd.Timedelta(days=1)).date().isoformat()
 
 

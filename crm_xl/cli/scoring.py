@@ -54,7 +54,8 @@ def score(source, output, model_path, transactions, as_of, indicator_set, tier_p
 
         result = score_partitions(source, output, load_model(model_path), transactions=transactions,
                                   as_of=parse_date(as_of), indicator_set=indicator_set, tier_preset=tier_preset,
-                                  scheduler=scheduler, workers=workers, memory_limit=memory_limit)
+                                  language=language, scheduler=scheduler, workers=workers,
+                                  memory_limit=memory_limit)
         emit_json(asdict(result) | {"output": str(result.output)}) if as_json else print_partitioned_summary(result)
         return
     result = score_file(source, output, load_model(model_path), transactions=transactions,

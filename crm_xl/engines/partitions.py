@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.fields import canonical
-from crm_xl.findings import InputError, finding
+from crm_xl.findings import CATALOGUE, InputError, finding
 from crm_xl.model.schema import ScoringModel
 from crm_xl.scoring import rfm
 from crm_xl.scoring.customers import score_customers, with_system_columns
@@ -34,6 +34,7 @@ from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS
 
 KEY = "customer_code"
 _JOIN = "__code"  # normalised customer code, the join key
+_FLAGGED = "__has_issue"  # a row with a warning or error: counted, not written
 TOTALS = tuple(rfm.TOTALS_COMBINE)
 
 
@@ -114,25 +115,31 @@ def _filled(part: pd.DataFrame, window: int) -> pd.DataFrame:
     return with_system_columns(frame, rfm.system_columns(totals, window))
 
 
-def _scored(part: pd.DataFrame, model, population, indicator_set, tier_preset) -> pd.DataFrame:
-    table = score_customers(part, model, indicator_set=indicator_set, tier_preset=tier_preset,
-                            population=population).table()
+def _scored(part: pd.DataFrame, model, population, indicator_set, tier_preset, language) -> pd.DataFrame:
+    scored = score_customers(part, model, indicator_set=indicator_set, tier_preset=tier_preset, population=population,
+                             language=language)
+    table = scored.table()
+    flagged = np.zeros(len(table), bool)  # warnings and errors, as the pandas summary counts them
+    for b in scored.problems.batches:
+        if CATALOGUE[b.code].severity != "info":
+            flagged[b.rows] = True
     # Parquet stores one type per column, the same in every file: a cell of another type in a text
     # column is kept as its text; labels as text (a partition's categories are only the labels it has)
     text = [c for c in table.columns if table[c].dtype == object or isinstance(table[c].dtype, pd.CategoricalDtype)]
-    return table.astype({c: "string" for c in text})
+    return table.astype({c: "string" for c in text}).assign(**{_FLAGGED: flagged})
 
 
 def _counts(part: pd.DataFrame) -> pd.DataFrame:
     rows = [(c, str(k), int(v)) for c in SUMMARY_COLUMNS for k, v in part[c].value_counts(sort=False).items() if v]
-    rows.append(("rows_with_issues", "", int(part["scoring_issues"].notna().sum())))
+    rows.append(("rows_with_issues", "", int(part[_FLAGGED].sum())))
     rows.append(("rows", "", len(part)))
     return pd.DataFrame(rows, columns=["column", "label", "count"])
 
 
 def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, transactions: str | Path | None = None,
                      as_of: pd.Timestamp | None = None, indicator_set: str | None = None,
-                     tier_preset: str | None = None, client=None, scheduler: str | None = None,
+                     tier_preset: str | None = None, language: str | None = None, client=None,
+                     scheduler: str | None = None,
                      workers: int = 2, memory_limit: str = "2GB") -> PartitionedScore:
     """Score every customer of the partitions at `source`; Parquet, one file per partition, into `output`."""
     preset = model.tiers[tier_preset or model.default_tier_preset] if (tier_preset or model.default_tier_preset) \
@@ -146,7 +153,8 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     if client is None:
         with dask_client(scheduler, workers, memory_limit) as own:
             return score_partitions(source, output, model, transactions=transactions, as_of=as_of,
-                                    indicator_set=indicator_set, tier_preset=tier_preset, client=own)
+                                    indicator_set=indicator_set, tier_preset=tier_preset, language=language,
+                                    client=own)
     import dask
 
     clock = time.perf_counter()
@@ -173,13 +181,13 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     seconds["population"] = time.perf_counter() - clock
 
     clock = time.perf_counter()  # pass 3
-    scored = customers.map_partitions(_scored, model, population, indicator_set, tier_preset,
-                                      meta=_scored(customers._meta, model, population, indicator_set, tier_preset))
+    args = (model, population, indicator_set, tier_preset, language)
+    scored = customers.map_partitions(_scored, *args, meta=_scored(customers._meta, *args))
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
-        write = scored.to_parquet(str(staging), write_index=False, compute=False)
+        write = scored.drop(columns=[_FLAGGED]).to_parquet(str(staging), write_index=False, compute=False)
         counted = scored.map_partitions(_counts, meta={"column": object, "label": object, "count": np.int64})
         _, counts = dask.compute(write, counted)
         _replace_directory(staging, output)
