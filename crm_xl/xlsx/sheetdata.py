@@ -177,7 +177,7 @@ class FastTableWorkbook(xlsxwriter.Workbook):
 
     def __init__(self, filename, options=None):
         super().__init__(filename, options)
-        self._tables: dict[int, list] = {}  # sheet number -> [(rows generator factory, last row, columns)]
+        self._tables: dict[int, list] = {}  # sheet number -> [(rows generator factory, last row, columns, first row)]
         self.date_format = self.add_format({"num_format": (options or {}).get("default_date_format", "yyyy-mm-dd")})
 
     def add_table_rows(self, ws, frame: pd.DataFrame, styles: list[CellStyles], first_row: int,
@@ -186,9 +186,15 @@ class FastTableWorkbook(xlsxwriter.Workbook):
         to `ws` the ordinary way must all come before them."""
         index = self.worksheets().index(ws) + 1
         self._tables.setdefault(index, []).append(
-            (lambda: rows_xml(frame, styles, first_row, progress), first_row + len(frame) - 1, len(frame.columns)))
+            (lambda: rows_xml(frame, styles, first_row, progress), first_row + len(frame) - 1, len(frame.columns),
+             first_row))
 
     def close(self) -> None:
+        for index, blocks in self._tables.items():  # cells written the ordinary way must all sit above the rows
+            ws, first = self.worksheets()[index - 1], min(b[3] for b in blocks)
+            if ws.dim_rowmax is not None and ws.dim_rowmax > first - 2:
+                raise RuntimeError(f"sheet {ws.name}: a cell was written at row {ws.dim_rowmax + 1}, "
+                                   f"among the table rows spliced in from row {first}")
         super().close()
         if self._tables:
             _splice(Path(self.filename), self._tables)
@@ -219,7 +225,7 @@ def _splice(path: Path, tables) -> None:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with dst.open(info, "w", force_zip64=True) as out:
                     out.write(head.encode("utf-8"))
-                    for rows, _, _ in blocks:
+                    for rows, *_ in blocks:
                         for chunk in rows():
                             out.write(chunk.encode("utf-8"))
                     out.write(("</sheetData>" + tail).encode("utf-8"))
