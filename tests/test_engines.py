@@ -81,3 +81,12 @@ def test_no_partitions_is_a_finding(tmp_path, client):
     with pytest.raises(InputError) as err:
         score_partitions(tmp_path / "empty", tmp_path / "out", default_model(), client=client)
     assert err.value.findings[0].code == "bad-option" and not (tmp_path / "out").exists()
+
+
+def test_command_without_partitions_exits_2_naming_the_option(tmp_path, capsys):
+    from tests.test_cli import run
+
+    (tmp_path / "none").mkdir()
+    code, out, err = run(["score", str(tmp_path / "none"), "--engine", "dask", "-o", str(tmp_path / "out")], capsys)
+    assert code == 2 and "bad-option" in err and "names no Parquet or CSV files" in err
+    assert not (tmp_path / "out").exists()

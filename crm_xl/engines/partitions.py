@@ -136,6 +136,23 @@ def _counts(part: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["column", "label", "count"])
 
 
+def _with_orders(tx, as_of: pd.Timestamp, model: ScoringModel, npartitions: int):
+    """A function giving customers their system columns from the orders (per-code totals, joined by code)."""
+    if tx is None:
+        return lambda customers: customers
+    meta = pd.DataFrame({_JOIN: pd.Series(dtype=object), "last_order": pd.Series(dtype=np.int64),
+                         **{c: pd.Series(dtype=float) for c in TOTALS[1:]}})
+    window = model.rfm.window_months
+    totals = (tx.map_partitions(_totals, as_of, window, meta=meta)
+              .groupby(_JOIN).agg(rfm.TOTALS_COMBINE, split_out=npartitions))
+
+    def filled(customers):
+        keyed = customers.assign(**{_JOIN: customers[KEY].astype(str).str.strip()})
+        joined = keyed.merge(totals, left_on=_JOIN, right_index=True, how="left")
+        return joined.map_partitions(_filled, window, meta=_filled(joined._meta, window))
+    return filled
+
+
 def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, transactions: str | Path | None = None,
                      as_of: pd.Timestamp | None = None, indicator_set: str | None = None,
                      tier_preset: str | None = None, language: str | None = None, client=None,
@@ -167,17 +184,13 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     seconds = {"as_of": time.perf_counter() - clock}
 
     clock = time.perf_counter()  # pass 2
-    if tx is not None:
-        meta = pd.DataFrame({_JOIN: pd.Series(dtype=object), "last_order": pd.Series(dtype=np.int64),
-                             **{c: pd.Series(dtype=float) for c in TOTALS[1:]}})
-        totals = (tx.map_partitions(_totals, as_of, model.rfm.window_months, meta=meta)
-                  .groupby(_JOIN).agg(rfm.TOTALS_COMBINE, split_out=customers.npartitions))
-        keyed = customers.assign(**{_JOIN: customers[KEY].astype(str).str.strip()})
-        joined = keyed.merge(totals, left_on=_JOIN, right_index=True, how="left")
-        window = model.rfm.window_months
-        customers = joined.map_partitions(_filled, window, meta=_filled(joined._meta, window))
-    parts = [dask.delayed(population_part)(p, model, as_of) for p in customers.to_delayed()]
+    filled = _with_orders(tx, as_of, model, customers.npartitions)
+    # the population needs a few columns only: read and join just those (dask projects them into the reads)
+    wanted = [KEY, *rfm.SYSTEM_COLUMNS, *model.value.current, *model.value.potential]
+    slim = filled(customers[[c for c in customers.columns if c in wanted]])
+    parts = [dask.delayed(population_part)(p, model, as_of) for p in slim.to_delayed()]
     population = Population.of(list(dask.compute(*parts)), as_of)
+    customers = filled(customers)
     seconds["population"] = time.perf_counter() - clock
 
     clock = time.perf_counter()  # pass 3
