@@ -25,9 +25,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crm_xl.engines.partitions import dask_client, score_partitions  # noqa: E402
-from crm_xl.model import default_model  # noqa: E402
-from crm_xl.scoring.customers import score_customers  # noqa: E402
+from crm_xl.engines.partitions import dask_client, score_partitions
+from crm_xl.model import default_model
+from crm_xl.scoring.customers import score_customers
 
 FORMATS, MARKETS, SCALES = list("ZBSNYFQ"), list("CX"), list("LMS")
 ORDERS_PER_CUSTOMER = 6

@@ -1,5 +1,4 @@
 """The dask engine scores partitions exactly as the pandas path scores the whole table."""
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -10,7 +9,7 @@ from crm_xl.model import default_model
 from crm_xl.scoring.customers import score_customers
 
 distributed = pytest.importorskip("distributed")
-from crm_xl.engines.partitions import score_partitions  # noqa: E402
+from crm_xl.engines.partitions import score_partitions
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +86,6 @@ def test_command_without_partitions_exits_2_naming_the_option(tmp_path, capsys):
     from tests.test_cli import run
 
     (tmp_path / "none").mkdir()
-    code, out, err = run(["score", str(tmp_path / "none"), "--engine", "dask", "-o", str(tmp_path / "out")], capsys)
+    code, _, err = run(["score", str(tmp_path / "none"), "--engine", "dask", "-o", str(tmp_path / "out")], capsys)
     assert code == 2 and "bad-option" in err and "names no Parquet or CSV files" in err
     assert not (tmp_path / "out").exists()

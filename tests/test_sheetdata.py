@@ -49,7 +49,7 @@ def test_text_stays_text_and_exact(written):
 def test_numbers_dates_booleans_and_blanks(written):
     ws = openpyxl.load_workbook(written)["Customers"]
     head = {c.value: c.column for c in ws[1]}
-    col = lambda name: [ws.cell(r, head[name]).value for r in range(2, 11)]  # noqa: E731
+    col = lambda name: [ws.cell(r, head[name]).value for r in range(2, 11)]
     assert col("credit_limit") == [1234567, None, None, -5.5, 0.1 + 0.2, 1e15, 2**53, 7, 0]
     assert ws.cell(2, head["credit_limit"]).number_format == "#,##0"
     assert col("mixed") == [dt.datetime(9999, 12, 31), 3, True, "text", None, dt.datetime(2026, 10, 31), None,

@@ -159,8 +159,7 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
                      scheduler: str | None = None,
                      workers: int = 2, memory_limit: str = "2GB") -> PartitionedScore:
     """Score every customer of the partitions at `source`; Parquet, one file per partition, into `output`."""
-    preset = model.tiers[tier_preset or model.default_tier_preset] if (tier_preset or model.default_tier_preset) \
-        in model.tiers else None
+    preset = model.tiers.get(tier_preset or model.default_tier_preset)
     if preset is not None and preset.bands is None:
         raise InputError([finding("bad-option", option="--tier-preset", value=tier_preset or model.default_tier_preset,
                                   problem="ranks a composite of ranks, which the dask engine does not do yet",

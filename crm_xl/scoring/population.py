@@ -25,7 +25,7 @@ class Population:
     size: int
 
     @classmethod
-    def of(cls, parts: list[dict[str, np.ndarray]], as_of: pd.Timestamp) -> "Population":
+    def of(cls, parts: list[dict[str, np.ndarray]], as_of: pd.Timestamp) -> Population:
         whole = {k: np.concatenate([p[k] for p in parts]) if parts else np.empty(0) for k in PART_KEYS}
         ranked = {}
         for name in rfm.RANKED:

@@ -13,13 +13,13 @@ booleans; missing values (None, NaN, NaT, +-inf) are left out.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -62,7 +62,7 @@ def _numbers(values: np.ndarray, style: str) -> np.ndarray:
 
 def _number_text(v: float) -> str:
     text = repr(v)
-    return text[:-2] if text.endswith(".0") else text  # 12.0 as 12, as Excel itself stores it
+    return text.removesuffix(".0")  # 12.0 as 12, as Excel itself stores it
 
 
 def _serials(moments: np.ndarray) -> np.ndarray:
@@ -83,7 +83,7 @@ def _date_of(value) -> np.datetime64:
     return np.datetime64(value, "s")
 
 
-def column_tails(series: pd.Series, style: "CellStyles") -> np.ndarray:
+def column_tails(series: pd.Series, style: CellStyles) -> np.ndarray:
     """Everything after `<c r="A2"` for each cell of a column; '' where the cell stays empty."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
@@ -99,7 +99,7 @@ def column_tails(series: pd.Series, style: "CellStyles") -> np.ndarray:
     return _mixed(series.to_numpy(dtype=object), style)
 
 
-def _mixed(values: np.ndarray, style: "CellStyles") -> np.ndarray:
+def _mixed(values: np.ndarray, style: CellStyles) -> np.ndarray:
     """An object column: each value by its own type (a date typed into a text column stays a date)."""
     kinds = np.array([_kind(v) for v in values], dtype=np.int8)
     out = np.full(len(values), "", dtype=object)
