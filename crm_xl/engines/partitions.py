@@ -11,6 +11,7 @@ Three passes over the partitions, all on a Dask cluster (local, or any scheduler
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import shutil
 import tempfile
@@ -85,6 +86,10 @@ def dask_client(scheduler: str | None = None, workers: int = 2, memory_limit: st
     """A client of the cluster at `scheduler`, or of a local cluster (processes, one thread each)."""
     from distributed import Client, LocalCluster
 
+    # routine events logged as warnings (every shuffle's start and end; a busy worker slow to stop
+    # when the run is over) would read as problems with the user's data
+    for name in ("distributed.shuffle._scheduler_plugin", "distributed.nanny"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     if scheduler:
         with Client(scheduler) as client:
             yield client
