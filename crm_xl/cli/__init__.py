@@ -19,7 +19,7 @@ from crm_xl.store.db import store_error
 
 # Packages an optional extra brings (pyproject.toml), by the module a command would import.
 EXTRAS = {"fastexcel": "fast", "pyarrow": "fast", "psycopg": "postgres", "olefile": "addin", "oletools": "addin",
-          "rapidfuzz": "quality", "scipy": "quality", "pypinyin": "quality"}
+          "rapidfuzz": "quality", "scipy": "quality", "pypinyin": "quality", "dask": "dask", "distributed": "dask"}
 
 
 def main(argv: list[str] | None = None) -> None:

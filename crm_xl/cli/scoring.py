@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -37,10 +38,26 @@ from crm_xl.reports.monthly import run_report
 @click.option("--lang", "language", help="Language of the credit_reasons column: ko, zh or en (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any row has an error-level issue.")
+@click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True,
+              help="dask: SOURCE (and --transactions) are a directory or glob of Parquet/CSV partitions; "
+                   "OUTPUT is a directory of Parquet files, one per partition.")
+@click.option("--scheduler", help="Dask scheduler address (tcp://host:8786); default: a local cluster.")
+@click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
+              help="Local cluster workers (--engine dask without --scheduler).")
+@click.option("--memory-limit", default="2GB", show_default=True, help="Memory limit per local worker.")
 @QUIET_OPTION
 def score(source, output, model_path, transactions, as_of, indicator_set, tier_preset, sheet, language, as_json,
-          strict, quiet):
+          strict, engine, scheduler, workers, memory_limit, quiet):
     """Add every computed column to a customer table (xlsx or csv) and write a scored workbook."""
+    if engine == "dask":
+        from crm_xl.engines.partitions import score_partitions
+
+        result = score_partitions(source, output, load_model(model_path), transactions=transactions,
+                                  as_of=parse_date(as_of), indicator_set=indicator_set, tier_preset=tier_preset,
+                                  language=language, scheduler=scheduler, workers=workers,
+                                  memory_limit=memory_limit)
+        emit_json(asdict(result) | {"output": str(result.output)}) if as_json else print_partitioned_summary(result)
+        return
     result = score_file(source, output, load_model(model_path), transactions=transactions,
                         as_of=parse_date(as_of), indicator_set=indicator_set, tier_preset=tier_preset,
                         sheet=sheet, progress=progress_bar(quiet or as_json), language=language)
@@ -71,6 +88,17 @@ def print_score_summary(result, show: int = 10) -> None:
             click.echo(f"    {where}: {f.message} (fix: {f.fix})")
         click.echo("  Every issue is listed on the Issues sheet and in the scoring_issues column.")
     click.echo(f"Wrote {result.output}")
+
+
+def print_partitioned_summary(result) -> None:
+    click.echo(f"Scored {result.rows:,} customers with {result.model} (as of {result.as_of}) in "
+               f"{sum(result.seconds.values()):.1f} s on {result.partitions} partitions")
+    for column, counts in result.counts.items():
+        parts = " · ".join(f"{k} {v:,}" for k, v in counts.items())
+        click.echo(f"  {column:14} {parts or '(none)'}")
+    if result.rows_with_issues:
+        click.secho(f"  {result.rows_with_issues:,} rows have issues: see their scoring_issues column", fg="yellow")
+    click.echo(f"Wrote {result.output} (Parquet, one file per partition)")
 
 
 def _sheet_command(action: str):

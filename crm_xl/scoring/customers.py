@@ -10,6 +10,7 @@ from crm_xl.fields import COMPUTED_COLUMNS
 from crm_xl.model.schema import ScoringModel
 from crm_xl.scoring import classes, credit, reasons, rfm, tags, tiers, value
 from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.population import Population
 from crm_xl.scoring.problems import Problems
 
 
@@ -29,13 +30,16 @@ class ScoredCustomers:
 def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: str | None = None,
                     tier_preset: str | None = None, transactions: pd.DataFrame | rfm.Transactions | None = None,
                     as_of: pd.Timestamp | None = None, issue_texts: bool = True,
-                    language: str | None = None) -> ScoredCustomers:
+                    language: str | None = None, population: Population | None = None) -> ScoredCustomers:
     """Every computed column for every row; bad inputs give per-row problems, never an exception.
 
     `language` (ko, zh, en; default the model's) is the language of the credit_reasons texts.
     Without `issue_texts` the scoring_issues column stays empty (a caller that reads `problems`
-    itself need not pay for rendering every message).
+    itself need not pay for rendering every message). With `population` the rows are one part of
+    it (crm_xl.engines): quintiles and means are the whole population's, as_of is its.
     """
+    if population is not None:
+        as_of = population.as_of
     frame = frame.drop(columns=[c for c in COMPUTED_COLUMNS if c in frame.columns])  # stale results of a past run
     problems = Problems(len(frame))
     tx_problems = Problems(0 if transactions is None else len(transactions))  # rows of the transactions
@@ -57,9 +61,11 @@ def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: 
     out["credit_reasons"] = reasons.reason_texts(keys, scores, lost, model.credit, language=language)
     out["customer_tier"] = tiers.tiers(frame, model.tiers[tier_preset or model.default_tier_preset], problems)
     out["class_code"] = classes.classes(frame, model.classification, problems)
-    out["value_segment"] = value.segments(frame, model.value, problems)
+    out["value_segment"] = value.segments(frame, model.value, problems,
+                                          population.value_means if population is not None else None)
 
-    behaviour, as_of = rfm.from_customers(frame, model.rfm, as_of, problems)
+    behaviour, as_of = rfm.from_customers(frame, model.rfm, as_of, problems,
+                                          population.rfm if population is not None else None)
     for name, scores in (("rfm_r", behaviour.r), ("rfm_f", behaviour.f), ("rfm_m", behaviour.m)):
         column = pd.array(scores, dtype="Int8")
         column[scores == 0] = pd.NA  # 0 means unscored
@@ -74,6 +80,11 @@ def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: 
 def _with_transactions(frame, transactions, model, as_of, tx_problems):
     """Fill the system-generated columns from transactions (they are the source of truth)."""
     summary, as_of = rfm.summarise_transactions(transactions, as_of, model.rfm.window_months, tx_problems)
+    return with_system_columns(frame, summary), as_of
+
+
+def with_system_columns(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its system-generated columns taken from a per-code transaction summary."""
     keys = frame["customer_code"].astype(str).str.strip()
     filled = frame.copy()
     aligned = summary.reindex(keys.to_numpy())  # NaN / NaT for customers without transactions
@@ -82,4 +93,4 @@ def _with_transactions(frame, transactions, model, as_of, tx_problems):
         if name != "last_order_date":
             column = np.nan_to_num(column.astype(float))  # a customer with no transactions bought nothing
         filled[name] = column
-    return filled, as_of
+    return filled

@@ -14,6 +14,7 @@ from crm_xl.scoring.ranks import equal_frequency
 from crm_xl.scoring.categories import categorical
 
 QUINTILES = 5
+NO_ORDER = np.iinfo(np.int64).min  # "latest order" of a customer without one, in seconds
 SYSTEM_COLUMNS = ("last_order_date", "orders_12m", "amount_12m", "avg_monthly_qty", "avg_monthly_amount")
 
 
@@ -43,7 +44,9 @@ class Transactions:
 
     def only(self, codes) -> "Transactions":
         """The orders of these customers only (positions into `codes` stay as they are)."""
-        keep = np.isin(self.codes, np.asarray(list(codes), dtype=object))[self.customer]
+        # A hash lookup: np.isin over object arrays compares every code with every code (quadratic).
+        wanted = pd.Index(pd.unique(np.asarray(list(codes), dtype=object)))
+        keep = (wanted.get_indexer(self.codes) >= 0)[self.customer]
         return Transactions(self.customer[keep], self.codes, self.date[keep], self.quantity[keep], self.amount[keep])
 
     def between(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
@@ -59,6 +62,38 @@ def prepare_transactions(tx: pd.DataFrame, problems: Problems) -> Transactions:
     return Transactions(customer, np.asarray(codes, dtype=object), when, qty, amount)
 
 
+def transaction_totals(t: Transactions, as_of: pd.Timestamp, window_months: int) -> pd.DataFrame:
+    """Per customer code: latest order before as_of (seconds), and orders, amount and quantity in the
+    window. Each is a max or a sum, so totals of parts of the orders combine exactly (crm_xl.engines)."""
+    start = as_of - pd.DateOffset(months=window_months)
+    inside = t.between(start, as_of)
+    before = t.date < _seconds(as_of)
+    k = len(t.codes)
+    last = np.full(k, NO_ORDER)
+    np.maximum.at(last, t.customer[before], t.date[before].view(np.int64))
+    return pd.DataFrame({
+        "last_order": last,
+        "orders": np.bincount(t.customer[inside], minlength=k).astype(float),
+        "amount": np.bincount(t.customer[inside], weights=t.amount[inside], minlength=k),
+        "quantity": np.bincount(t.customer[inside], weights=t.quantity[inside], minlength=k),
+    }, index=pd.Index(t.codes, name="customer_code"))
+
+
+TOTALS_COMBINE = {"last_order": "max", "orders": "sum", "amount": "sum", "quantity": "sum"}
+
+
+def system_columns(totals: pd.DataFrame, window_months: int) -> pd.DataFrame:
+    """The system-generated customer columns from transaction totals."""
+    last = totals["last_order"].to_numpy()
+    return pd.DataFrame({
+        "last_order_date": np.where(last == NO_ORDER, np.datetime64("NaT"), last.view(values.DATE_UNIT)),
+        "orders_12m": totals["orders"].to_numpy(),
+        "amount_12m": totals["amount"].to_numpy(),
+        "avg_monthly_qty": totals["quantity"].to_numpy() / window_months,
+        "avg_monthly_amount": totals["amount"].to_numpy() / window_months,
+    }, index=totals.index)
+
+
 def summarise_transactions(tx: pd.DataFrame | Transactions, as_of: pd.Timestamp | None, window_months: int,
                            problems: Problems) -> tuple[pd.DataFrame, pd.Timestamp]:
     """System-generated customer figures from transactions (customer_code, date, quantity, amount).
@@ -68,21 +103,7 @@ def summarise_transactions(tx: pd.DataFrame | Transactions, as_of: pd.Timestamp 
     """
     t = tx if isinstance(tx, Transactions) else prepare_transactions(tx, problems)
     as_of = as_of if as_of is not None else default_as_of(t.date)
-    start = as_of - pd.DateOffset(months=window_months)
-    inside = t.between(start, as_of)
-    before = t.date < _seconds(as_of)
-    k = len(t.codes)
-    last = np.full(k, np.iinfo(np.int64).min)
-    np.maximum.at(last, t.customer[before], t.date[before].view(np.int64))
-    amount = np.bincount(t.customer[inside], weights=t.amount[inside], minlength=k)
-    out = pd.DataFrame({
-        "last_order_date": np.where(last == np.iinfo(np.int64).min, np.datetime64("NaT"), last.view(t.date.dtype)),
-        "orders_12m": np.bincount(t.customer[inside], minlength=k).astype(float),
-        "amount_12m": amount,
-        "avg_monthly_qty": np.bincount(t.customer[inside], weights=t.quantity[inside], minlength=k) / window_months,
-        "avg_monthly_amount": amount / window_months,
-    }, index=pd.Index(t.codes, name="customer_code"))
-    return out, as_of
+    return system_columns(transaction_totals(t, as_of, window_months), window_months), as_of
 
 
 @dataclass
@@ -93,33 +114,47 @@ class RfmScores:
     segment: pd.Categorical
 
 
-def scores(recency_days: np.ndarray, frequency: np.ndarray, monetary: np.ndarray,
-           model: RfmModel, problems: Problems) -> RfmScores:
-    """1-5 scores (5 best, recency reversed) and the R x F segment; customers without orders get none."""
+RANKED = ("recency", "frequency", "monetary")
+REVERSED = {"recency"}  # fewer days since the last order ranks higher
+
+
+def ranked_values(recency_days: np.ndarray, frequency: np.ndarray, monetary: np.ndarray,
+                  model: RfmModel) -> dict[str, np.ndarray]:
+    """What each dimension scores, NaN for customers without orders in the window."""
     ordered = ~np.isnan(frequency) & (frequency > 0) & ~np.isnan(recency_days)
-    problems.add("no-orders", "orders_12m", frequency == 0, months=model.window_months)
     money = np.round(monetary, model.money_decimals)
-    r = _score(np.where(ordered, recency_days, np.nan), model.recency, "recency", problems, reverse=True)
-    f = _score(np.where(ordered, frequency, np.nan), model.frequency, "frequency", problems)
-    m = _score(np.where(ordered, money, np.nan), model.monetary, "monetary", problems)
+    return {name: np.where(ordered, v, np.nan) for name, v in zip(RANKED, (recency_days, frequency, money))}
+
+
+def scores(recency_days: np.ndarray, frequency: np.ndarray, monetary: np.ndarray,
+           model: RfmModel, problems: Problems, population: dict[str, np.ndarray] | None = None) -> RfmScores:
+    """1-5 scores (5 best, recency reversed) and the R x F segment; customers without orders get none.
+
+    `population`: per dimension, every ranked value of the whole population sorted (as ranked:
+    recency negated), when these rows are only part of it.
+    """
+    problems.add("no-orders", "orders_12m", frequency == 0, months=model.window_months)
+    ranked = ranked_values(recency_days, frequency, monetary, model)
+    r, f, m = (_score(ranked[name], getattr(model, name), name, problems, name in REVERSED,
+                      None if population is None else population[name]) for name in RANKED)
     scored = (r > 0) & (f > 0)
     seg = np.where(scored, model.grid[np.maximum(r - 1, 0), np.maximum(f - 1, 0)], -1)
     return RfmScores(r, f, m, categorical(seg, model.segment_labels))
 
 
 def _score(values: np.ndarray, dim: RfmDimension, name: str, problems: Problems,
-           reverse: bool = False) -> np.ndarray:
+           reverse: bool = False, population: np.ndarray | None = None) -> np.ndarray:
     valid = ~np.isnan(values)
     if dim.method == "bands":
         idx = dim.bands.index(values)
         problems.add("below-bands", name, valid & (idx < 0), values, low=display_value(dim.bands.edges[0]))
         out = np.asarray(dim.bands.labels, np.int64)[np.maximum(idx, 0)]
         return np.where(idx < 0, 0, out)
-    count = int(valid.sum())
+    count = int(valid.sum()) if population is None else len(population)
     if 0 < count < QUINTILES:
         problems.add("needs-population", name, valid, method="quintile", needed=QUINTILES, count=count)
         return np.zeros(len(values), np.int64)
-    return equal_frequency(-values if reverse else values, QUINTILES)
+    return equal_frequency(-values if reverse else values, QUINTILES, population)
 
 
 def recency_days(last_order: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
@@ -127,10 +162,18 @@ def recency_days(last_order: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
     return np.floor(delta)
 
 
-def from_customers(frame: pd.DataFrame, model: RfmModel, as_of: pd.Timestamp | None,
-                   problems: Problems) -> tuple[RfmScores, pd.Timestamp]:
-    """RFM over the customer table's system-generated columns (last order, orders, amount)."""
+def customer_inputs(frame: pd.DataFrame, as_of: pd.Timestamp | None,
+                    problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Timestamp]:
+    """Recency days, frequency and monetary from the customer table's system-generated columns."""
     last = dates(frame, "last_order_date", problems)
     as_of = as_of if as_of is not None else default_as_of(last)
-    return scores(recency_days(last, as_of), numbers(frame, "orders_12m", problems, required=True),
-                  numbers(frame, "amount_12m", problems), model, problems), as_of
+    return (recency_days(last, as_of), numbers(frame, "orders_12m", problems, required=True),
+            numbers(frame, "amount_12m", problems), as_of)
+
+
+def from_customers(frame: pd.DataFrame, model: RfmModel, as_of: pd.Timestamp | None,
+                   problems: Problems, population: dict[str, np.ndarray] | None = None
+                   ) -> tuple[RfmScores, pd.Timestamp]:
+    """RFM over the customer table's system-generated columns (last order, orders, amount)."""
+    recency, frequency, monetary, as_of = customer_inputs(frame, as_of, problems)
+    return scores(recency, frequency, monetary, model, problems, population), as_of

@@ -24,11 +24,14 @@ def weighted(frame: pd.DataFrame, weights: dict[str, float], problems: Problems)
     return w @ np.vstack(columns) / w.sum()
 
 
-def segments(frame: pd.DataFrame, value: ValueModel, problems: Problems) -> pd.Categorical:
+def segments(frame: pd.DataFrame, value: ValueModel, problems: Problems,
+             means: tuple[float, float] | None = None) -> pd.Categorical:
+    """`means`: the whole population's (current, potential) means, when these rows are part of it."""
     current = weighted(frame, value.current, problems)
     potential = weighted(frame, value.potential, problems)
-    low_current = current < _threshold(current, value.split)
-    low_potential = potential < _threshold(potential, value.split)
+    low_current = current < (_threshold(current, value.split) if means is None or value.split != "mean" else means[0])
+    low_potential = potential < (_threshold(potential, value.split) if means is None or value.split != "mean"
+                                 else means[1])
     idx = low_current.astype(np.int64) * 2 + low_potential  # labels are hh, hl, lh, ll
     idx[np.isnan(current) | np.isnan(potential)] = -1
     return categorical(idx, value.labels)

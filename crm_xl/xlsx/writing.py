@@ -4,17 +4,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 
 from crm_xl.files import atomic_path
 from crm_xl.xlsx.printing import print_setup
+from crm_xl.xlsx.sheetdata import CellStyles, FastTableWorkbook, style_attr
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-CHUNK = 5_000
 
 NUMBER_FORMATS = {"credit_level": "0.000", "credit_limit": "#,##0", "avg_monthly_amount": "#,##0",
                   "avg_monthly_qty": "#,##0.0", "high_price_share": "0.0%",
@@ -26,15 +25,15 @@ WIDTHS = {"store_name": 22, "phone": 15, "value_segment": 13, "rfm_segment": 17,
           "reason": 44, "release_by": 40, "outstanding_before": 14, "balance_after": 14}
 
 
-def new_workbook(path: Path) -> xlsxwriter.Workbook:
+def new_workbook(path: Path) -> FastTableWorkbook:
     # strings_to_formulas=False: a cell typed "=1+1" by a user is text, never a live formula
-    return xlsxwriter.Workbook(str(path), {
+    return FastTableWorkbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False, "nan_inf_to_errors": False,
         "default_date_format": "yyyy-mm-dd"})
 
 
-def write_table(wb: xlsxwriter.Workbook, name: str, frame: pd.DataFrame,
+def write_table(wb: FastTableWorkbook, name: str, frame: pd.DataFrame,
                 progress: Callable[[int], None] | None = None, freeze_columns: int = 1,
                 headers: list[str] | None = None, footer: str | None = None):
     """A sheet with a bold frozen header (`headers`, default the column names), filters, formats and
@@ -51,30 +50,13 @@ def write_table(wb: xlsxwriter.Workbook, name: str, frame: pd.DataFrame,
     print_setup(ws, width=sum(widths), **({"footer": footer} if footer else {}))
     if len(frame.columns):
         ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
-    writers = [_cell_writer(ws, formats.get(col)) for col in frame.columns]
-    for start, rows in _row_chunks(frame):
-        for i, row in enumerate(rows, start=start + 1):
-            for j, value in enumerate(row):
-                if value is not None:
-                    writers[j](i, j, value)
-        if progress:
-            progress(len(rows))
+    # the rows are built a column at a time and spliced in when the workbook closes (sheetdata.py)
+    date = style_attr(wb.date_format)
+    # text takes its column's wrapping, never a number format; numbers their format
+    styles = [CellStyles(number=style_attr(formats.get(col)), date=date,
+                         text=style_attr(formats.get(col)) if col in WRAPPED else "") for col in frame.columns]
+    wb.add_table_rows(ws, frame, styles, first_row=2, progress=progress)
     return ws
-
-
-def _row_chunks(frame: pd.DataFrame) -> Iterable[tuple[int, list[tuple]]]:
-    for start in range(0, len(frame), CHUNK):
-        part = frame.iloc[start:start + CHUNK]
-        cols = [_python_values(part[c]) for c in part.columns]
-        yield start, list(zip(*cols))
-
-
-def _python_values(s: pd.Series) -> list:
-    """Plain Python values with None for anything missing (NaN, NaT, pd.NA)."""
-    values = s.to_numpy(dtype=object, copy=True)
-    missing = pd.isna(values)
-    values[missing] = None
-    return values.tolist()
 
 
 def write_value(ws, row: int, col: int, value, fmt=None, date_fmt=None) -> None:
@@ -94,12 +76,6 @@ def write_value(ws, row: int, col: int, value, fmt=None, date_fmt=None) -> None:
         ws.write_datetime(row, col, moment.replace(tzinfo=None), fmt or date_fmt)
     else:
         ws.write_string(row, col, str(value), fmt)
-
-
-def _cell_writer(ws, fmt):
-    def write(row: int, col: int, value) -> None:  # text takes the column's format (wrapping), not a number format
-        write_value(ws, row, col, value, None if isinstance(value, str) else fmt)
-    return write
 
 
 FINDING_HEADERS = ("cell", "severity", "code", "column", "value", "message", "fix")

@@ -1,0 +1,91 @@
+"""The dask engine scores partitions exactly as the pandas path scores the whole table."""
+import pandas as pd
+import pytest
+
+from crm_xl.demo import make_demo
+from crm_xl.fields import COMPUTED_COLUMNS
+from crm_xl.findings import InputError
+from crm_xl.model import default_model
+from crm_xl.scoring.customers import score_customers
+
+distributed = pytest.importorskip("distributed")
+from crm_xl.engines.partitions import score_partitions
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
+        yield c
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as text (CSV partitions are read as text, as the pandas path is fed here)."""
+    return frame.astype(object).where(frame.notna(), None).map(lambda v: None if v is None else str(v))
+
+
+def write_parts(frame: pd.DataFrame, folder, cuts, suffix=".csv"):
+    folder.mkdir()
+    for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+        part = frame.iloc[a:b]
+        path = folder / f"part-{i:03d}{suffix}"
+        part.to_csv(path, index=False) if suffix == ".csv" else part.to_parquet(path, index=False)
+
+
+def comparable(table: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in ("customer_code", "last_order_date", "orders_12m", "amount_12m", "avg_monthly_qty",
+                        "avg_monthly_amount", *COMPUTED_COLUMNS) if c in table.columns]
+    out = table[cols].astype(object).where(table[cols].notna(), None)
+    return out.sort_values("customer_code", kind="stable").reset_index(drop=True)
+
+
+def test_partitions_score_as_the_whole_table_with_transactions(tmp_path, client):
+    data = make_demo(400, seed=3)
+    customers = as_text(data.customers.drop(columns=[c for c in data.customers.columns
+                                                     if c in ("last_order_date", "orders_12m", "amount_12m")]))
+    tx = as_text(data.transactions)
+    # partition boundaries that cut through one customer's orders, and one empty customer partition
+    write_parts(customers, tmp_path / "c", [0, 150, 150, 260, 400])
+    write_parts(tx.sample(frac=1, random_state=1), tmp_path / "t", [0, 1000, len(tx)])
+    scored = score_customers(customers, default_model(), transactions=tx)
+    whole = scored.table()
+    problems = scored.problems.frame()
+    result = score_partitions(tmp_path / "c", tmp_path / "out", default_model(), transactions=tmp_path / "t",
+                              client=client)
+    got = pd.read_parquet(tmp_path / "out")
+    assert len(list((tmp_path / "out").glob("*.parquet"))) == result.partitions
+    pd.testing.assert_frame_equal(comparable(got), comparable(whole), check_dtype=False)
+    assert result.rows == 400 and sum(result.counts["credit_grade"].values()) == (whole.credit_grade.notna()).sum()
+    assert result.rows_with_issues == problems.loc[problems.severity != "info", "row"].nunique() > 0
+    assert result.as_of == (pd.to_datetime(data.transactions.date).max() + pd.Timedelta(days=1)).date().isoformat()
+
+
+def test_rfm_quintiles_are_the_populations_not_each_partitions(tmp_path, client):
+    """Sorted by amount, each partition alone would give its own 1-5 spread; the population's is different."""
+    demo = make_demo(300, seed=5)
+    filled = score_customers(demo.customers, default_model(), transactions=demo.transactions).inputs
+    data = filled.sort_values("amount_12m", kind="stable").reset_index(drop=True)
+    write_parts(data, tmp_path / "c", [0, 100, 200, 300])
+    data = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""])
+                      for f in sorted((tmp_path / "c").iterdir())], ignore_index=True)
+    whole = score_customers(data, default_model()).table()
+    score_partitions(tmp_path / "c", tmp_path / "out", default_model(), client=client)
+    got = comparable(pd.read_parquet(tmp_path / "out"))
+    assert got.rfm_m.tolist() == comparable(whole).rfm_m.tolist()
+    alone = score_customers(data.iloc[:100], default_model()).computed.rfm_m
+    assert alone.max() == 5 and whole.rfm_m.iloc[:100].max() < 5  # would fail if ranked per partition
+
+
+def test_no_partitions_is_a_finding(tmp_path, client):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError) as err:
+        score_partitions(tmp_path / "empty", tmp_path / "out", default_model(), client=client)
+    assert err.value.findings[0].code == "bad-option" and not (tmp_path / "out").exists()
+
+
+def test_command_without_partitions_exits_2_naming_the_option(tmp_path, capsys):
+    from tests.test_cli import run
+
+    (tmp_path / "none").mkdir()
+    code, _, err = run(["score", str(tmp_path / "none"), "--engine", "dask", "-o", str(tmp_path / "out")], capsys)
+    assert code == 2 and "bad-option" in err and "names no Parquet or CSV files" in err
+    assert not (tmp_path / "out").exists()

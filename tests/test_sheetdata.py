@@ -1,0 +1,69 @@
+"""Tables written as column-built sheet XML read back as the values they were, in any reader."""
+import datetime as dt
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+from crm_xl.xlsx.writing import new_workbook, write_table
+
+TRICKY = ["=1+1", "_x0041_", "a\x01b", "<r><t>x</t></r>", "  spaced ", "a & b <c>", "한글 中文", "+82 10", "@SUM(A1)"]
+
+
+def frame() -> pd.DataFrame:
+    n = len(TRICKY)
+    return pd.DataFrame({
+        "customer_code": TRICKY,
+        "credit_limit": [1234567.0, np.nan, np.inf, -5.5, 0.1 + 0.2, 1e15, 2.0**53, 7, 0],
+        "mixed": [dt.date(9999, 12, 31), 3, True, "text", None, pd.Timestamp("2026-10-31"), np.nan,
+                  np.datetime64("1900-03-01"), 1.5],
+        "last_order_date": pd.array(["2026-01-02"] * (n - 1) + [None], dtype="datetime64[s]"),
+        "credit_grade": pd.Categorical(["AAA", None, "C"] * 3),
+        "rfm_r": pd.array([1, None, 5] * 3, dtype="Int8"),
+        "flag": [True, False] * 4 + [True],
+    })
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sheetdata") / "t.xlsx"
+    wb = new_workbook(path)
+    write_table(wb, "Customers", frame())
+    wb.close()
+    return path
+
+
+def test_text_stays_text_and_exact(written):
+    ws = openpyxl.load_workbook(written)["Customers"]
+    got = [ws.cell(r, 1).value for r in range(2, 2 + len(TRICKY))]
+    # openpyxl does not decode Excel's _xHHHH_ escapes (Excel and calamine do): compare the others
+    assert [g for g, t in zip(got, TRICKY) if "_x" not in t and "\x01" not in t] == \
+        [t for t in TRICKY if "_x" not in t and "\x01" not in t]
+    assert all(ws.cell(r, 1).data_type == "s" for r in range(2, 2 + len(TRICKY)))  # never a formula
+    calamine = CalamineWorkbook.from_path(str(written)).get_sheet_by_name("Customers").to_python()
+    assert [row[0] for row in calamine[1:]] == TRICKY
+
+
+def test_numbers_dates_booleans_and_blanks(written):
+    ws = openpyxl.load_workbook(written)["Customers"]
+    head = {c.value: c.column for c in ws[1]}
+    col = lambda name: [ws.cell(r, head[name]).value for r in range(2, 11)]
+    assert col("credit_limit") == [1234567, None, None, -5.5, 0.1 + 0.2, 1e15, 2**53, 7, 0]
+    assert ws.cell(2, head["credit_limit"]).number_format == "#,##0"
+    assert col("mixed") == [dt.datetime(9999, 12, 31), 3, True, "text", None, dt.datetime(2026, 10, 31), None,
+                            dt.datetime(1900, 3, 1), 1.5]
+    assert ws.cell(2, head["mixed"]).number_format == "yyyy-mm-dd"
+    assert col("last_order_date")[0] == dt.datetime(2026, 1, 2) and col("last_order_date")[-1] is None
+    assert col("credit_grade")[:3] == ["AAA", None, "C"] and col("rfm_r")[:3] == [1, None, 5]
+    assert col("flag")[:2] == [True, False]
+    assert ws.max_row == 10 and ws.auto_filter.ref == "A1:G10"
+
+
+def test_a_cell_written_among_the_spliced_rows_is_refused(tmp_path):
+    wb = new_workbook(tmp_path / "t.xlsx")
+    ws = write_table(wb, "Customers", frame())
+    ws.write_string(3, 0, "would break the row order")
+    with pytest.raises(RuntimeError, match="row 4"):
+        wb.close()
