@@ -167,7 +167,8 @@ def test_forged_row_fingerprints_are_caught_with_the_store_key(tmp_path, capsys)
 
     import openpyxl
 
-    from crm_xl.sheets.template import header, template_columns
+    from crm_xl.fields import label
+    from crm_xl.sheets.template import template_columns
 
     db = f"sqlite:///{tmp_path / 'master.db'}"
     first = tmp_path / "first.csv"
@@ -186,7 +187,7 @@ def test_forged_row_fingerprints_are_caught_with_the_store_key(tmp_path, capsys)
     texts = []
     for name in locked:
         spec = next(s for s in template_columns() if s.name == name)
-        value = ws.cell(2, headers.index(header(spec, "en")) + 1).value
+        value = ws.cell(2, headers.index(label(spec.name, "en")) + 1).value
         texts.append("" if value is None else str(value))
     forged = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()[:32]  # what a forger can compute
     for r in meta.iter_rows():

@@ -49,3 +49,19 @@ def test_language_of_a_sheet_from_its_headers():
     assert texts.language_of(["고객코드", "상호", None]) == "ko"
     assert texts.language_of(["客户编码", "店铺名称"]) == "zh"
     assert texts.language_of(["customer_code", "store name", 3]) == "en"
+
+
+def test_validate_prints_findings_in_the_language_asked_for(tmp_path, capsys):
+    from tests.test_cli import run
+    from tests.test_validation import mistakes
+
+    path = mistakes(tmp_path / "upload.xlsx")
+    code, out, _ = run(["validate", str(path), "--lang", "zh"], capsys)
+    assert code == 1 and "品质：12 超出 1–10 (fix: 使用 1 到 10 之间的值。)" in out
+    code, out, _ = run(["validate", str(path)], capsys)  # the terminal's default: English
+    assert "score_character: 12 is outside 1–10" in out
+    code, out, _ = run(["validate", str(path), "--lang", "ko", "--json"], capsys)
+    import json
+
+    found = {f["cell"]: f for f in json.loads(out)[0]["findings"]}
+    assert found["G5"]["message"] == "품성: 12은(는) 1–10 밖입니다" and found["G5"]["code"] == "out-of-range"

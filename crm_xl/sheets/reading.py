@@ -122,8 +122,8 @@ def _xlsx_table(path: Path, sheet: str | None, key: str, headers=None) -> Table:
     in its schema type."""
     check_xlsx(path)
     workbook = open_workbook(path)
-    candidates = [_sheet_name(path, workbook, sheet)] if sheet is not None else \
-        [n for n in workbook.sheet_names if n != META_SHEET]
+    searched = [n for n in workbook.sheet_names if n != META_SHEET] if sheet is None else []
+    candidates = searched or [_sheet_name(path, workbook, sheet)]  # named, or no sheet at all: as named
     name, header = _header_sheet(path, candidates, key, headers)
     types = {j: column_type(c) for j, c in enumerate(header.names) if c is not None}
     start = header.at + 1
