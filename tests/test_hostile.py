@@ -200,3 +200,16 @@ def test_forged_row_fingerprints_are_caught_with_the_store_key(tmp_path, capsys)
     findings = json.loads(out)[0]["findings"]
     assert code == 1 and [(f["code"], f["cell"]) for f in findings if f["severity"] == "error"] == \
         [("locked-field-changed", "A2")]
+
+
+def test_a_store_template_validated_without_the_store_is_not_called_changed(tmp_path, capsys):
+    """Its prints are keyed with the store's secret: without --db they cannot be checked, so they
+    are not checked (a plain hash of every untouched row would differ and cry wolf on each)."""
+    db = f"sqlite:///{tmp_path / 'master.db'}"
+    first = tmp_path / "first.csv"
+    first.write_text("customer_code,store_name,score_character\nC001,One,7\nC002,Two,5\n", "utf-8")
+    assert run(["merge", first, "--as", "back_office", "--db", db], capsys)[0] == 0
+    issued = tmp_path / "issued.xlsx"
+    assert run(["template", "--from-store", "--db", db, "-o", issued, "--lang", "en"], capsys)[0] == 0
+    code, out, _ = run(["validate", issued, "--json"], capsys)
+    assert [f["code"] for f in json.loads(out)[0]["findings"] if f["severity"] == "error"] == []

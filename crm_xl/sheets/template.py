@@ -252,6 +252,7 @@ def read_metadata(path: Path) -> dict | None:
     keys, values = [r[0] for r in rows], [r[1] for r in rows]
     start = keys.index("customer_code") if "customer_code" in keys else len(keys)
     meta = {str(k): (v if v is not None else "") for k, v in zip(keys[:start], values[:start]) if k}
+    meta["fingerprint_scheme"] = meta.get("fingerprints", "sha256")  # "hmac-store": only the store can check
     meta["fingerprints"] = {k.strip(): str(v) for k, v in zip(keys[start + 1:], values[start + 1:]) if k and k.strip()}
     return meta
 

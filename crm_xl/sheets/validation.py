@@ -177,7 +177,7 @@ def _template_checks(table: Table, meta: dict | CrmError | None, known: Known | 
         locked = [c for c in str(meta.get("locked_columns", "")).split(",") if c]
         # a template the store issued is checked with the store's key, whatever its metadata claims
         key = known.key if issued_here else None
-        verifiable = key is not None or meta.get("fingerprints") != "hmac-store"  # keyed: only the store can check
+        verifiable = key is not None or meta.get("fingerprint_scheme") != "hmac-store"  # keyed: only the store can
         out += _prefilled_checks(table, locked, meta["fingerprints"], known.customers if issued_here else None,
                                  key, verifiable)
     return out
