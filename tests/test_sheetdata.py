@@ -67,3 +67,22 @@ def test_a_cell_written_among_the_spliced_rows_is_refused(tmp_path):
     ws.write_string(3, 0, "would break the row order")
     with pytest.raises(RuntimeError, match="row 4"):
         wb.close()
+
+
+def test_text_shaped_like_rich_string_xml_is_written_as_text(tmp_path):
+    """xlsxwriter's constant-memory mode writes `<r>…</r>` raw; a person may type exactly that."""
+    import openpyxl
+
+    from crm_xl.xlsx.writing import new_workbook, write_value
+
+    typed = ["<r>a<b</r>", "<r><t>x</t></r>", " <r>lead</r>", "<r>&amp;</r>"]
+    path = tmp_path / "t.xlsx"
+    wb = new_workbook(path)
+    ws = wb.add_worksheet("S")
+    for i, text in enumerate(typed):
+        write_value(ws, i, 0, text)
+    ws.write_rich_string(len(typed), 0, "plain ", wb.add_format({"bold": True}), "bold")  # real rich text still works
+    wb.close()
+    back = openpyxl.load_workbook(path)["S"]
+    assert [back.cell(i + 1, 1).value for i in range(len(typed))] == typed
+    assert str(back.cell(len(typed) + 1, 1).value) == "plain bold"

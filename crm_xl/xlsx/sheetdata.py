@@ -172,8 +172,28 @@ def rows_xml(frame: pd.DataFrame, styles: list[CellStyles], first_row: int,
             progress(len(part))
 
 
+class TextSafeWorksheet(xlsxwriter.worksheet.Worksheet):
+    """In constant-memory mode xlsxwriter writes any text shaped like `<r>…</r>` raw, as its own
+    rich-string XML: a typed `<r>a<b</r>` would break the workbook. A plain text cell stays text."""
+
+    _plain_text = False
+
+    def _write_cell(self, row, col, cell) -> None:
+        self._plain_text = type(cell).__name__ == "String"  # not a RichString xlsxwriter built itself
+        super()._write_cell(row, col, cell)
+
+    def _xml_rich_inline_string(self, string, attributes=()) -> None:
+        if self._plain_text:
+            self._xml_inline_string(string, string != string.strip() or "\n" in string, list(attributes))
+        else:
+            super()._xml_rich_inline_string(string, list(attributes))
+
+
 class FastTableWorkbook(xlsxwriter.Workbook):
-    """An xlsxwriter workbook that can take whole tables as column-built XML (see module docstring)."""
+    """An xlsxwriter workbook that can take whole tables as column-built XML (see module docstring);
+    its sheets write typed text as text whatever it looks like (TextSafeWorksheet)."""
+
+    worksheet_class = TextSafeWorksheet
 
     def __init__(self, filename, options=None):
         super().__init__(filename, options)
