@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from crm_xl.cli import main
 from tests.hostile_corpus import KINDS, make_all
+from tests.test_cli import run
 
 BY_NAME = {k.name: k for k in KINDS}
 # What only validation checks (template marks, macro-enabled by name): score reads these files as tables.
@@ -31,16 +31,6 @@ TEMPLATE_CODES = ("wrong-schema-version", "unknown-template", "template-metadata
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> dict[str, Path]:
     return {name: path for name, (_, path) in make_all(tmp_path_factory.mktemp("hostile")).items()}
-
-
-def run(args, capsys) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_the_corpus_is_broad_and_every_kind_has_an_outcome():

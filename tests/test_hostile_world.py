@@ -11,24 +11,14 @@ import resource
 import openpyxl
 import pytest
 
-from crm_xl.cli import main
 from crm_xl.findings import CrmError
 from crm_xl.isolation import memory_limit
 from crm_xl.model import default_model
 from crm_xl.model.export import export_model
 from crm_xl.store import db
 from crm_xl.store.merge import merge_files
+from tests.test_cli import run
 from tests.test_store import BASE, engine, master, upload  # noqa: F401 - engine is a fixture (SQLite, PostgreSQL)
-
-
-def run(args, capsys) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
