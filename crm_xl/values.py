@@ -96,11 +96,13 @@ def numbers(s: pd.Series) -> Parsed:
 
 
 def float_numbers(values: np.ndarray) -> Parsed:
-    """A column whose cells are numbers already (a float array, NaN where empty): the range checks only."""
+    """A column (or a block of columns) whose cells are numbers already (a float array, NaN where
+    empty): the range checks only."""
     empty = np.isnan(values)
-    if not (np.abs(values[~empty]) > MAX_NUMBER).any() and np.isfinite(values[~empty]).all():
+    # fmax skips NaN (empty cells): Infinity and beyond ±10^15 both exceed the bound
+    if not values.size or not np.fmax.reduce(np.abs(values), axis=None) > MAX_NUMBER:
         return Parsed(values, empty, [])  # the usual column: nothing rejected (a one-cell call's fast exit)
-    return _checked_numbers(values, empty, np.zeros(len(values), bool))
+    return _checked_numbers(values, empty, np.zeros(values.shape, bool))
 
 
 def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) -> Parsed:

@@ -58,8 +58,9 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
     for row, (_, b, i) in best.items():
         typed = None if b.values is None else b.values[i]
         reasons[row] = finding(b.code, column=b.column, value=display_value(typed), **b.fields)
-    for i in np.flatnonzero(empty_rows).tolist():
-        out[i], reasons[i] = None, None
+    if empty_rows.any():
+        for i in np.flatnonzero(empty_rows).tolist():
+            out[i], reasons[i] = None, None
     return Column(out, reasons)
 
 
@@ -68,6 +69,8 @@ def _plain_list(values) -> list:
     if isinstance(values, pd.Categorical):
         return _labels(values.dtype)[values.codes].tolist()  # code -1 picks the trailing None
     array = np.asarray(values)
+    if array.dtype.kind == "f" and len(array) <= 64:  # a few cells: a loop beats numpy's set-up
+        return [None if v != v else v for v in array.tolist()]
     if array.dtype.kind == "f":
         out = array.astype(object)
         out[np.isnan(array)] = None
@@ -95,16 +98,23 @@ def _labels(dtype: pd.CategoricalDtype) -> np.ndarray:
     return labels
 
 
-def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...] | None = None
-           ) -> tuple[Table, np.ndarray]:
+def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...] | None = None,
+           block: np.ndarray | None = None) -> tuple[Table, np.ndarray]:
     """The cells as a Table, the rows whose `key` cells (default: all) are empty, and a problem at
-    each Excel error.
+    each Excel error. `block`: the same cells as one float array (rows x columns), when the caller
+    has it.
 
     An error cell (`#DIV/0!`) is reported as the error it is and then read as empty, so no
     other check reports it again as text that is not a number or a code.
     """
     n = len(next(iter(columns.values()))) if columns else 0
-    table = Table({k: _column(v) for k, v in columns.items()}, n)
+    data = {k: _column(v) for k, v in columns.items()}
+    if block is None and len(data) > 1 and all(c.dtype.kind == "f" for c in data.values()):
+        block = np.column_stack(list(data.values()))  # numbers only: checked as one block
+    if block is not None:  # numbers and empty cells only: no error values, one empty mask
+        keyed = block if key is None else block[:, [j for j, name in enumerate(data) if name in key]]
+        return Table(data, n, block), np.isnan(keyed).all(axis=1)
+    table = Table(data, n)
     empty = np.ones(n, dtype=bool)
     for name, cells in list(table.data.items()):
         if cells.dtype.kind == "f":
@@ -150,7 +160,8 @@ def credit_levels(scores: Sequence[Sequence], model: ScoringModel, weights: Sequ
         pad = np.full((len(grid), len(names) - grid.shape[1]), np.nan if grid.dtype.kind == "f" else None)
         grid = np.hstack([grid, pad.astype(grid.dtype)])
     problems = Problems(len(grid))
-    frame, empty = _frame({n: grid[:, j] for j, n in enumerate(names)}, problems)
+    frame, empty = _frame({n: grid[:, j] for j, n in enumerate(names)}, problems,
+                          block=grid if grid.dtype.kind == "f" else None)
     chosen = dict(zip(keys, weights)) if weights is not None else None
     return _result(credit.levels(frame, model.credit, problems, indicator_set, chosen), problems, empty)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import CreditModel, Indicator
-from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.inputs import number_block
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.categories import categorical
 
@@ -16,26 +16,43 @@ SCORE_LOW, SCORE_HIGH = 1, 10
 
 def indicator_scores(frame: pd.DataFrame, indicator: Indicator, problems: Problems) -> np.ndarray:
     """1-10 scores of one indicator: typed scores checked for range, raw figures banded."""
-    raw = numbers(frame, indicator.column, problems, required=True)
-    missing = np.isnan(raw)
-    if indicator.bands is None:
-        outside = ~missing & ((raw < SCORE_LOW) | (raw > SCORE_HIGH))
-        problems.add("out-of-range", indicator.column, outside, raw, low=SCORE_LOW, high=SCORE_HIGH)
-        return np.where(outside, np.nan, raw)
-    idx = indicator.bands.index(raw)
-    below = ~missing & (idx < 0)
-    problems.add("below-bands", indicator.column, below, raw, low=display_value(indicator.bands.edges[0]))
-    scores = np.asarray(indicator.bands.labels, float)[np.maximum(idx, 0)]
-    return np.where(idx < 0, np.nan, scores)
+    return indicator_block(frame, [indicator], problems)[:, 0]
+
+
+def indicator_block(frame: pd.DataFrame, indicators: list[Indicator], problems: Problems) -> np.ndarray:
+    """1-10 scores of several indicators (rows x indicators), checked as one block: typed scores
+    checked for range, raw figures banded. Each indicator's problems are listed as if it were
+    checked on its own (its cells, then its range), indicator after indicator."""
+    raw, checks = number_block(frame, [i.column for i in indicators], required=True)
+    banded = [(j, i) for j, i in enumerate(indicators) if i.bands is not None]
+    scores = raw
+    if len(banded) < len(indicators):  # typed as 1-10: one range check over the block
+        outside = (raw < SCORE_LOW) | (raw > SCORE_HIGH)  # NaN (empty) compares False
+        if banded:
+            outside &= np.array([i.bands is None for i in indicators])
+        checks.append(("out-of-range", outside, raw, {"low": SCORE_LOW, "high": SCORE_HIGH}))
+        scores = np.where(outside, np.nan, raw)
+    if banded:  # raw figures: each through its own bands
+        below = np.zeros(raw.shape, bool)
+        scores = scores.copy() if scores is raw else scores
+        for j, indicator in banded:
+            idx = indicator.bands.index(raw[:, j])
+            below[:, j] = ~np.isnan(raw[:, j]) & (idx < 0)
+            band_scores = np.asarray(indicator.bands.labels, float)[np.maximum(idx, 0)]
+            scores[:, j] = np.where(idx < 0, np.nan, band_scores)
+        fields = [{"low": display_value(i.bands.edges[0])} if i.bands is not None else {} for i in indicators]
+        checks.append(("below-bands", below, raw, fields))
+    problems.add_block([i.column for i in indicators], checks)
+    return scores
 
 
 def levels(frame: pd.DataFrame, credit: CreditModel, problems: Problems,
            indicator_set: str | None = None, weights: dict[str, float] | None = None) -> np.ndarray:
     """Credit level = sum(w*s) / sum(w*10) per row, rounded so band edges are exact; NaN when unscorable."""
     weights = weights or credit.sets[indicator_set or credit.default_set]
-    matrix = np.vstack([indicator_scores(frame, credit.indicators[k], problems) for k in weights])
+    scores = indicator_block(frame, [credit.indicators[k] for k in weights], problems)
     w = np.fromiter(weights.values(), float, len(weights))
-    level = w @ matrix / (w.sum() * SCORE_HIGH)  # NaN in any score makes the level NaN
+    level = scores @ w / (w.sum() * SCORE_HIGH)  # NaN in any score makes the level NaN
     return np.round(level, credit.level_decimals)
 
 

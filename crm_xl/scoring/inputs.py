@@ -13,15 +13,25 @@ class Table:
     """Named columns of equal length as numpy arrays: what the scoring functions read from a
     DataFrame, without its set-up cost (tens of µs), for one-cell spreadsheet calls."""
 
-    def __init__(self, columns: dict[str, np.ndarray], length: int):
+    def __init__(self, columns: dict[str, np.ndarray], length: int, block: np.ndarray | None = None):
+        """`block`, when given, is the same cells as one float array (rows x columns, in the order of
+        `columns`): checked at once by number_block instead of column by column."""
         self.data, self.length = columns, length
         self.columns = columns.keys()
+        self._block = (tuple(columns), block) if block is not None else None
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.data[name]
 
     def __setitem__(self, name: str, column_values) -> None:
         self.data[name] = np.asarray(column_values)
+        self._block = None
+
+    def block(self, names: list[str]) -> np.ndarray | None:
+        """The float block of exactly these columns, if the table holds one."""
+        if self._block is not None and self._block[0] == tuple(names):
+            return self._block[1]
+        return None
 
     def __len__(self) -> int:
         return self.length
@@ -45,16 +55,56 @@ def numbers(frame: pd.DataFrame | Table, name: str, problems: Problems, required
 
     A cell that is not a usable number is always a problem; an empty cell is one when `required`.
     """
-    s = column(frame, name)
-    if isinstance(s, np.ndarray) and s.dtype.kind == "f":  # cells that are numbers already: range checks only
-        parsed = values.float_numbers(s)
+    block, checks = number_block(frame, [name], required)
+    problems.add_block([name], checks)
+    return block[:, 0]
+
+
+def number_block(frame: pd.DataFrame | Table, names: list[str], required: bool = False
+                 ) -> tuple[np.ndarray, list[tuple]]:
+    """Columns as one float block (rows x names) by the value contract, NaN where empty or not a
+    number; and the checks that report its bad cells, for Problems.add_block (a caller appends its
+    own checks of the same block, so each column's problems keep their order).
+
+    Cells that are numbers already (a spreadsheet range) are checked as one block, a few numpy
+    operations whatever the number of columns; other columns are parsed one by one.
+    """
+    block = frame.block(names) if isinstance(frame, Table) else None
+    raw = [column(frame, n) for n in names] if block is None else None
+    if raw is not None and all(isinstance(r, np.ndarray) and r.dtype.kind == "f" for r in raw):
+        block = raw[0].reshape(-1, 1) if len(raw) == 1 else np.column_stack(raw) if raw else np.empty((len(frame), 0))
+    if block is not None:  # cells that are numbers already: range checks only
+        parsed = values.float_numbers(block)
+        checks = [(r.code, r.mask, block if r.show_value else None, r.fields) for r in parsed.rejected]
     else:
-        s = _series(s)
-        parsed = values.numbers(s)
-    _report(parsed, name, s, problems)
-    if required and name in frame.columns:  # an absent column is one column-level notice, not n row issues
-        problems.add("missing-value", name, parsed.empty)
-    return parsed.values
+        parsed, checks = _parsed_block([_series(r) if not (isinstance(r, np.ndarray) and r.dtype.kind == "f") else r
+                                        for r in raw])
+    if required:  # an absent column is one column-level notice, not n row issues
+        missing = parsed.empty
+        if not all(n in frame.columns for n in names):
+            missing = missing & np.array([n in frame.columns for n in names])
+        checks.append(("missing-value", missing, None, {}))
+    return parsed.values, checks
+
+
+def _parsed_block(raw: list) -> tuple[values.Parsed, list[tuple]]:
+    """Columns parsed one by one (text, mixed cells), joined as a block with its checks."""
+    parts = [values.float_numbers(r) if isinstance(r, np.ndarray) else values.numbers(r) for r in raw]
+    shape = (len(raw[0]), len(raw))
+    typed = np.empty(shape, dtype=object)
+    for j, r in enumerate(raw):
+        typed[:, j] = np.asarray(r, dtype=object)
+    by_code: dict[str, tuple] = {}  # code -> (mask, shown values, fields), in the order codes first appear
+    for j, part in enumerate(parts):
+        for rejected in part.rejected:
+            if rejected.code not in by_code:
+                by_code[rejected.code] = (np.zeros(shape, bool), typed if rejected.show_value else None,
+                                          [{} for _ in raw])
+            mask, _, fields = by_code[rejected.code]
+            mask[:, j] = rejected.mask
+            fields[j] = rejected.fields
+    block = values.Parsed(np.column_stack([p.values for p in parts]), np.column_stack([p.empty for p in parts]), [])
+    return block, [(code, mask, shown, fields) for code, (mask, shown, fields) in by_code.items()]
 
 
 def dates(frame: pd.DataFrame | Table, name: str, problems: Problems) -> np.ndarray:

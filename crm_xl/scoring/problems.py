@@ -37,10 +37,26 @@ class Problems:
         self.batches: list[RowProblems] = []
 
     def add(self, code: str, column: str, mask: np.ndarray, values=None, **fields) -> None:
+        mask = np.asarray(mask)
+        if not mask.any():  # the usual case: nothing to report, nothing made
+            return
         rows = np.flatnonzero(mask)
-        if len(rows):
-            picked = None if values is None else np.asarray(values, dtype=object)[rows]
-            self.batches.append(RowProblems(code, column, rows, picked, fields))
+        picked = None if values is None else np.asarray(values, dtype=object)[rows]
+        self.batches.append(RowProblems(code, column, rows, picked, fields))
+
+    def add_block(self, columns: list[str], checks: list[tuple]) -> None:
+        """The problems of several columns checked as one block (rows x columns).
+
+        `checks` are (code, mask, values, fields) with a 2-D mask and values (or None), and fields
+        one dict for every column or a list of one dict per column. Listed column by column, each
+        column's codes in the order given: the same problems, in the same order, as checking each
+        column on its own. Nothing is made when no mask holds a failing cell.
+        """
+        found = [check for check in checks if check[1].any()]
+        for j, column in enumerate(columns):
+            for code, mask, values, fields in found:
+                self.add(code, column, mask[:, j], None if values is None else values[:, j],
+                         **(fields[j] if isinstance(fields, list) else fields))
 
     def extend(self, other: "Problems") -> None:
         self.batches.extend(other.batches)

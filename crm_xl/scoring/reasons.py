@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import CreditModel
-from crm_xl.scoring.credit import SCORE_HIGH, indicator_scores
+from crm_xl.scoring.credit import SCORE_HIGH, indicator_block
 from crm_xl.scoring.problems import Problems, display_value
 
 DEFAULT_COUNT = 3
@@ -23,7 +23,7 @@ def points_lost(frame: pd.DataFrame, credit: CreditModel, problems: Problems, in
     """Indicator keys, their 1-10 scores (rows x indicators) and the share of the level each lost."""
     weights = weights or credit.sets[indicator_set or credit.default_set]
     keys = list(weights)
-    scores = np.column_stack([indicator_scores(frame, credit.indicators[k], problems) for k in keys])
+    scores = indicator_block(frame, [credit.indicators[k] for k in keys], problems)
     w = np.fromiter(weights.values(), float, len(keys))
     lost = w * (SCORE_HIGH - scores) / (w.sum() * SCORE_HIGH)
     return keys, scores, lost
