@@ -7,6 +7,7 @@ shape and its rules are read and changed in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -114,7 +115,7 @@ class CreditModel:
                                       where="credit.texts", choices=", ".join(self.texts))])
         return self.texts[language]
 
-    @property
+    @cached_property  # depends on the model only: worked out once per model
     def grade_bands(self) -> Bands:
         """Grade bands over the credit level, edges at the levels' rounding: computed levels are rounded
         (crm_xl.scoring.credit.levels), so a level that should be exactly 0.70 meets an edge of exactly 0.70."""
@@ -132,7 +133,7 @@ class TierPreset:
     label_prefix: str = "L"
     composite: dict[str, float] = field(default_factory=dict)
 
-    @property
+    @cached_property  # depends on the model only: worked out once per model
     def labels(self) -> tuple[str, ...]:
         if self.bands is not None:
             return self.bands.labels
@@ -158,7 +159,7 @@ class Classification:
     scale_bands: Bands  # labels are scale codes
     scale_measure: str
 
-    @property
+    @cached_property  # depends on the model only: worked out once per model
     def class_codes(self) -> tuple[str, ...]:
         """All market x format x scale codes, in the order the scoring indexes them."""
         return tuple(m.code + f.code + s.code
@@ -172,7 +173,7 @@ class ValueModel:
     potential: dict[str, float]
     segments: dict[tuple[str, str], str]  # (current high/low, potential high/low) -> label
 
-    @property
+    @cached_property  # depends on the model only: worked out once per model
     def labels(self) -> tuple[str, ...]:
         return tuple(self.segments[k] for k in (("high", "high"), ("high", "low"), ("low", "high"), ("low", "low")))
 

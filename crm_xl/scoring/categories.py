@@ -8,14 +8,33 @@ import pandas as pd
 
 
 @lru_cache(maxsize=256)
-def _dtype(labels: tuple, ordered: bool) -> pd.CategoricalDtype:
-    return pd.CategoricalDtype(list(labels), ordered=ordered)
+def _empty(labels: tuple, ordered: bool) -> pd.Categorical:
+    """An empty Categorical of these labels: made once per label list (checking the labels costs
+    ~100 µs), then every result of that list shares its dtype and its codes' integer type."""
+    return pd.Categorical.from_codes(np.zeros(0, np.int64), dtype=pd.CategoricalDtype(list(labels), ordered=ordered),
+                                     validate=False)
 
 
 def categorical(codes: np.ndarray, labels, ordered: bool = False) -> pd.Categorical:
     """Codes (-1 for no label) as a Categorical of `labels`.
 
-    The dtype is made once per label list: checking the labels costs ~100 µs a call, far more
-    than a one-row score. Codes come from band/lookup positions, always -1..len(labels)-1.
+    Codes come from band/lookup positions, always -1..len(labels)-1. Built from the cached empty
+    Categorical's dtype without a second check (`from_codes` re-derives the dtype, tens of µs a
+    call, more than a one-row score); pandas without that constructor gets `from_codes`.
     """
-    return pd.Categorical.from_codes(np.asarray(codes), dtype=_dtype(tuple(labels), ordered), validate=False)
+    empty = _empty(tuple(labels), ordered)
+    codes = np.asarray(codes).astype(empty.codes.dtype, copy=False)
+    if _FAST:
+        return empty._from_backing_data(codes)
+    return pd.Categorical.from_codes(codes, dtype=empty.dtype, validate=False)
+
+
+def _fast_works() -> bool:
+    try:
+        probe = _empty(("a", "b"), True)._from_backing_data(np.array([1, -1], np.int8))
+    except (AttributeError, TypeError):
+        return False
+    return isinstance(probe, pd.Categorical) and list(probe.astype(object)) == ["b", np.nan] and probe.ordered
+
+
+_FAST = _fast_works()
