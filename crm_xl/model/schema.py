@@ -116,6 +116,16 @@ class CreditModel:
         return self.texts[language]
 
     @cached_property  # depends on the model only: worked out once per model
+    def grade_lookup(self) -> dict[str, int]:
+        """Position of each grade by its label, case-folded (how people type grades)."""
+        return {g.label.casefold(): i for i, g in enumerate(self.grades)}
+
+    @cached_property
+    def limit_factors(self) -> np.ndarray:
+        """k(grade) of each grade, by position."""
+        return np.array([g.limit_factor for g in self.grades], float)
+
+    @cached_property  # depends on the model only: worked out once per model
     def grade_bands(self) -> Bands:
         """Grade bands over the credit level, edges at the levels' rounding: computed levels are rounded
         (crm_xl.scoring.credit.levels), so a level that should be exactly 0.70 meets an edge of exactly 0.70."""
@@ -176,6 +186,17 @@ class ValueModel:
     @cached_property  # depends on the model only: worked out once per model
     def labels(self) -> tuple[str, ...]:
         return tuple(self.segments[k] for k in (("high", "high"), ("high", "low"), ("low", "high"), ("low", "low")))
+
+    @cached_property  # depends on the model only: worked out once per model
+    def indices(self) -> tuple[str, ...]:
+        """Every index the current and potential values read, each once, in model order."""
+        return tuple(dict.fromkeys([*self.current, *self.potential]))
+
+    @cached_property
+    def averages(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """(positions in `indices`, weights) of the current and of the potential value."""
+        return tuple((np.array([self.indices.index(n) for n in weights]), np.fromiter(weights.values(), float))
+                     for weights in (self.current, self.potential))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pandas as pd
 from crm_xl.findings import CATALOGUE, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
-from crm_xl.scoring.inputs import Table, numbers
+from crm_xl.scoring.inputs import Table, number_columns, numbers
 from crm_xl.scoring.problems import Problems, display_value
 
 
@@ -180,8 +180,8 @@ def credit_limits(grades: Sequence, purchases: Sequence, terms_days: Sequence, n
     frame, empty = _frame({"credit_grade": grades, "monthly_purchases": purchases, "terms_days": terms_days,
                            "net_worth": net_worth}, problems, key=("credit_grade", "monthly_purchases"))
     idx = credit.positions_of_grades(frame["credit_grade"], model.credit, problems)
-    numbers_ = [numbers(frame, c, problems) for c in ("monthly_purchases", "terms_days", "net_worth")]
-    limit = credit.limits(idx, *numbers_, model.credit, problems, "monthly_purchases")
+    figures = number_columns(frame, ["monthly_purchases", "terms_days", "net_worth"], problems)
+    limit = credit.limits(idx, *figures.T, model.credit, problems, "monthly_purchases")
     return _result(limit, problems, empty)
 
 

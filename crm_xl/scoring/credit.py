@@ -76,8 +76,7 @@ def positions_of_grades(labels, credit: CreditModel, problems: Problems, column:
                         optional: bool = False) -> np.ndarray:
     """Grade positions from grade labels typed by people (e.g. an Excel cell holding "AA");
     -1 where unknown or empty (an empty cell is reported unless the grade is `optional`)."""
-    names = [g.label for g in credit.grades]
-    lookup = {n.casefold(): i for i, n in enumerate(names)}
+    lookup = credit.grade_lookup
 
     def position(v) -> int:  # -2: empty cell, -1: not a grade
         return lookup.get(str(v).strip().casefold(), -1) if v is not None and v == v else -2
@@ -90,15 +89,18 @@ def positions_of_grades(labels, credit: CreditModel, problems: Problems, column:
         idx = np.array([position(u) for u in uniques] + [-2], dtype=np.int64)[codes]
     if not optional:
         problems.add("missing-value", column, idx == -2)
-    problems.add("unknown-code", column, idx == -1, values, kind="credit grade", choices=", ".join(names))
-    return np.where(idx < 0, -1, idx)
+    unknown = idx == -1
+    if unknown.any():
+        problems.add("unknown-code", column, unknown, values, kind="credit grade",
+                     choices=", ".join(g.label for g in credit.grades))
+    return np.maximum(idx, -1)  # -2 (empty) is -1 (no grade) too
 
 
 def limits(positions: np.ndarray, monthly_purchases: np.ndarray, terms_days: np.ndarray,
            net_worth: np.ndarray, credit: CreditModel, problems: Problems,
            purchases_column: str = "avg_monthly_amount", report_missing: bool = True) -> np.ndarray:
     """min(purchases * terms/30 * k(grade), cap * net worth when known), rounded down; NaN when unknown."""
-    k = np.array([g.limit_factor for g in credit.grades], float)[np.maximum(positions, 0)]
+    k = credit.limit_factors[np.maximum(positions, 0)]
     k[positions < 0] = np.nan
     terms = np.where(np.isnan(terms_days), credit.default_terms_days, terms_days)
     for name, values in ((purchases_column, monthly_purchases), ("terms_days", terms)):

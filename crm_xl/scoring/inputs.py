@@ -55,9 +55,22 @@ def numbers(frame: pd.DataFrame | Table, name: str, problems: Problems, required
 
     A cell that is not a usable number is always a problem; an empty cell is one when `required`.
     """
-    block, checks = number_block(frame, [name], required)
-    problems.add_block([name], checks)
-    return block[:, 0]
+    return number_columns(frame, [name], problems, required)[:, 0]
+
+
+def number_columns(frame: pd.DataFrame | Table, names: list[str], problems: Problems, required: bool = False,
+                   check=None) -> np.ndarray:
+    """Float block (rows x names) of columns by the value contract, every bad cell reported, as
+    `numbers` reports each column. `check(block)` may give one more check, (code, mask, values,
+    fields), of the parsed block: the cells it flags are reported after each column's own
+    problems, and are NaN in the result."""
+    block, checks = number_block(frame, names, required)
+    if check is not None:
+        checks.append(check(block))
+    problems.add_block(names, checks)
+    if check is not None and checks[-1][1].any():
+        block = np.where(checks[-1][1], np.nan, block)
+    return block
 
 
 def number_block(frame: pd.DataFrame | Table, names: list[str], required: bool = False

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import ValueModel
-from crm_xl.scoring.inputs import number_block
+from crm_xl.scoring.inputs import number_columns
 from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.categories import categorical
 
@@ -14,29 +14,24 @@ INDEX_LOW, INDEX_HIGH = 0, 100
 
 def weighted(frame: pd.DataFrame, weights: dict[str, float], problems: Problems) -> np.ndarray:
     """Weighted average of indices; NaN when any is missing or outside 0-100."""
-    return weighted_indices(frame, [weights], problems)[0]
+    names = list(weights)
+    w = np.fromiter(weights.values(), float)
+    return weighted_indices(frame, names, [(np.arange(len(names)), w, w.sum())], problems)[0]
 
 
-def weighted_indices(frame: pd.DataFrame, averages: list[dict[str, float]], problems: Problems) -> list[np.ndarray]:
-    """Weighted averages of indices (one per dict of weights), every index checked once, as one
-    block: NaN where any of its indices is missing or outside 0-100."""
-    names = list(dict.fromkeys(name for weights in averages for name in weights))
-    values, checks = number_block(frame, names, required=True)
-    outside = (values < INDEX_LOW) | (values > INDEX_HIGH)  # NaN (empty) compares False
-    checks.append(("out-of-range", outside, values, {"low": INDEX_LOW, "high": INDEX_HIGH}))
-    problems.add_block(names, checks)
-    checked = np.where(outside, np.nan, values)
-    out = []
-    for weights in averages:
-        w = np.fromiter(weights.values(), float, len(weights))
-        out.append(checked[:, [names.index(n) for n in weights]] @ w / w.sum())
-    return out
+def weighted_indices(frame: pd.DataFrame, names, averages, problems: Problems) -> list[np.ndarray]:
+    """Weighted averages of indices, each (positions in `names`, weights, their sum), every index checked once
+    as one block: NaN where any of its indices is missing or outside 0-100."""
+    values = number_columns(frame, list(names), problems, required=True,
+                            check=lambda v: ("out-of-range", (v < INDEX_LOW) | (v > INDEX_HIGH), v,
+                                             {"low": INDEX_LOW, "high": INDEX_HIGH}))
+    return [values[:, positions] @ w / total for positions, w, total in averages]
 
 
 def segments(frame: pd.DataFrame, value: ValueModel, problems: Problems,
              means: tuple[float, float] | None = None) -> pd.Categorical:
     """`means`: the whole population's (current, potential) means, when these rows are part of it."""
-    current, potential = weighted_indices(frame, [value.current, value.potential], problems)
+    current, potential = weighted_indices(frame, value.indices, value.averages, problems)
     low_current = current < (_threshold(current, value.split) if means is None or value.split != "mean" else means[0])
     low_potential = potential < (_threshold(potential, value.split) if means is None or value.split != "mean"
                                  else means[1])
