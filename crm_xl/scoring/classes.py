@@ -1,8 +1,6 @@
 """The 42-class code: market + format + scale, e.g. CZL."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
 
@@ -13,12 +11,26 @@ from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.categories import categorical
 
 
-@lru_cache(maxsize=64)
+_LOOKUPS: dict[int, tuple[tuple[Coded, ...], dict[str, int]]] = {}
+
+
 def lookup(options: tuple[Coded, ...]) -> dict[str, int]:
     """Every accepted spelling (code, label, alias) of each option, normalised, to its position.
 
     Made once per model's option list (a one-cell formula would otherwise rebuild it every call);
-    callers only read it."""
+    callers only read it. Keyed by the option tuple's identity (a model's tuple lives as long as
+    the model; hashing every option would cost more than the lookup saves); the entry holds the
+    tuple, so its id cannot be reused while cached."""
+    hit = _LOOKUPS.get(id(options))
+    if hit is not None and hit[0] is options:
+        return hit[1]
+    if len(_LOOKUPS) > 256:
+        _LOOKUPS.clear()
+    _LOOKUPS[id(options)] = (options, _lookup(options))
+    return _LOOKUPS[id(options)][1]
+
+
+def _lookup(options: tuple[Coded, ...]) -> dict[str, int]:
     out: dict[str, int] = {}
     for i, o in enumerate(options):
         for name in (o.code, o.label, *o.aliases):
@@ -58,9 +70,11 @@ def coded(frame: pd.DataFrame, column: str, options: tuple[Coded, ...], kind: st
     idx, blank = codes(frame, column, lookup(options))
     if required and column in frame.columns:  # an absent column is reported once per file
         problems.add("missing-value", column, blank)
-    values = np.asarray(frame[column], dtype=object) if column in frame.columns else None
-    problems.add("unknown-code", column, (idx < 0) & ~blank, values, kind=kind,
-                 choices=", ".join(f"{o.code} ({o.label})" for o in options))
+    unknown = (idx < 0) & ~blank
+    if unknown.any():  # the message's list of choices is made only when there is a message
+        values = np.asarray(frame[column], dtype=object) if column in frame.columns else None
+        problems.add("unknown-code", column, unknown, values, kind=kind,
+                     choices=", ".join(f"{o.code} ({o.label})" for o in options))
     return idx
 
 

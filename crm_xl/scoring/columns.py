@@ -124,13 +124,14 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
         if len(cells) <= 64:  # a few cells: plain loops beat a Series' set-up
             as_list = cells.tolist()
             missing = np.array([v is None or v != v for v in as_list], dtype=bool)
-            errors = np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list], dtype=bool)
+            errors = (np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list], dtype=bool)
+                      if any(isinstance(v, str) and v in EXCEL_ERRORS for v in as_list) else None)
         else:  # hashed, at C speed
             missing = pd.isna(cells)
             errors = pd.Series(cells, dtype=object).isin(EXCEL_ERRORS).to_numpy()
         if key is None or name in key:
             empty &= missing
-        if errors.any():
+        if errors is not None and errors.any():
             problems.add("error-value", name, errors, cells)
             table[name] = _column(np.where(errors, None, cells))
     return table, empty

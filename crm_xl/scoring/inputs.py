@@ -1,6 +1,8 @@
 """Turning input columns into numbers, dates and codes, with a problem for every bad cell."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -162,4 +164,12 @@ def codes(frame: pd.DataFrame, name: str, lookup: dict[str, int]) -> tuple[np.nd
 
 def _code(value, lookup: dict[str, int]) -> tuple[int, bool]:
     """(position in lookup or -1, whether the value is blank text) of one present value."""
-    return lookup.get(normalise_header(value), -1), isinstance(value, str) and value.strip() == ""
+    if isinstance(value, str):
+        return lookup.get(_normalised(value), -1), value.strip() == ""
+    return lookup.get(normalise_header(value), -1), False
+
+
+@lru_cache(maxsize=4096)
+def _normalised(text: str) -> str:
+    """normalise_header of a typed text: a column repeats a few spellings, each folded once."""
+    return normalise_header(text)

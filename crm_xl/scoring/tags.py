@@ -1,6 +1,8 @@
 """Portrait tags: short labels from the model's rules, joined per customer."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -18,7 +20,7 @@ def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
     if rule.values is not None:
         s = frame[rule.column]
         if isinstance(s, np.ndarray) and len(s) <= 64:  # a few cells: a set beats a Series' set-up
-            wanted = set(rule.values)
+            wanted = _wanted(rule.values)
             return np.array([v in wanted for v in s.tolist()], dtype=bool)
         return pd.Series(s).isin(rule.values).to_numpy(dtype=bool)
     values = numbers(frame, rule.column, Problems(len(frame)))  # input problems are reported elsewhere
@@ -30,15 +32,26 @@ def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
     return mask
 
 
+@lru_cache(maxsize=256)
+def _wanted(values: tuple) -> frozenset:
+    return frozenset(values)
+
+
 def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
     """Each row's matching tag labels, in rule order; computed once per distinct combination."""
-    bits = np.zeros(len(frame), np.int64)
-    for i, rule in enumerate(rules):
-        bits |= rule_mask(frame, rule).astype(np.int64) << i
+    if not rules:
+        return categorical(np.full(len(frame), -1), [])
+    matched = np.array([rule_mask(frame, rule) for rule in rules])  # rules x rows
+    bits = (1 << np.arange(len(rules), dtype=np.int64)) @ matched  # each row's rules as the bits of one number
     combos = np.flatnonzero(np.bincount(bits)) if len(rules) <= 20 else np.unique(bits)
-    texts = [SEPARATOR.join(r.label for i, r in enumerate(rules) if combo >> i & 1) for combo in combos]
-    kept = [(combo, text) for combo, text in zip(combos, texts) if text]
+    texts = [_text(rules, combo) for combo in combos.tolist()]
+    kept = [(combo, text) for combo, text in zip(combos.tolist(), texts) if text]
     code_of = np.full(int(combos.max(initial=0)) + 1, -1, dtype=np.int64)
     for position, (combo, _) in enumerate(kept):
         code_of[combo] = position
     return categorical(code_of[bits], [text for _, text in kept])
+
+
+def _text(rules: tuple[TagRule, ...], combo: int) -> str:
+    """The labels of the rules whose bits are set in `combo`, joined."""
+    return SEPARATOR.join(r.label for i, r in enumerate(rules) if combo >> i & 1)
