@@ -236,7 +236,7 @@ def rfm_segments(recency_days: Sequence, frequency: Sequence, monetary: Sequence
     recency_days = _days_since_last_order(recency_days)
     problems = Problems(len(recency_days))
     frame, empty = _frame({"recency_days": recency_days, "frequency": frequency, "monetary": monetary}, problems)
-    r, f, m = (numbers(frame, c, problems, required=True) for c in ("recency_days", "frequency", "monetary"))
+    r, f, m = number_columns(frame, ["recency_days", "frequency", "monetary"], problems, required=True).T
     scored = rfm.scores(r, f, m, model.rfm, problems)
     return _result(scored.segment, problems, empty)
 

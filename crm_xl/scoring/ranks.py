@@ -14,20 +14,15 @@ def position_share(values: np.ndarray, population: np.ndarray | None = None) -> 
     """
     out = np.full(len(values), np.nan)
     valid = ~np.isnan(values)
-    n = int(valid.sum())
     if population is not None:
         if len(population):
             out[valid] = np.searchsorted(population, values[valid], side="left") / len(population)
         return out
+    present = values[valid]
+    n = len(present)
     if n:
-        present = values[valid]
-        order = np.argsort(present)
-        ordered = present[order]
-        group_start = np.r_[True, ordered[1:] != ordered[:-1]]
-        # rank "min" - 1: the sorted position where each value's tie group starts
-        first = np.maximum.accumulate(np.where(group_start, np.arange(n), 0))
-        below = np.empty(n)
-        below[order] = first
+        # rank "min" - 1 of each value: how many valid values sort strictly before it
+        below = np.searchsorted(np.sort(present), present, side="left")
         out[valid] = below / n
     return out
 

@@ -150,7 +150,7 @@ def _score(values: np.ndarray, dim: RfmDimension, name: str, problems: Problems,
         problems.add("below-bands", name, valid & (idx < 0), values, low=display_value(dim.bands.edges[0]))
         out = np.asarray(dim.bands.labels, np.int64)[np.maximum(idx, 0)]
         return np.where(idx < 0, 0, out)
-    count = int(valid.sum()) if population is None else len(population)
+    count = np.count_nonzero(valid) if population is None else len(population)
     if 0 < count < QUINTILES:
         problems.add("needs-population", name, valid, method="quintile", needed=QUINTILES, count=count)
         return np.zeros(len(values), np.int64)
