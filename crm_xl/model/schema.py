@@ -193,10 +193,10 @@ class ValueModel:
         return tuple(dict.fromkeys([*self.current, *self.potential]))
 
     @cached_property
-    def averages(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-        """(positions in `indices`, weights) of the current and of the potential value."""
-        return tuple((np.array([self.indices.index(n) for n in weights]), np.fromiter(weights.values(), float))
-                     for weights in (self.current, self.potential))
+    def averages(self) -> tuple[tuple[np.ndarray, np.ndarray, float], ...]:
+        """(positions in `indices`, weights, their sum) of the current and of the potential value."""
+        return tuple((np.array([self.indices.index(n) for n in weights]), np.fromiter(weights.values(), float),
+                      float(np.fromiter(weights.values(), float).sum())) for weights in (self.current, self.potential))
 
 
 @dataclass(frozen=True)

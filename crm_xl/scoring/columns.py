@@ -110,7 +110,7 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
     n = len(next(iter(columns.values()))) if columns else 0
     data = {k: _column(v) for k, v in columns.items()}
     if block is None and len(data) > 1 and all(c.dtype.kind == "f" for c in data.values()):
-        block = np.column_stack(list(data.values()))  # numbers only: checked as one block
+        block = np.array(list(data.values())).T  # numbers only: checked as one block (rows x columns)
     if block is not None:  # numbers and empty cells only: no error values, one empty mask
         keyed = block if key is None else block[:, [j for j, name in enumerate(data) if name in key]]
         return Table(data, n, block), np.isnan(keyed).all(axis=1)

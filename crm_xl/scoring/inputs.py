@@ -87,7 +87,7 @@ def number_block(frame: pd.DataFrame | Table, names: list[str], required: bool =
     block = frame.block(names) if isinstance(frame, Table) else None
     raw = [column(frame, n) for n in names] if block is None else None
     if raw is not None and all(isinstance(r, np.ndarray) and r.dtype.kind == "f" for r in raw):
-        block = raw[0].reshape(-1, 1) if len(raw) == 1 else np.column_stack(raw) if raw else np.empty((len(frame), 0))
+        block = raw[0].reshape(-1, 1) if len(raw) == 1 else np.array(raw).T if raw else np.empty((len(frame), 0))
     if block is not None:  # cells that are numbers already: range checks only
         parsed = values.float_numbers(block)
         checks = [(r.code, r.mask, block if r.show_value else None, r.fields) for r in parsed.rejected]
