@@ -115,35 +115,47 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
         keyed = block if key is None else block[:, [j for j, name in enumerate(data) if name in key]]
         return Table(data, n, block), np.isnan(keyed).all(axis=1)
     table = Table(data, n)
+    if n <= 64:  # a few cells: plain loops beat numpy's and a Series' set-up (a formula filled down)
+        empty_cells = [True] * n
+        for name, cells in list(table.data.items()):
+            as_list = cells.tolist()
+            if key is None or name in key:
+                empty_cells = [e and (v is None or v != v) for e, v in zip(empty_cells, as_list)]
+            if cells.dtype.kind != "f" and any(isinstance(v, str) and v in EXCEL_ERRORS for v in as_list):
+                _error_values(table, name, np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list]),
+                              problems)
+        return table, np.array(empty_cells, dtype=bool)
     empty = np.ones(n, dtype=bool)
     for name, cells in list(table.data.items()):
         if cells.dtype.kind == "f":
             if key is None or name in key:
                 empty &= np.isnan(cells)
             continue
-        if len(cells) <= 64:  # a few cells: plain loops beat a Series' set-up
-            as_list = cells.tolist()
-            missing = np.array([v is None or v != v for v in as_list], dtype=bool)
-            errors = (np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list], dtype=bool)
-                      if any(isinstance(v, str) and v in EXCEL_ERRORS for v in as_list) else None)
-        else:  # hashed, at C speed
-            missing = pd.isna(cells)
-            errors = pd.Series(cells, dtype=object).isin(EXCEL_ERRORS).to_numpy()
-        if key is None or name in key:
-            empty &= missing
-        if errors is not None and errors.any():
-            problems.add("error-value", name, errors, cells)
-            table[name] = _column(np.where(errors, None, cells))
+        if key is None or name in key:  # hashed, at C speed
+            empty &= pd.isna(cells)
+        errors = pd.Series(cells, dtype=object).isin(EXCEL_ERRORS).to_numpy()
+        if errors.any():
+            _error_values(table, name, errors, problems)
     return table, empty
+
+
+def _error_values(table: Table, name: str, errors: np.ndarray, problems: Problems) -> None:
+    """Report each Excel error value of a column as the error it is, then read it as empty."""
+    cells = table[name]
+    problems.add("error-value", name, errors, cells)
+    table[name] = _column(np.where(errors, None, cells))
 
 
 def _column(values: Sequence) -> np.ndarray:
     """Plain numbers (and empty cells) as a float array, anything else kept as it is, to be checked."""
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         return values
+    array = values if isinstance(values, np.ndarray) and values.dtype == object else None
     values = values.tolist() if isinstance(values, np.ndarray) else list(values)
     if all(v is None or type(v) in PLAIN_NUMBERS for v in values):
         return np.array([np.nan if v is None else v for v in values], dtype=float)
+    if array is not None:  # read only from here on: no copy
+        return array
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
