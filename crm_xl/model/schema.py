@@ -122,8 +122,8 @@ class CreditModel:
 
     @cached_property
     def limit_factors(self) -> np.ndarray:
-        """k(grade) of each grade, by position."""
-        return np.array([g.limit_factor for g in self.grades], float)
+        """k(grade) of each grade, by position, then NaN (position -1: no grade)."""
+        return np.array([g.limit_factor for g in self.grades] + [np.nan], float)
 
     @cached_property  # depends on the model only: worked out once per model
     def grade_bands(self) -> Bands:

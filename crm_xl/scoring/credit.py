@@ -100,17 +100,17 @@ def limits(positions: np.ndarray, monthly_purchases: np.ndarray, terms_days: np.
            net_worth: np.ndarray, credit: CreditModel, problems: Problems,
            purchases_column: str = "avg_monthly_amount", report_missing: bool = True) -> np.ndarray:
     """min(purchases * terms/30 * k(grade), cap * net worth when known), rounded down; NaN when unknown."""
-    k = credit.limit_factors[np.maximum(positions, 0)]
-    k[positions < 0] = np.nan
+    k = credit.limit_factors[positions]  # position -1 (no grade) picks the trailing NaN
     terms = np.where(np.isnan(terms_days), credit.default_terms_days, terms_days)
-    for name, values in ((purchases_column, monthly_purchases), ("terms_days", terms)):
-        problems.add("out-of-range", name, values < 0, values, low=0, high="∞")
-    purchases = np.where(monthly_purchases < 0, np.nan, monthly_purchases)
-    limit = purchases * np.where(terms < 0, np.nan, terms) / 30 * k
+    negative_purchases, negative_terms = monthly_purchases < 0, terms < 0
+    problems.add("out-of-range", purchases_column, negative_purchases, monthly_purchases, low=0, high="∞")
+    problems.add("out-of-range", "terms_days", negative_terms, terms, low=0, high="∞")
+    purchases = np.where(negative_purchases, np.nan, monthly_purchases)
+    limit = purchases * np.where(negative_terms, np.nan, terms) / 30 * k
     limit[k == 0] = 0.0  # a cash-only grade has no credit whatever the purchases
     if report_missing:  # an absent column is reported once per file, not on every row
-        problems.add("missing-value", purchases_column, np.isnan(monthly_purchases) & (positions >= 0) & (k > 0))
-    cap = credit.net_worth_cap * np.clip(net_worth, 0, None)  # negative net worth: no credit
+        problems.add("missing-value", purchases_column, np.isnan(monthly_purchases) & (k > 0))  # k NaN: no grade
+    cap = credit.net_worth_cap * np.maximum(net_worth, 0)  # negative net worth: no credit; NaN stays NaN
     limit = np.where(np.isnan(cap), limit, np.minimum(limit, cap))  # minimum keeps an unknown limit unknown
     step = credit.limit_round_to
     return np.floor(limit / step + 1e-9) * step
