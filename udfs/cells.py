@@ -133,6 +133,8 @@ def as_column(results: list, scalar: bool) -> Any:
 
 
 def _rows(results: list, rows: int, cols: int) -> list[list]:
+    if cols == 1:  # a column: one list per row, no array in between
+        return [[v] for v in results]
     out = np.empty(len(results), dtype=object)
     out[:] = results
     return out.reshape(rows, cols).tolist()

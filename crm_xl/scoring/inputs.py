@@ -21,6 +21,7 @@ class Table:
         self.data, self.length = columns, length
         self.columns = columns.keys()
         self._block = (tuple(columns), block) if block is not None else None
+        self._factorized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.data[name]
@@ -28,6 +29,14 @@ class Table:
     def __setitem__(self, name: str, column_values) -> None:
         self.data[name] = np.asarray(column_values)
         self._block = None
+        self._factorized.pop(name, None)
+
+    def factorized(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """pd.factorize of a column (codes, -1 where empty; distinct values), hashed once however
+        many checks read it."""
+        if name not in self._factorized:
+            self._factorized[name] = pd.factorize(self.data[name], use_na_sentinel=True)
+        return self._factorized[name]
 
     def block(self, names: list[str]) -> np.ndarray | None:
         """The float block of exactly these columns, if the table holds one."""
@@ -155,7 +164,10 @@ def codes(frame: pd.DataFrame, name: str, lookup: dict[str, int]) -> tuple[np.nd
     if isinstance(column_values, np.ndarray) and len(column_values) <= 64:  # a loop beats factorize's set-up
         pairs = [_code(v, lookup) if v is not None and v == v else (-1, True) for v in column_values.tolist()]
         return np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=bool)
-    positions, uniques = pd.factorize(column_values, use_na_sentinel=True)
+    if isinstance(frame, Table) and name in frame.columns:
+        positions, uniques = frame.factorized(name)
+    else:
+        positions, uniques = pd.factorize(column_values, use_na_sentinel=True)
     pairs = [_code(u, lookup) for u in uniques] + [(-1, True)]
     mapped = np.array([p[0] for p in pairs], dtype=np.int64)
     empty = np.array([p[1] for p in pairs], dtype=bool)

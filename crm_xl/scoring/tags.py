@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import TagRule
-from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.inputs import Table, numbers
 from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.categories import categorical
 
@@ -22,6 +22,10 @@ def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
         if isinstance(s, np.ndarray) and len(s) <= 64:  # a few cells: a set beats a Series' set-up
             wanted = _wanted(rule.values)
             return np.array([v in wanted for v in s.tolist()], dtype=bool)
+        if isinstance(frame, Table) and s.dtype == object:  # each distinct value looked up once
+            codes, uniques = frame.factorized(rule.column)
+            wanted = _wanted(rule.values)
+            return np.array([u in wanted for u in uniques.tolist()] + [False], dtype=bool)[codes]
         return pd.Series(s).isin(rule.values).to_numpy(dtype=bool)
     values = numbers(frame, rule.column, Problems(len(frame)))  # input problems are reported elsewhere
     mask = ~np.isnan(values)
