@@ -221,14 +221,14 @@ def customer_classes(formats: Sequence, markets: Sequence, scales: Sequence, mod
     """Class codes; a scale cell may hold a scale (L/M/S, 대형, 大型 ...) or the monthly amount."""
     cls = model.classification
     if isinstance(scales, np.ndarray) and scales.dtype.kind == "f":  # every cell a monthly amount (or empty)
-        numeric = [True] * len(scales)
+        named, amounts = np.full(len(scales), np.nan), scales
     else:
         numeric = [isinstance(s, (int, float)) and not isinstance(s, bool) for s in scales]
+        named = [None if n else s for s, n in zip(scales, numeric)]
+        amounts = _column([s if n else None for s, n in zip(scales, numeric)])
     problems = Problems(len(formats))
-    frame, empty = _frame({"business_format": formats, "market_type": markets, "business_scale":
-                           [None if n else s for s, n in zip(scales, numeric)]}, problems)
-    frame[cls.scale_measure] = scales if isinstance(scales, np.ndarray) and scales.dtype.kind == "f" else _column(
-        [s if n else None for s, n in zip(scales, numeric)])
+    frame, empty = _frame({"business_format": formats, "market_type": markets, "business_scale": named}, problems)
+    frame[cls.scale_measure] = amounts
     return _result(classes.classes(frame, cls, problems), problems, empty)
 
 
