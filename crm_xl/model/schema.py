@@ -194,9 +194,16 @@ class ValueModel:
 
     @cached_property
     def averages(self) -> tuple[tuple[np.ndarray, np.ndarray, float], ...]:
-        """(positions in `indices`, weights, their sum) of the current and of the potential value."""
-        return tuple((np.array([self.indices.index(n) for n in weights]), np.fromiter(weights.values(), float),
-                      float(np.fromiter(weights.values(), float).sum())) for weights in (self.current, self.potential))
+        """(positions in `indices` (a slice where they follow each other), weights, their sum) of the
+        current and of the potential value."""
+        out = []
+        for weights in (self.current, self.potential):
+            at = [self.indices.index(n) for n in weights]
+            contiguous = at == list(range(at[0], at[0] + len(at))) if at else False
+            positions = slice(at[0], at[0] + len(at)) if contiguous else np.array(at, dtype=np.int64)  # a view when it can
+            w = np.fromiter(weights.values(), float)
+            out.append((positions, w, float(w.sum())))
+        return tuple(out)
 
 
 @dataclass(frozen=True)
