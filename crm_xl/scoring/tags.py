@@ -46,16 +46,38 @@ def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
     if not rules:
         return categorical(np.full(len(frame), -1), [])
     matched = np.array([rule_mask(frame, rule) for rule in rules])  # rules x rows
-    bits = (1 << np.arange(len(rules), dtype=np.int64)) @ matched  # each row's rules as the bits of one number
-    combos = np.flatnonzero(np.bincount(bits)) if len(rules) <= 20 else np.unique(bits)
-    texts = [_text(rules, combo) for combo in combos.tolist()]
-    kept = [(combo, text) for combo, text in zip(combos.tolist(), texts) if text]
-    code_of = np.full(int(combos.max(initial=0)) + 1, -1, dtype=np.int64)
-    for position, (combo, _) in enumerate(kept):
-        code_of[combo] = position
-    return categorical(code_of[bits], [text for _, text in kept])
+    bits = _bit_values(len(rules)) @ matched  # each row's rules as the bits of one number
+    combos = (np.flatnonzero(np.bincount(bits)) if len(rules) <= 20 else np.unique(bits)).tolist()
+    texts = _texts(rules)
+    kept = [combo for combo in combos if _text(rules, combo, texts)]
+    code_of = np.full(max(combos, default=0) + 1, -1, dtype=np.int64)
+    code_of[kept] = np.arange(len(kept))
+    return categorical(code_of[bits], [texts[combo] for combo in kept])
 
 
-def _text(rules: tuple[TagRule, ...], combo: int) -> str:
-    """The labels of the rules whose bits are set in `combo`, joined."""
-    return SEPARATOR.join(r.label for i, r in enumerate(rules) if combo >> i & 1)
+@lru_cache(maxsize=32)
+def _bit_values(count: int) -> np.ndarray:
+    return 1 << np.arange(count, dtype=np.int64)
+
+
+_TEXTS: dict[int, tuple[tuple[TagRule, ...], dict[int, str]]] = {}
+
+
+def _texts(rules: tuple[TagRule, ...]) -> dict[int, str]:
+    """The joined labels of each combination of these rules met so far: depends on the model only.
+    Keyed by the rule tuple's identity (hashing every rule would cost more than the join saves);
+    the entry holds the tuple, so its id cannot be reused while cached."""
+    hit = _TEXTS.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    if len(_TEXTS) > 64:
+        _TEXTS.clear()
+    _TEXTS[id(rules)] = (rules, {})
+    return _TEXTS[id(rules)][1]
+
+
+def _text(rules: tuple[TagRule, ...], combo: int, texts: dict[int, str]) -> str:
+    """The labels of the rules whose bits are set in `combo`, joined (kept in `texts`)."""
+    if combo not in texts:
+        texts[combo] = SEPARATOR.join(r.label for i, r in enumerate(rules) if combo >> i & 1)
+    return texts[combo]
