@@ -59,6 +59,10 @@ def read(arg: Any) -> Cells:
     kind = type(arg)
     if kind is float or kind is int or arg is None:  # one number or empty cell (a formula filled down)
         return Cells(np.array([arg], dtype=float), 1, 1, True)
+    if kind is str:  # one text cell
+        one = np.empty(1, dtype=object)
+        one[0] = clean(arg)
+        return Cells(one, 1, 1, True)
     if isinstance(arg, np.ndarray):
         arg = arg.tolist()
     if isinstance(arg, (list, tuple)):
