@@ -116,6 +116,15 @@ class CreditModel:
         return self.texts[language]
 
     @cached_property  # depends on the model only: worked out once per model
+    def set_weights(self) -> dict[str, tuple[list[Indicator], np.ndarray, float]]:
+        """Per indicator set: its indicators, their weights as an array, and the weights' sum."""
+        out = {}
+        for name, weights in self.sets.items():
+            w = np.fromiter(weights.values(), float, len(weights))
+            out[name] = ([self.indicators[k] for k in weights], w, float(w.sum()))
+        return out
+
+    @cached_property
     def grade_lookup(self) -> dict[str, int]:
         """Position of each grade by its label, case-folded (how people type grades)."""
         return {g.label.casefold(): i for i, g in enumerate(self.grades)}

@@ -49,11 +49,14 @@ def indicator_block(frame: pd.DataFrame, indicators: list[Indicator], problems: 
 def levels(frame: pd.DataFrame, credit: CreditModel, problems: Problems,
            indicator_set: str | None = None, weights: dict[str, float] | None = None) -> np.ndarray:
     """Credit level = sum(w*s) / sum(w*10) per row, rounded so band edges are exact; NaN when unscorable."""
-    weights = weights or credit.sets[indicator_set or credit.default_set]
-    scores = indicator_block(frame, [credit.indicators[k] for k in weights], problems)
-    w = np.fromiter(weights.values(), float, len(weights))
-    level = scores @ w / (w.sum() * SCORE_HIGH)  # NaN in any score makes the level NaN
-    return np.round(level, credit.level_decimals)
+    if weights:  # chosen weights (a formula's own, a what-if)
+        indicators, w = [credit.indicators[k] for k in weights], np.fromiter(weights.values(), float, len(weights))
+        total = w.sum()
+    else:  # the model's: worked out once per model
+        indicators, w, total = credit.set_weights[indicator_set or credit.default_set]
+    scores = indicator_block(frame, indicators, problems)
+    level = scores @ w / (total * SCORE_HIGH)  # NaN in any score makes the level NaN
+    return level.round(credit.level_decimals)
 
 
 def grade_positions(level: np.ndarray, credit: CreditModel, problems: Problems) -> np.ndarray:
