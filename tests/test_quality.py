@@ -424,3 +424,13 @@ def test_a_blank_or_left_out_survivor_is_a_finding_not_a_crash(engine, tmp_path)
     assert sum(f.column == "customer_code" for f in bad) == 2  # blank; and Z1, which is left out
     now = master(engine)
     assert {"K1", "K2", "Z1", "Z2"} <= set(now) and now["K1"] == before["K1"]
+
+
+def test_values_normalised_in_a_string_dtype_column():
+    # pandas 3 reads text as its own string dtype: normalising must not skip those columns
+    frame = pd.DataFrame({"store_name": pd.array(["ＡＢＣ　　마트 ", None], dtype="string"),
+                          "phone": pd.array(["+82 10-9999-0000", None], dtype="string")})
+    out, changed = normalise_values(frame)
+    assert out["store_name"].tolist()[0] == "ABC 마트"
+    assert out["phone"].tolist()[0] == "010-9999-0000"
+    assert changed == {"store_name": 1, "phone": 1}

@@ -65,16 +65,25 @@ def normalise_values(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]
     out, changed = frame.copy(), {}
     for name in frame.columns:
         values = frame[name]
-        if columns()[name].type != "text" or values.dtype != object:
+        if columns()[name].type != "text" or not _holds_text(values):
             continue
         text = values.map(_fold_text, na_action="ignore")
         if name == "phone":
             text = text.map(_phone_form, na_action="ignore")
-        before = values.where(values.notna(), None).to_numpy(dtype=object)
-        after = text.where(text.notna(), None).to_numpy(dtype=object)
-        changed[name] = int(np.sum(before != after))
+        changed[name] = _count_changed(values, text)
         out[name] = text
     return out, {k: v for k, v in changed.items() if v}
+
+
+def _holds_text(values: pd.Series) -> bool:
+    """Object columns and pandas' string dtypes (the default for text from pandas 3 on)."""
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+
+
+def _count_changed(before: pd.Series, after: pd.Series) -> int:
+    """Cells whose value differs; a blank that stays blank (None, NaN or pd.NA alike) is unchanged."""
+    differ = before.to_numpy(dtype=object, na_value=None) != after.to_numpy(dtype=object, na_value=None)
+    return int(np.sum(differ))
 
 
 def _fold_text(value) -> str | None:
