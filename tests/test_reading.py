@@ -133,3 +133,18 @@ def test_a_damaged_sheet_is_a_finding_not_a_crash(tmp_path):
             z.writestr(n, data)
     report = validate_files([path], default_model())[0]
     assert [f.code for f in report.findings] == ["file-unreadable"]
+
+
+@pytest.mark.parametrize("typed", ["NaN", " nan ", "+NaN", "-nan", "NAN"])
+def test_nan_typed_as_inline_text_is_reported_not_blank(tmp_path, typed):
+    """Constant-memory writers (xlsxwriter, ours) write inline strings; the typed read gives an
+    empty number for `NaN` text, so the scan must find each spelling, and not flag `nan` in words."""
+    path = tmp_path / "inline.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, HEADERS[:4])
+    ws.write_row(1, 0, ["C1", "Nanjing Financial", 7, 10])
+    ws.write_row(2, 0, ["C2", "nan shop", 7, typed])
+    wb.close()
+    report = validate_files([path], default_model())[0]
+    assert [(f.fields["cell"], f.code) for f in report.findings] == [("D3", "not-a-number")]
