@@ -17,7 +17,7 @@ from crm_xl.isolation import read_untrusted
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.sheets.adapters import OpenpyxlSheet
-from crm_xl.sheets.reading import Table, read_untrusted_table
+from crm_xl.sheets.reading import Table, read_untrusted_tables
 from crm_xl.sheets.regrade import regrade, validate
 from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS, write_scored_workbook
 from crm_xl.xlsx.safety import check_xlsx
@@ -62,12 +62,11 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx or .csv")])
     stage = progress or _no_progress
     clock = time.perf_counter()
-    advance = stage("reading", 2 if transactions else 1)  # files: a read is one call, its rows unknown before
-    table = read_untrusted_table(source, sheet)
-    advance(1)
-    tx_table = read_untrusted_table(transactions, key="customer_code") if transactions else None
-    if transactions:
-        advance(1)
+    files = 2 if transactions else 1
+    advance = stage("reading", files)  # files: read side by side, their rows unknown before
+    tables = read_untrusted_tables([(source, sheet, "customer_code")] + [(transactions, None, "customer_code")] * (files - 1))
+    table, tx_table = tables[0], (tables[1] if transactions else None)
+    advance(files)
     read_s = time.perf_counter() - clock
 
     clock = time.perf_counter()

@@ -86,3 +86,23 @@ def test_text_shaped_like_rich_string_xml_is_written_as_text(tmp_path):
     back = openpyxl.load_workbook(path)["S"]
     assert [back.cell(i + 1, 1).value for i in range(len(typed))] == typed
     assert str(back.cell(len(typed) + 1, 1).value) == "plain bold"
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from crm_xl.xlsx.sheetdata import MAX_TEXT, _escaped, _number_texts, escape_text  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text() | st.sampled_from(TRICKY + ["\x00", "a\x00b", "x" * (MAX_TEXT + 5), " ", "_x00e9_"]),
+                max_size=12))
+def test_texts_escaped_together_as_one_by_one(texts):
+    """The batched escape (texts joined by NUL) gives exactly what escaping each text alone gives."""
+    assert _escaped(texts, ' s="3"') == [escape_text(t, ' s="3"') for t in texts]
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=50))
+def test_number_texts_read_back_exactly(values):
+    texts = _number_texts(np.array(values, dtype=np.float64)).tolist()
+    assert [float(t) for t in texts] == values
+    assert all(not t.endswith(".0") for t in texts)  # 12.0 is written 12, as Excel stores it

@@ -9,7 +9,7 @@ import pandas as pd
 
 from crm_xl.fields import canonical, columns
 from crm_xl.findings import Finding, InputError, finding
-from crm_xl.isolation import read_untrusted
+from crm_xl.isolation import read_untrusted, read_untrusted_many
 from crm_xl.scoring.problems import display_value
 from crm_xl.sheets.template import META_SHEET
 from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
@@ -72,6 +72,11 @@ def read_untrusted_table(path: str | Path, sheet: str | None = None, key: str = 
     """`read_table` of a file a user gave: pre-checked, then parsed in a child process with memory and
     time limits (crm_xl.isolation), so no file can take the command down. Every command reads this way."""
     return read_untrusted(read_table, path, sheet, key, headers)
+
+
+def read_untrusted_tables(requests: list[tuple[str | Path, str | None, str]]) -> list[Table]:
+    """`read_untrusted_table` of several (path, sheet, key) side by side, each in its own child."""
+    return read_untrusted_many([(read_table, path, sheet, key, None) for path, sheet, key in requests])
 
 
 def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_code",
