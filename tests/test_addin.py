@@ -1,5 +1,6 @@
 """The desktop add-in: built reproducibly from xlwings' template and proved statically."""
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -15,14 +16,18 @@ from crm_xl.addin.build import (
     CONFIG_NAME,
     FUNCTIONS_MODULE,
     PROJECT,
+    REGISTER_SUB,
     RIBBON_MODULE,
     build_addin,
     functions_source,
     install_addin,
     template_path,
+    this_workbook_source,
     vba_source,
+    vba_string,
 )
 from crm_xl.addin.check import check_addin
+from udfs import functions
 
 SHIPPED = Path(__file__).parent.parent / "workbooks" / "crm_xl.xlam"
 
@@ -46,6 +51,7 @@ def test_the_checks_fail_on_xlwings_plain_template():
     assert any("RunPython" in p for p in problems) and any("conf" in p for p in problems)
     assert any("Interpreter_Win has no value" in p for p in problems)
     assert any("CREDIT_SCORE: no VBA wrapper" in p for p in problems)
+    assert any("CREDIT_SCORE: not registered" in p for p in problems) and any("Workbook_Open" in p for p in problems)
 
 
 def _vba(path):
@@ -75,8 +81,9 @@ def test_the_vba_project_is_the_templates_with_its_own_names(addin):
     every other module exactly the template's; Excel compiles the project from source."""
     old, new = _modules(_vba(template_path())), _modules(_vba(addin))
     assert set(new) == (set(old) - {"RibbonMyAddin"}) | {RIBBON_MODULE, FUNCTIONS_MODULE}
-    for module in ("ThisWorkbook", "Dictionary", "Sheet2"):
+    for module in ("Dictionary", "Sheet2"):
         assert new[module] == old[module]
+    assert new["ThisWorkbook"].replace("\r\n", "\n") == this_workbook_source(old["ThisWorkbook"]).replace("\r\n", "\n")
     changed = [(a, b) for a, b in zip(old["xlwings"].splitlines(), new["xlwings"].splitlines()) if a != b]
     assert changed == [('Public Const PROJECT_NAME As String = "myaddin"',
                         f'Public Const PROJECT_NAME As String = "{CONFIG_NAME}"')]
@@ -129,7 +136,39 @@ def test_wrappers_are_what_xlwings_import_functions_writes(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     ours = functions_source().replace("\r\n", "\n").split("\n", 3)[3]  # after the module header
-    assert ours.strip() == run.stdout.strip()
+    wrappers = ours.split(f"Sub {REGISTER_SUB}()")[0]  # then the registration Import Functions makes from Python
+    assert wrappers.strip() == run.stdout.strip()
+
+
+def _vba_text(expression: str) -> str:
+    """The text of a VBA string expression made of "literals" & ChrW(n) parts."""
+    units = []
+    for literal, code in re.findall(r'"((?:[^"]|"")*)"|ChrW\((\d+)\)', expression):
+        units += [c for c in literal.replace('""', '"').encode("utf-16-le").hex(" ", 2).split()] if not code else \
+            [int(code).to_bytes(2, "little").hex()]
+    return bytes.fromhex("".join(units)).decode("utf-16-le")
+
+
+@given(st.text(max_size=40))
+def test_vba_strings_say_any_text(text):
+    assert _vba_text(vba_string(text)) == text
+
+
+def test_every_function_is_registered_as_import_functions_registers_it():
+    """xlwings' import_udfs calls MacroOptions with the description and each argument's doc cut to
+    255 characters, and the function's category; RegisterCrmFunctions makes the same calls."""
+    source = functions_source().replace("\r\n", "\n").replace(" _\n        ", " ")
+    calls = re.findall(r'docs = Array\((.*)\)\n    Application\.MacroOptions Macro:=.*\'!(\w+)", '
+                       r'Description:=(.*), Category:=(.*), ArgumentDescriptions:=docs', source)
+    assert sorted(name for _, name, _, _ in calls) == sorted(n.lower() for n in functions.CATALOGUE)
+    for docs, name, description, category in calls:
+        spec = functions.CATALOGUE[name.upper()]
+        assert _vba_text(description) == spec.description[:255] and _vba_text(category) == functions.CATEGORY
+        assert [_vba_text(d) for d in re.findall(_EXPRESSION, docs)] == [d[:255] for d in spec.docs.values()]
+
+
+_PART = r'(?:"(?:[^"]|"")*"|ChrW\(\d+\))'
+_EXPRESSION = rf"{_PART}(?: & {_PART})*"  # one VBA string expression of an Array(...) list
 
 
 def test_install_names_this_python_in_the_users_config(tmp_path, monkeypatch):

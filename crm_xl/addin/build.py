@@ -28,6 +28,7 @@ CONFIG_SHEET = f"{CONFIG_NAME}.conf"
 RIBBON_MODULE = "CrmRibbon"
 FUNCTIONS_MODULE = "CrmFunctions"
 TEMPLATE_RIBBON_MODULE = "RibbonMyAddin"
+REGISTER_SUB = "RegisterCrmFunctions"  # descriptions and the CRM category for the function wizard
 UDF_MODULES = "udfs.functions"
 SCRIPTS_MODULE = "udfs.scripts"
 # The add-in's own settings (key, value): only keys with a value (see the module docstring).
@@ -111,7 +112,45 @@ def functions_source() -> str:
                   f"    {python_name} = Err.Description",
                   "End Function",
                   ""]
-    return "\r\n".join(lines) + "\r\n"
+    return "\r\n".join(lines + registration_source(functions.CATALOGUE, functions.CATEGORY)) + "\r\n"
+
+
+def registration_source(catalogue: dict, category: str) -> list[str]:
+    """`RegisterCrmFunctions`: the Application.MacroOptions call xlwings' Import Functions makes for
+    each function (description, category CRM, argument help, each cut to Excel's 255 characters),
+    run from the add-in's Workbook_Open so the function wizard lists them under CRM."""
+    lines = [REGISTER_SUB.join(("Sub ", "()")), "    On Error Resume Next  ' Excel before 2010 has no ArgumentDescriptions",
+             "    Dim docs() As Variant"]
+    for name, spec in sorted(catalogue.items()):
+        docs = ", _\r\n        ".join(vba_string(doc[:255]) for doc in spec.docs.values())  # a line holds 1,023 characters
+        lines += [f"    docs = Array({docs})",
+                  f"    Application.MacroOptions Macro:=\"'\" & ThisWorkbook.Name & \"'!{name.lower()}\", "
+                  f"Description:={vba_string(spec.description[:255])}, Category:={vba_string(category)}, "
+                  "ArgumentDescriptions:=docs"]
+    return lines + ["End Sub", ""]
+
+
+def vba_string(text: str) -> str:
+    """A VBA string expression for any text: cp1252 runs as literals (quotes doubled), every other
+    character as ChrW(code), since module source is stored in the project's code page."""
+    parts, run = [], ""
+    for ch in text:
+        if ch.encode("cp1252", "ignore") and ch.isprintable():
+            run += ch.replace('"', '""')
+            continue
+        if run:
+            parts.append(f'"{run}"')
+            run = ""
+        units = ch.encode("utf-16-le")  # two units (a surrogate pair) beyond the BMP
+        parts += [f"ChrW({int.from_bytes(units[i:i + 2], 'little')})" for i in range(0, len(units), 2)]
+    if run or not parts:
+        parts.append(f'"{run}"')
+    return " & ".join(parts)
+
+
+def this_workbook_source(template_source: str) -> str:
+    """The template's ThisWorkbook module with a Workbook_Open that registers the functions."""
+    return template_source.rstrip("\r\n") + f"\r\nPrivate Sub Workbook_Open()\r\n    {REGISTER_SUB}\r\nEnd Sub\r\n"
 
 
 def build_vba_project(template_vba: bytes) -> bytes:
@@ -127,6 +166,7 @@ def build_vba_project(template_vba: bytes) -> bytes:
         raise ValueError("the template's xlwings module has no PROJECT_NAME constant to set")
     vbaproject.set_source(project, "xlwings", re.sub(pattern, rf'\1"{CONFIG_NAME}"', xlwings_source))
     vbaproject.add_module(project, FUNCTIONS_MODULE, functions_source(), like="xlwings")
+    vbaproject.set_source(project, "ThisWorkbook", this_workbook_source(project.module("ThisWorkbook").source()))
     return vbaproject.write_project(project)
 
 

@@ -5,7 +5,8 @@
 - every onAction names a Sub of the VBA project (read back with oletools) taking the control;
 - every script a button runs through RunPython is a function of udfs.scripts, and the
   function import points at a module that imports;
-- every CRM function has its VBA wrapper, calling Python with its own name and arguments;
+- every CRM function has its VBA wrapper, calling Python with its own name and arguments, and is
+  registered for the function wizard (description, category CRM) when the add-in opens;
 - the settings sheet is the one xlwings' PROJECT_NAME names, and holds no empty key.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
-from crm_xl.addin.build import CONFIG_SHEET, FUNCTIONS_MODULE, SCRIPTS_MODULE, UDF_MODULES
+from crm_xl.addin.build import CONFIG_SHEET, FUNCTIONS_MODULE, REGISTER_SUB, SCRIPTS_MODULE, UDF_MODULES
 
 NS = "{http://schemas.microsoft.com/office/2006/01/customui}"
 NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
@@ -73,6 +74,24 @@ def check_addin(path: Path) -> list[str]:
         problems.append(f"xlwings' PROJECT_NAME is {project_name.group(1)!r} but there is no "
                         f"{project_name.group(1)}.conf sheet")
     problems += missing_wrappers(source)
+    problems += missing_registrations(source)
+    return problems
+
+
+def missing_registrations(source: str) -> list[str]:
+    """Each CRM function registered for the function wizard (description, category, argument help)
+    by RegisterCrmFunctions, which the add-in's Workbook_Open runs."""
+    from udfs import functions
+
+    problems = []
+    if not re.search(rf"^Private Sub Workbook_Open\(\)\s*\r?\n\s*{REGISTER_SUB}\s*$", source, re.M):
+        problems.append(f"ThisWorkbook has no Workbook_Open running {REGISTER_SUB}: the function wizard "
+                        "would not list the CRM functions")
+    for name in functions.CATALOGUE:
+        registered = (rf"""Application\.MacroOptions Macro:=.*'!{name.lower()}", Description:=.+, """
+                      rf"""Category:="{functions.CATEGORY}", ArgumentDescriptions:=docs""")
+        if not re.search(registered, source):
+            problems.append(f"{name}: not registered with a description and category {functions.CATEGORY}")
     return problems
 
 
