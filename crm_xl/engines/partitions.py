@@ -90,13 +90,27 @@ def dask_client(scheduler: str | None = None, workers: int = 2, memory_limit: st
     # when the run is over) would read as problems with the user's data
     for name in ("distributed.shuffle._scheduler_plugin", "distributed.nanny"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    if scheduler:
-        with Client(scheduler) as client:
+    with _task_shuffles():
+        if scheduler:
+            with Client(scheduler) as client:
+                yield client
+            return
+        with LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory_limit,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
-        return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory_limit,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        yield client
+
+
+def _task_shuffles():
+    """Joins by customer code shuffle as plain tasks, not through the peer-to-peer extension:
+    measured on 1M customers in 4 partitions, 2 workers, scoring took 13.9 s against 25.3 s."""
+    import dask
+
+    return dask.config.set({"dataframe.shuffle.method": "tasks"})
+
+
+def _dates_of(frame, column: str):
+    """Just the date column (only it is read from Parquet), or the frame when it has none."""
+    return frame[[column]] if column in frame.columns else frame
 
 
 def _latest_order(part: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -141,8 +155,11 @@ def _counts(part: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["column", "label", "count"])
 
 
-def _with_orders(tx, as_of: pd.Timestamp, model: ScoringModel, npartitions: int):
-    """A function giving customers their system columns from the orders (per-code totals, joined by code)."""
+def _with_orders(tx, as_of: pd.Timestamp, model: ScoringModel, npartitions: int, client):
+    """A function giving customers their system columns from the orders (per-code totals, joined by code).
+
+    The totals (one row per ordering customer, a few numbers each) are kept on the workers: the
+    population pass and the scoring pass join them without reading and adding up the orders twice."""
     if tx is None:
         return lambda customers: customers
     meta = pd.DataFrame({_JOIN: pd.Series(dtype=object), "last_order": pd.Series(dtype=np.int64),
@@ -150,6 +167,7 @@ def _with_orders(tx, as_of: pd.Timestamp, model: ScoringModel, npartitions: int)
     window = model.rfm.window_months
     totals = (tx.map_partitions(_totals, as_of, window, meta=meta)
               .groupby(_JOIN).agg(rfm.TOTALS_COMBINE, split_out=npartitions))
+    totals = client.persist(totals)
 
     def filled(customers):
         keyed = customers.assign(**{_JOIN: customers[KEY].astype(str).str.strip()})
@@ -182,13 +200,14 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     customers = read_partitions(files)
     tx = read_partitions(tx_files) if tx_files else None
     if as_of is None:  # pass 1
-        latest = (tx.map_partitions(_latest_order, "date", meta={"latest": "datetime64[s]"}) if tx is not None else
-                  customers.map_partitions(_latest_order, "last_order_date", meta={"latest": "datetime64[s]"}))
+        latest = (_dates_of(tx, "date").map_partitions(_latest_order, "date", meta={"latest": "datetime64[s]"})
+                  if tx is not None else _dates_of(customers, "last_order_date").map_partitions(
+                      _latest_order, "last_order_date", meta={"latest": "datetime64[s]"}))
         as_of = rfm.default_as_of(latest.compute()["latest"].to_numpy())
     seconds = {"as_of": time.perf_counter() - clock}
 
     clock = time.perf_counter()  # pass 2
-    filled = _with_orders(tx, as_of, model, customers.npartitions)
+    filled = _with_orders(tx, as_of, model, customers.npartitions, client)
     # the population needs a few columns only: read and join just those (dask projects them into the reads)
     wanted = [KEY, *rfm.SYSTEM_COLUMNS, *model.value.current, *model.value.potential]
     slim = filled(customers[[c for c in customers.columns if c in wanted]])
