@@ -89,3 +89,22 @@ def test_command_without_partitions_exits_2_naming_the_option(tmp_path, capsys):
     code, _, err = run(["score", str(tmp_path / "none"), "--engine", "dask", "-o", str(tmp_path / "out")], capsys)
     assert code == 2 and "bad-option" in err and "names no Parquet or CSV files" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_composite_tier_levels_are_the_populations_not_each_partitions(tmp_path, client):
+    """The 30-level preset ranks each measure in the whole population, then cuts the composite into
+    equal-frequency levels over the whole population: partitions sorted by amount must not each
+    get their own spread of levels."""
+    demo = make_demo(600, seed=8)
+    filled = score_customers(demo.customers, default_model(), transactions=demo.transactions).inputs
+    data = filled.sort_values("amount_12m", kind="stable").reset_index(drop=True)
+    write_parts(data, tmp_path / "c", [0, 200, 200, 450, 600])
+    data = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""])
+                      for f in sorted((tmp_path / "c").iterdir()) if f.stat().st_size], ignore_index=True)
+    whole = score_customers(data, default_model(), tier_preset="30-level").table()
+    result = score_partitions(tmp_path / "c", tmp_path / "out", default_model(), tier_preset="30-level", client=client)
+    got = comparable(pd.read_parquet(tmp_path / "out"))
+    pd.testing.assert_frame_equal(got, comparable(whole), check_dtype=False)
+    assert result.counts["customer_tier"] == {k: int(v) for k, v in whole.customer_tier.value_counts().items() if v}
+    alone = score_customers(data.iloc[:200], default_model(), tier_preset="30-level").computed.customer_tier
+    assert alone.astype(str).eq("L30").any() and not whole.customer_tier.iloc[:200].astype(str).eq("L30").any()

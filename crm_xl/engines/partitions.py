@@ -4,7 +4,8 @@ Three passes over the partitions, all on a Dask cluster (local, or any scheduler
 1. as_of: the day after the latest order (unless given);
 2. transactions reduced to per-code totals (max/sums, exact in any split: rfm.transaction_totals),
    joined to the customers by code, and the whole population's rank values and means collected
-   (scoring.population): quintiles and means are then exact, not per partition;
+   (scoring.population): quintiles and means are then exact, not per partition; a composite tier
+   preset (30-level) ranks its measures in the whole population, then its composites, likewise;
 3. score_customers on each partition with that population, Parquet out (one file per partition)
    and the summary counts, in one computation.
 """
@@ -25,8 +26,8 @@ import pandas as pd
 
 from crm_xl.fields import canonical
 from crm_xl.findings import CATALOGUE, InputError, finding
-from crm_xl.model.schema import ScoringModel
-from crm_xl.scoring import rfm
+from crm_xl.model.schema import ScoringModel, TierPreset
+from crm_xl.scoring import rfm, tiers
 from crm_xl.scoring.customers import score_customers, with_system_columns
 from crm_xl.scoring.inputs import dates
 from crm_xl.scoring.population import Population, population_part
@@ -182,11 +183,6 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
                      scheduler: str | None = None,
                      workers: int = 2, memory_limit: str = "2GB") -> PartitionedScore:
     """Score every customer of the partitions at `source`; Parquet, one file per partition, into `output`."""
-    preset = model.tiers.get(tier_preset or model.default_tier_preset)
-    if preset is not None and preset.bands is None:
-        raise InputError([finding("bad-option", option="--tier-preset", value=tier_preset or model.default_tier_preset,
-                                  problem="ranks a composite of ranks, which the dask engine does not do yet",
-                                  hint="Use a banded tier preset (e.g. 8-tier), or the pandas engine.")])
     files = partition_files(source)
     tx_files = partition_files(transactions, "--transactions") if transactions else None
     if client is None:
@@ -208,17 +204,17 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
 
     clock = time.perf_counter()  # pass 2
     filled = _with_orders(tx, as_of, model, customers.npartitions, client)
-    # the population needs a few columns only: read and join just those (dask projects them into the reads)
-    wanted = [KEY, *rfm.SYSTEM_COLUMNS, *model.value.current, *model.value.potential]
-    slim = filled(customers[[c for c in customers.columns if c in wanted]])
-    parts = [dask.delayed(population_part)(p, model, as_of) for p in slim.to_delayed()]
-    population = Population.of(list(dask.compute(*parts)), as_of)
+    preset = model.tiers.get(tier_preset or model.default_tier_preset)
+    population = _population(customers, filled, model, as_of, preset if preset.bands is None else None, client)
     customers = filled(customers)
     seconds["population"] = time.perf_counter() - clock
 
     clock = time.perf_counter()  # pass 3
     args = (model, population, indicator_set, tier_preset, language)
-    scored = customers.map_partitions(_scored, *args, meta=_scored(customers._meta, *args))
+    meta = _scored(customers._meta, *args)
+    # the population's sorted arrays (millions of values) go to each worker once, not into every task
+    args = (model, client.scatter(population, broadcast=True), indicator_set, tier_preset, language)
+    scored = customers.map_partitions(_scored, *args, meta=meta)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
@@ -239,6 +235,27 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     return PartitionedScore(str(source), output, int(totals_by.get(("rows", ""), 0)), model.title,
                             as_of.date().isoformat(), summary, int(totals_by.get(("rows_with_issues", ""), 0)),
                             customers.npartitions, {k: round(v, 3) for k, v in seconds.items()})
+
+
+def _population(customers, filled, model: ScoringModel, as_of: pd.Timestamp, composite: TierPreset | None,
+                client) -> Population:
+    """The whole population's ranked values and means (and a composite tier preset's measures, then
+    its composites ranked by them: a second look at the same few columns, kept on the workers)."""
+    import dask
+
+    # only a few columns are needed: read and join just those (dask projects them into the reads)
+    wanted = [KEY, *rfm.SYSTEM_COLUMNS, *model.value.current, *model.value.potential,
+              *(composite.composite if composite else ())]
+    slim = filled(customers[[c for c in customers.columns if c in wanted]])
+    if composite is not None:
+        slim = client.persist(slim)
+    parts = [dask.delayed(population_part)(p, model, as_of, composite) for p in slim.to_delayed()]
+    population = Population.of(list(dask.compute(*parts)), as_of)
+    if composite is None:
+        return population
+    measures = client.scatter(population.tiers.measures, broadcast=True)
+    composites = [dask.delayed(tiers.composite_part)(p, composite, measures) for p in slim.to_delayed()]
+    return population.with_composites(list(dask.compute(*composites)))
 
 
 def _replace_directory(staging: Path, output: Path) -> None:

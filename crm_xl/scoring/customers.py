@@ -59,7 +59,8 @@ def score_customers(frame: pd.DataFrame, model: ScoringModel, *, indicator_set: 
     # its own problems: the indicator cells were checked (and reported) for the level already
     keys, scores, lost = reasons.points_lost(frame, model.credit, Problems(len(frame)), indicator_set)
     out["credit_reasons"] = reasons.reason_texts(keys, scores, lost, model.credit, language=language)
-    out["customer_tier"] = tiers.tiers(frame, model.tiers[tier_preset or model.default_tier_preset], problems)
+    out["customer_tier"] = tiers.tiers(frame, model.tiers[tier_preset or model.default_tier_preset], problems,
+                                       population.tiers if population is not None else None)
     out["class_code"] = classes.classes(frame, model.classification, problems)
     out["value_segment"] = value.segments(frame, model.value, problems,
                                           population.value_means if population is not None else None)
