@@ -13,6 +13,7 @@ customer code (the first row of a code, as the pandas path takes it).
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
@@ -31,15 +32,7 @@ from crm_xl.engines.partitions import (
 )
 from crm_xl.model.schema import ScoringModel
 from crm_xl.reports import parts
-from crm_xl.reports.figures import (
-    MonthParts,
-    ReportFigures,
-    _credit_history,
-    _pending,
-    figures_from_parts,
-    month_bounds,
-    no_snapshot_note,
-)
+from crm_xl.reports.figures import MonthParts, ReportFigures, figures_from_parts, month_bounds, with_history_and_notes
 from crm_xl.reports.monthly import ReportResult, check_request, write_outputs
 from crm_xl.reports.parts import PAIRED, POS
 from crm_xl.scoring import rfm
@@ -65,13 +58,10 @@ def report_partitions(month: str, customers: str | Path, transactions: str | Pat
     files = {option: partition_files(source, option) for option, source in sources.items() if source}
     for option, names in files.items():
         check_columns(names, option)
-    if client is None:
-        with dask_client(scheduler, workers, memory_limit) as own:
-            return report_partitions(month, customers, transactions, output, model, previous=previous,
-                                     template=template, html=html, pdf=pdf, progress=progress, client=own)
     clock = time.perf_counter()
-    progress(f"scoring the customer partitions for {month} and the month before")
-    figures = partitioned_figures(month, files, model)
+    with nullcontext(client) if client is not None else dask_client(scheduler, workers, memory_limit):
+        progress(f"scoring the customer partitions for {month} and the month before")
+        figures = partitioned_figures(month, files, model)
     return write_outputs(figures, output, {"figures": round(time.perf_counter() - clock, 3)}, template=template,
                          html=html, pdf=pdf, progress=progress)
 
@@ -115,11 +105,8 @@ def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringM
     added = parts.add_up([{k: v for k, v in m.items() if k != "before"} for m in month_parts])
     sides = MonthParts(**added, before=parts.add_up(list(before_sides)), has_updated="updated_at" in customers.columns)
     figures = figures_from_parts(month, model, sides, orders, stale_months, snapshot=previous is not None)
-    if previous is None:
-        figures.notes.append(no_snapshot_note(figures.previous_month))
-    _credit_history(figures, None, None, month, model)  # the store's snapshots: --db only
-    _pending(figures, None)
-    return figures
+    # snapshots and reviews are the store's (--db): noted as missing, as for `crm-xl report --customers`
+    return with_history_and_notes(figures, model, None, None, None, snapshot_missing=previous is None)
 
 
 def _with_positions(frame):

@@ -73,10 +73,22 @@ def build_figures(customers: pd.DataFrame, transactions: pd.DataFrame | None, mo
         has_updated="updated_at" in cur.columns)
     figures = figures_from_parts(month, model, month_parts, orders, stale_months,
                                  snapshot=previous_customers is not None or from_snapshot)
-    if previous_customers is None and not from_snapshot:
-        figures.notes.append(no_snapshot_note(figures.previous_month))
-    _credit_history(figures, cur, history, month, model)
-    _pending(figures, pending_reviews)
+    return with_history_and_notes(figures, model, cur, history, pending_reviews,
+                                  snapshot_missing=previous_customers is None and not from_snapshot)
+
+
+def with_history_and_notes(figures: ReportFigures, model: ScoringModel, cur: pd.DataFrame | None,
+                           history: CreditHistory | None, pending_reviews: int | None,
+                           snapshot_missing: bool) -> ReportFigures:
+    """What the store adds (credit trend, back-test, pending reviews), or notes saying it is missing."""
+    if snapshot_missing:
+        figures.notes.append(CATALOGUE["snapshot-missing"].message(
+            month=figures.previous_month, affects="last month is scored from this month's 5C scores (no --previous "
+            f"file either), so only limits move; take it with crm-xl snapshot --month {figures.previous_month}"))
+    _credit_history(figures, cur, history, figures.month, model)
+    figures.kpi["pending_reviews"] = _kpi("Changes waiting for review", pending_reviews, None, good=None)
+    if pending_reviews is None:
+        figures.notes.append("Pending reviews are counted in the master data: report with --db to see them.")
     return figures
 
 
@@ -126,18 +138,6 @@ def _no_orders() -> dict:
     zeros = np.zeros(parts.TREND_MONTHS)
     return {"active": zeros, "orders": zeros, "amount": zeros, "earlier": 0, "all": 0,
             "top": pd.DataFrame({"code": [], "amount": [], "orders": [], "first": []})}
-
-
-def no_snapshot_note(previous_month: str) -> str:
-    return CATALOGUE["snapshot-missing"].message(
-        month=previous_month, affects="last month is scored from this month's 5C scores (no --previous "
-        f"file either), so only limits move; take it with crm-xl snapshot --month {previous_month}")
-
-
-def _pending(figures: ReportFigures, pending_reviews: int | None) -> None:
-    figures.kpi["pending_reviews"] = _kpi("Changes waiting for review", pending_reviews, None, good=None)
-    if pending_reviews is None:
-        figures.notes.append("Pending reviews are counted in the master data: report with --db to see them.")
 
 
 def _previous_from_snapshot(prev: pd.DataFrame, cur: pd.DataFrame, history: CreditHistory, month: str) -> bool:

@@ -33,8 +33,8 @@ def add_up(parts: list):
     if first is None:
         return None
     if isinstance(first, pd.Series):
-        kept = [p for p in parts if len(p)] or [first]
-        return pd.concat(kept).groupby(level=list(range(first.index.nlevels)), sort=False).sum()
+        kept = [p for p in parts if len(p)] or [first]  # an empty part's index may lack the levels
+        return pd.concat(kept).groupby(level=list(range(kept[0].index.nlevels)), sort=False).sum()
     if isinstance(first, pd.DataFrame):
         return pd.concat(parts, ignore_index=True)
     return sum(parts[1:], first)
