@@ -89,3 +89,15 @@ def test_command_without_partitions_exits_2_naming_the_option(tmp_path, capsys):
     code, _, err = run(["score", str(tmp_path / "none"), "--engine", "dask", "-o", str(tmp_path / "out")], capsys)
     assert code == 2 and "bad-option" in err and "names no Parquet or CSV files" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_partition_missing_a_column_is_a_finding_before_any_work(tmp_path, client):
+    customers = as_text(make_demo(30, seed=1).customers)
+    write_parts(customers, tmp_path / "c", [0, 10, 30])
+    lacking = tmp_path / "c" / "part-000.csv"
+    pd.read_csv(lacking, dtype=str).drop(columns=["score_capital"]).to_csv(lacking, index=False)
+    with pytest.raises(InputError) as err:
+        score_partitions(tmp_path / "c", tmp_path / "out", default_model(), client=client)
+    message = err.value.findings[0].message
+    assert "part-000.csv" in message and "lacks score_capital, which part-001.csv has" in message
+    assert not (tmp_path / "out").exists()

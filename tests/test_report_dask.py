@@ -148,3 +148,14 @@ def test_dask_engine_does_not_read_the_master_data(tmp_path, capsys):
     code, _, err = run(["report", "--month", MONTH, "--engine", "dask", "--db", f"sqlite:///{tmp_path}/m.db",
                         "-o", tmp_path / "r.xlsx"], capsys)
     assert code == 2 and "reads partitions, not the master data" in err
+
+
+def test_parquet_partition_missing_the_customer_code_is_a_finding(tmp_path, client):
+    customers = as_text(make_demo(30, seed=1).customers)
+    write_parts(customers, tmp_path / "c", [0, 10, 30], suffix=".parquet")
+    lacking = tmp_path / "c" / "part-001.parquet"
+    pd.read_parquet(lacking).drop(columns=["customer_code"]).to_parquet(lacking)  # written with pandas' index
+    with pytest.raises(InputError) as err:
+        report_partitions(MONTH, tmp_path / "c", None, tmp_path / "r.xlsx", default_model(), client=client)
+    assert err.value.findings[0].code == "bad-option"
+    assert "part-001.parquet" in err.value.findings[0].message and "lacks customer_code" in err.value.findings[0].message

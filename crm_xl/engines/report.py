@@ -58,19 +58,21 @@ def report_partitions(month: str, customers: str | Path, transactions: str | Pat
     files = {option: partition_files(source, option) for option, source in sources.items() if source}
     for option, names in files.items():
         check_columns(names, option)
-    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
     with nullcontext(client) if client is not None else dask_client(scheduler, workers, memory_limit):
         progress(f"scoring the customer partitions for {month} and the month before")
-        figures = partitioned_figures(month, files, model)
-    return write_outputs(figures, output, {"figures": round(time.perf_counter() - clock, 3)}, template=template,
-                         html=html, pdf=pdf, progress=progress)
+        figures = partitioned_figures(month, files, model, seconds=seconds)
+    return write_outputs(figures, output, seconds, template=template, html=html, pdf=pdf, progress=progress)
 
 
-def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringModel,
-                        stale_months: int = 6) -> ReportFigures:
-    """The report's figures from the partitions (option -> files), on the current Dask client."""
+def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringModel, stale_months: int = 6,
+                        seconds: dict[str, float] | None = None) -> ReportFigures:
+    """The report's figures from the partitions (option -> files), on the current Dask client;
+    each pass's seconds into `seconds`."""
     import dask
 
+    seconds = {} if seconds is None else seconds
+    clock = time.perf_counter()
     start, end = month_bounds(month)
     window = model.rfm.window_months
     customers = _with_positions(read_partitions(files["--customers"]))
@@ -89,6 +91,8 @@ def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringM
     populations = {END: Population.of(list(ends), end), START: Population.of(list(starts), start)}
     orders = parts.add_up(orders) if orders else None
     top = parts.top_codes(orders) if orders else []
+    seconds["orders_and_population"] = round(time.perf_counter() - clock, 3)
+    clock = time.perf_counter()
 
     # pass 2: every customer scored and reduced to its parts
     context = (model, populations, window, end, stale_months, top)
@@ -103,6 +107,7 @@ def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringM
             [dask.delayed(_month_part)(p, *context) for p in joined.to_delayed()],
             [dask.delayed(parts.side_part)(p, model) for p in labels.to_delayed()])
     added = parts.add_up([{k: v for k, v in m.items() if k != "before"} for m in month_parts])
+    seconds["customer_parts"] = round(time.perf_counter() - clock, 3)
     sides = MonthParts(**added, before=parts.add_up(list(before_sides)), has_updated="updated_at" in customers.columns)
     figures = figures_from_parts(month, model, sides, orders, stale_months, snapshot=previous is not None)
     # snapshots and reviews are the store's (--db): noted as missing, as for `crm-xl report --customers`
