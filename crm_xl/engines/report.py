@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -69,49 +70,74 @@ def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringM
                         seconds: dict[str, float] | None = None) -> ReportFigures:
     """The report's figures from the partitions (option -> files), on the current Dask client;
     each pass's seconds into `seconds`."""
-    import dask
-
     seconds = {} if seconds is None else seconds
-    clock = time.perf_counter()
     start, end = month_bounds(month)
-    window = model.rfm.window_months
-    customers = _with_positions(read_partitions(files["--customers"]))
-    previous = _with_positions(read_partitions(files["--previous"])) if "--previous" in files else None
-    per_code = (_orders_per_code(read_partitions(files["--transactions"]), end, start, window, customers.npartitions)
-                if "--transactions" in files else None)
-    now = _joined(customers, per_code)
-    before = _joined(previous, per_code) if previous is not None else now
-
-    # pass 1: orders and populations
-    ends = [dask.delayed(_population)(p, END, model, end, window) for p in now.to_delayed()]
-    starts = [dask.delayed(_population)(p, START, model, start, window) for p in before.to_delayed()]
-    orders = [dask.delayed(parts.orders_part)(p) for p in _report_customers(per_code, customers).to_delayed()] \
-        if per_code is not None else []
-    ends, starts, orders = dask.compute(ends, starts, orders)
-    populations = {END: Population.of(list(ends), end), START: Population.of(list(starts), start)}
-    orders = parts.add_up(orders) if orders else None
-    top = parts.top_codes(orders) if orders else []
+    frames = _Frames.read(files, start, end, model.rfm.window_months)
+    clock = time.perf_counter()
+    populations, orders = _populations_and_orders(frames, model, start, end)
     seconds["orders_and_population"] = round(time.perf_counter() - clock, 3)
     clock = time.perf_counter()
+    top = parts.top_codes(orders) if orders else []
+    sides = _customer_parts(frames, (model, populations, model.rfm.window_months, end, stale_months, top))
+    seconds["customer_parts"] = round(time.perf_counter() - clock, 3)
+    figures = figures_from_parts(month, model, sides, orders, stale_months, snapshot=frames.previous_given)
+    # snapshots and reviews are the store's (--db): noted as missing, as for `crm-xl report --customers`
+    return with_history_and_notes(figures, model, None, None, None, snapshot_missing=not frames.previous_given)
 
-    # pass 2: every customer scored and reduced to its parts
-    context = (model, populations, window, end, stale_months, top)
-    if previous is None:
-        month_parts = dask.compute([dask.delayed(_month_part)(p, *context) for p in now.to_delayed()])[0]
+
+@dataclass
+class _Frames:
+    """The partitions as Dask frames, customers with their code's order totals beside them."""
+
+    customers: object  # as read, each row numbered (POS)
+    now: object  # this month's customers with their totals as of both dates
+    before: object  # last month's customers (--previous, or this month's) with their totals
+    per_code: object | None  # orders per customer code (parts.orders_per_code added up), None without orders
+    previous_given: bool
+
+    @classmethod
+    def read(cls, files: dict[str, list[str]], start: pd.Timestamp, end: pd.Timestamp, window: int) -> _Frames:
+        customers = _with_positions(read_partitions(files["--customers"]))
+        previous = _with_positions(read_partitions(files["--previous"])) if "--previous" in files else None
+        per_code = (_orders_per_code(read_partitions(files["--transactions"]), end, start, window,
+                                     customers.npartitions) if "--transactions" in files else None)
+        now = _joined(customers, per_code)
+        return cls(customers, now, _joined(previous, per_code) if previous is not None else now, per_code,
+                   previous is not None)
+
+
+def _populations_and_orders(frames: _Frames, model: ScoringModel, start: pd.Timestamp,
+                            end: pd.Timestamp) -> tuple[dict[str, Population], dict | None]:
+    """Pass 1: the populations ranked and averaged as of both dates, and the order figures added up."""
+    import dask
+
+    window = model.rfm.window_months
+    ends = [dask.delayed(_population)(p, END, model, end, window) for p in frames.now.to_delayed()]
+    starts = [dask.delayed(_population)(p, START, model, start, window) for p in frames.before.to_delayed()]
+    mine = _report_customers(frames.per_code, frames.customers) if frames.per_code is not None else None
+    orders = [dask.delayed(parts.orders_part)(p) for p in mine.to_delayed()] if mine is not None else []
+    ends, starts, orders = dask.compute(ends, starts, orders)
+    populations = {END: Population.of(list(ends), end), START: Population.of(list(starts), start)}
+    return populations, (parts.add_up(list(orders)) if orders else None)
+
+
+def _customer_parts(frames: _Frames, context: tuple) -> MonthParts:
+    """Pass 2: every customer scored as of both dates and reduced to its parts, added up."""
+    import dask
+
+    model, populations, window = context[:3]
+    if not frames.previous_given:
+        month_parts = dask.compute([dask.delayed(_month_part)(p, *context) for p in frames.now.to_delayed()])[0]
         before_sides = [m["before"] for m in month_parts]
     else:
-        labels = before.map_partitions(_previous_labels, model, populations[START], window,
-                                       meta=_previous_labels(before._meta, model, populations[START], window))
-        joined = _with_previous_labels(now, labels)
+        args = (model, populations[START], window)
+        labels = frames.before.map_partitions(_previous_labels, *args, meta=_previous_labels(frames.before._meta, *args))
         month_parts, before_sides = dask.compute(
-            [dask.delayed(_month_part)(p, *context) for p in joined.to_delayed()],
+            [dask.delayed(_month_part)(p, *context) for p in _with_previous_labels(frames.now, labels).to_delayed()],
             [dask.delayed(parts.side_part)(p, model) for p in labels.to_delayed()])
     added = parts.add_up([{k: v for k, v in m.items() if k != "before"} for m in month_parts])
-    seconds["customer_parts"] = round(time.perf_counter() - clock, 3)
-    sides = MonthParts(**added, before=parts.add_up(list(before_sides)), has_updated="updated_at" in customers.columns)
-    figures = figures_from_parts(month, model, sides, orders, stale_months, snapshot=previous is not None)
-    # snapshots and reviews are the store's (--db): noted as missing, as for `crm-xl report --customers`
-    return with_history_and_notes(figures, model, None, None, None, snapshot_missing=previous is None)
+    return MonthParts(**added, before=parts.add_up(list(before_sides)),
+                      has_updated="updated_at" in frames.customers.columns)
 
 
 def _with_positions(frame):
@@ -128,7 +154,8 @@ def _code_totals(part: pd.DataFrame, end: pd.Timestamp, start: pd.Timestamp, win
     t = rfm.prepare_transactions(part, Problems(len(part)))
     first_row = (partition_info["number"] if partition_info else 0) << 32
     frames = [parts.orders_per_code(t, end, first_row)]
-    frames += [rfm.transaction_totals(t, as_of, window).add_suffix(f"@{when}") for when, as_of in ((END, end), (START, start))]
+    frames += [rfm.transaction_totals(t, as_of, window).add_suffix(f"@{when}")
+               for when, as_of in ((END, end), (START, start))]
     return pd.concat(frames, axis=1).rename_axis(_JOIN).reset_index().astype({_JOIN: str})  # as the customers' key
 
 
@@ -142,7 +169,11 @@ def _report_customers(per_code, customers):
     """The orders per code of the report's customers only (orders of others do not count)."""
     codes = customers[[KEY]].map_partitions(_codes, meta=_codes(customers[[KEY]]._meta))
     mine = per_code.merge(codes.drop_duplicates(split_out=per_code.npartitions), on=_JOIN, how="inner")
-    return mine.map_partitions(lambda p: p.set_index(_JOIN), meta=per_code._meta.set_index(_JOIN))
+    return mine.map_partitions(_keyed, meta=_keyed(per_code._meta))
+
+
+def _keyed(part: pd.DataFrame) -> pd.DataFrame:
+    return part.set_index(_JOIN)
 
 
 def _codes(part: pd.DataFrame) -> pd.DataFrame:
@@ -192,9 +223,6 @@ def _month_part(part: pd.DataFrame, model: ScoringModel, populations: dict, wind
     return {"now": parts.side_part(cur, model), "before": side,
             "moves": parts.moves_part(cur, before, model, positions),
             "current": parts.current_part(cur, _raw(part), end, stale_months, top, positions)}
-
-
-SIDE = (*parts.LABELLED, "credit_limit", "credit_level")
 
 
 def _previous_labels(part: pd.DataFrame, model: ScoringModel, population: Population, window: int) -> pd.DataFrame:

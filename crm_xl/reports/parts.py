@@ -85,13 +85,15 @@ def _worse(cur: pd.DataFrame, before_grade, model: ScoringModel, positions: np.n
     rows = cur[worse]
     names = rows["store_name"] if "store_name" in rows else rows["customer_code"]
     return pd.DataFrame({"code": rows["customer_code"].astype(str).to_numpy(), "name": names.to_numpy(),
-                         "previous": previous[worse].to_numpy(), "grade": rows["credit_grade"].astype(object).to_numpy(),
+                         "previous": previous[worse].to_numpy(),
+                         "grade": rows["credit_grade"].astype(object).to_numpy(),
                          "limit": rows["credit_limit"].to_numpy(float), POS: positions[worse]})
 
 
 def worse_rows(worse: pd.DataFrame) -> list[dict]:
     worse = worse.sort_values(POS, kind="stable")
-    return [{"code": code, "name": name, "previous": was, "grade": grade, "limit": None if pd.isna(limit) else float(limit)}
+    return [{"code": code, "name": name, "previous": was, "grade": grade,
+             "limit": None if pd.isna(limit) else float(limit)}
             for code, name, was, grade, limit in zip(worse.code, worse.name, worse.previous, worse.grade, worse.limit)]
 
 
