@@ -65,9 +65,9 @@ def _dask_report(month, customers, db_url, transactions, previous, template, out
                  progress, **cluster):
     from crm_xl.engines.report import report_partitions
 
-    if db_url or not customers:
-        raise InputError([finding("bad-option", option="--engine dask", value=str(db_url or ""),
-                                  problem="reads partitions, not the master data",
+    if db_url or not customers:  # the master data is one machine's (and its snapshots a database's)
+        raise InputError([finding("bad-option", option="--engine", value="dask",
+                                  problem="reads partitions, not the master data (--db)" if db_url else "needs --customers",
                                   hint="Give --customers as a directory or glob of Parquet/CSV partitions.")])
     return report_partitions(month, customers, transactions, output, load_model(model_path), previous=previous,
                              template=template, html=not no_html, pdf=pdf, progress=progress, **cluster)
