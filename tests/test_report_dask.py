@@ -159,3 +159,11 @@ def test_parquet_partition_missing_the_customer_code_is_a_finding(tmp_path, clie
         report_partitions(MONTH, tmp_path / "c", None, tmp_path / "r.xlsx", default_model(), client=client)
     assert err.value.findings[0].code == "bad-option"
     assert "part-001.parquet" in err.value.findings[0].message and "lacks customer_code" in err.value.findings[0].message
+
+
+def test_partition_that_is_not_parquet_is_a_finding(demo, tmp_path, client):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "part-000.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(InputError) as err:
+        report_partitions(MONTH, tmp_path / "c", demo / "t", tmp_path / "r.xlsx", default_model(), client=client)
+    assert err.value.findings[0].code == "file-unreadable" and "part-000.parquet" in err.value.findings[0].message

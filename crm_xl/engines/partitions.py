@@ -85,12 +85,15 @@ def check_columns(files: list[str], what: str = "customers", required: tuple[str
 
 
 def _header(file: str) -> list[str]:
-    if file.lower().endswith(".parquet"):
-        import pyarrow.parquet as pq
+    try:
+        if file.lower().endswith(".parquet"):
+            import pyarrow.parquet as pq
 
-        return [n for n in pq.read_schema(file).names if not n.startswith("__index_level_")]  # pandas' index
-    with open(file, newline="", encoding="utf-8-sig") as f:
-        return next(csv.reader(f), [])
+            return [n for n in pq.read_schema(file).names if not n.startswith("__index_level_")]  # pandas' index
+        with open(file, newline="", encoding="utf-8-sig") as f:
+            return next(csv.reader(f), [])
+    except (OSError, ValueError) as exc:  # not Parquet after all, not UTF-8 text: the user's file, not a crash
+        raise InputError([finding("file-unreadable", file=file, detail=str(exc))]) from None
 
 
 def read_partitions(files: list[str]):
