@@ -72,7 +72,7 @@ def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringM
     each pass's seconds into `seconds`."""
     seconds = {} if seconds is None else seconds
     start, end = month_bounds(month)
-    frames = _Frames.read(files, start, end, model.rfm.window_months)
+    frames = _Frames.read(files, start, end, model)
     clock = time.perf_counter()
     populations, orders = _populations_and_orders(frames, model, start, end)
     seconds["orders_and_population"] = round(time.perf_counter() - clock, 3)
@@ -94,16 +94,25 @@ class _Frames:
     before: object  # last month's customers (--previous, or this month's) with their totals
     per_code: object | None  # orders per customer code (parts.orders_per_code added up), None without orders
     previous_given: bool
+    ranked: tuple  # (now, before) with only the columns the populations are made of
 
     @classmethod
-    def read(cls, files: dict[str, list[str]], start: pd.Timestamp, end: pd.Timestamp, window: int) -> _Frames:
+    def read(cls, files: dict[str, list[str]], start: pd.Timestamp, end: pd.Timestamp, model: ScoringModel) -> _Frames:
         customers = _with_positions(read_partitions(files["--customers"]))
         previous = _with_positions(read_partitions(files["--previous"])) if "--previous" in files else None
-        per_code = (_orders_per_code(read_partitions(files["--transactions"]), end, start, window,
+        per_code = (_orders_per_code(read_partitions(files["--transactions"]), end, start, model.rfm.window_months,
                                      customers.npartitions) if "--transactions" in files else None)
         now = _joined(customers, per_code)
+        ranked = tuple(_joined(_ranked_columns(read_partitions(files[option]), model), per_code)
+                       for option in ("--customers", "--previous" if previous is not None else "--customers"))
         return cls(customers, now, _joined(previous, per_code) if previous is not None else now, per_code,
-                   previous is not None)
+                   previous is not None, ranked)
+
+
+def _ranked_columns(frame, model: ScoringModel):
+    """Only what the population ranks and averages: the other columns are then not read (Parquet)."""
+    wanted = {KEY, *rfm.SYSTEM_COLUMNS, *model.value.current, *model.value.potential}
+    return frame[[c for c in frame.columns if c in wanted]]
 
 
 def _populations_and_orders(frames: _Frames, model: ScoringModel, start: pd.Timestamp,
@@ -112,8 +121,9 @@ def _populations_and_orders(frames: _Frames, model: ScoringModel, start: pd.Time
     import dask
 
     window = model.rfm.window_months
-    ends = [dask.delayed(_population)(p, END, model, end, window) for p in frames.now.to_delayed()]
-    starts = [dask.delayed(_population)(p, START, model, start, window) for p in frames.before.to_delayed()]
+    now, before = frames.ranked
+    ends = [dask.delayed(_population)(p, END, model, end, window) for p in now.to_delayed()]
+    starts = [dask.delayed(_population)(p, START, model, start, window) for p in before.to_delayed()]
     mine = _report_customers(frames.per_code, frames.customers) if frames.per_code is not None else None
     orders = [dask.delayed(parts.orders_part)(p) for p in mine.to_delayed()] if mine is not None else []
     ends, starts, orders = dask.compute(ends, starts, orders)
