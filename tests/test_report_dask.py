@@ -167,3 +167,13 @@ def test_partition_that_is_not_parquet_is_a_finding(demo, tmp_path, client):
     with pytest.raises(InputError) as err:
         report_partitions(MONTH, tmp_path / "c", demo / "t", tmp_path / "r.xlsx", default_model(), client=client)
     assert err.value.findings[0].code == "file-unreadable" and "part-000.parquet" in err.value.findings[0].message
+
+
+def test_model_ranking_tiers_over_the_population_is_refused(demo, tmp_path):
+    """Ranked per partition, the 30-level tiers would be wrong without saying so."""
+    import dataclasses
+
+    ranked = dataclasses.replace(default_model(), default_tier_preset="30-level")
+    with pytest.raises(InputError) as err:
+        report_partitions(MONTH, demo / "c", demo / "t", tmp_path / "r.xlsx", ranked)
+    assert err.value.findings[0].code == "bad-option" and "30-level" in err.value.findings[0].message

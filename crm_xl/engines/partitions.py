@@ -70,6 +70,15 @@ def partition_files(source: str | Path, what: str = "customers") -> list[str]:
     return found
 
 
+def check_tier_preset(model: ScoringModel, tier_preset: str | None = None) -> None:
+    """A tier preset ranked over the population would be ranked per partition here: refused."""
+    preset = model.tiers.get(tier_preset or model.default_tier_preset)
+    if preset is not None and preset.bands is None:
+        raise InputError([finding("bad-option", option="--tier-preset", value=tier_preset or model.default_tier_preset,
+                                  problem="ranks a composite of ranks, which the dask engine does not do yet",
+                                  hint="Use a banded tier preset (e.g. 8-tier), or the pandas engine.")])
+
+
 def check_columns(files: list[str], what: str = "customers", required: tuple[str, ...] = (KEY,)) -> None:
     """Every partition with the same columns (under their canonical names), the required ones among them:
     a partition that differs would otherwise fail deep inside the cluster."""
@@ -191,11 +200,7 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
                      scheduler: str | None = None,
                      workers: int = 2, memory_limit: str = "2GB") -> PartitionedScore:
     """Score every customer of the partitions at `source`; Parquet, one file per partition, into `output`."""
-    preset = model.tiers.get(tier_preset or model.default_tier_preset)
-    if preset is not None and preset.bands is None:
-        raise InputError([finding("bad-option", option="--tier-preset", value=tier_preset or model.default_tier_preset,
-                                  problem="ranks a composite of ranks, which the dask engine does not do yet",
-                                  hint="Use a banded tier preset (e.g. 8-tier), or the pandas engine.")])
+    check_tier_preset(model, tier_preset)
     files = partition_files(source)
     tx_files = partition_files(transactions, "--transactions") if transactions else None
     check_columns(files)

@@ -27,6 +27,7 @@ from crm_xl.engines.partitions import (
     TOTALS,
     _filled,
     check_columns,
+    check_tier_preset,
     dask_client,
     partition_files,
     read_partitions,
@@ -55,6 +56,7 @@ def report_partitions(month: str, customers: str | Path, transactions: str | Pat
     """The report workbook (and HTML, PDF) of `month` from customer and order partitions on a Dask cluster."""
     output = Path(output)
     check_request(month, output)
+    check_tier_preset(model)  # the report's tiers are the model's default preset
     sources = {"--customers": customers, "--transactions": transactions, "--previous": previous}
     files = {option: partition_files(source, option) for option, source in sources.items() if source}
     for option, names in files.items():
