@@ -7,8 +7,10 @@
 
 Data (6 orders per customer on average) is generated once per size under --dir (default
 ~/.cache/crm-xl/scale). Prints, for the dask run: seconds per pass, customers per second and each
-worker's peak memory (its process's max RSS); for pandas at --pandas-customers: the same scoring
-(score_customers with the transactions) in this process, its seconds and peak RSS.
+worker's peak memory (its process's max RSS), for the scoring and then for the monthly report
+(`report --engine dask` of the last month of orders, on the same cluster); for pandas at
+--pandas-customers: the same scoring (score_customers with the transactions) and the report's
+figures (build_figures) in this process, their seconds and peak RSS.
 Target (issue 13): 10,000,000 customers in < 3 min on 2 cores, every worker < 2 GB.
 """
 from __future__ import annotations
@@ -26,11 +28,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crm_xl.engines.partitions import dask_client, score_partitions
+from crm_xl.engines.report import report_partitions
 from crm_xl.model import default_model
+from crm_xl.reports.figures import build_figures
 from crm_xl.scoring.customers import score_customers
 
 FORMATS, MARKETS, SCALES = list("ZBSNYFQ"), list("CX"), list("LMS")
 ORDERS_PER_CUSTOMER = 6
+MONTH = "2026-10"  # the orders' last full month (they run from 2025-11-01 for 365 days)
 
 
 def customers(first: int, n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -83,9 +88,17 @@ def run_dask(c_dir: Path, t_dir: Path, n: int, workers: int, memory_limit: str, 
         result = score_partitions(c_dir, out, default_model(), transactions=t_dir, client=client)
         seconds = time.perf_counter() - start
         peaks = worker_peaks(client)
-    print(f"dask   {n:>11,} customers {seconds:7.1f} s  {n / seconds:>9,.0f} rows/s  passes {result.seconds}")
+        print(f"dask   {n:>11,} customers {seconds:7.1f} s  {n / seconds:>9,.0f} rows/s  passes {result.seconds}")
+        start = time.perf_counter()
+        report = report_partitions(MONTH, c_dir, t_dir, out.with_suffix(".xlsx"), default_model(), html=False,
+                                   client=client)
+        seconds = time.perf_counter() - start
+        print(f"report {n:>11,} customers {seconds:7.1f} s  {n / seconds:>9,.0f} rows/s  {report.seconds} "
+              f"(month {MONTH}, workbook written)")
+        report_peaks = worker_peaks(client)
     print(f"       {workers} workers, limit {memory_limit} each; peak RSS per worker: "
-          + ", ".join(f"{v:,.0f} MB" for v in peaks.values()))
+          + ", ".join(f"{v:,.0f} MB" for v in peaks.values()) + " scoring, "
+          + ", ".join(f"{v:,.0f} MB" for v in report_peaks.values()) + " after the report")
 
 
 def run_pandas(c_dir: Path, t_dir: Path, n: int) -> None:
@@ -98,6 +111,11 @@ def run_pandas(c_dir: Path, t_dir: Path, n: int) -> None:
     seconds = time.perf_counter() - start
     print(f"pandas {n:>11,} customers {seconds:7.1f} s  {n / seconds:>9,.0f} rows/s  (one process, peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB incl. reading)")
+    start = time.perf_counter()
+    build_figures(frame, tx, MONTH, default_model())
+    seconds = time.perf_counter() - start
+    print(f"report {n:>11,} customers {seconds:7.1f} s  {n / seconds:>9,.0f} rows/s  (figures only, peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB)")
 
 
 def main() -> None:
@@ -117,6 +135,7 @@ def main() -> None:
     out = folder / "scored"
     run_dask(c_dir, t_dir, args.customers, args.workers, args.memory_limit, out)
     shutil.rmtree(out, ignore_errors=True)
+    out.with_suffix(".xlsx").unlink(missing_ok=True)
     if args.pandas_customers:
         run_pandas(c_dir, t_dir, min(args.pandas_customers, args.customers))
 

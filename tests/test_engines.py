@@ -108,3 +108,15 @@ def test_composite_tier_levels_are_the_populations_not_each_partitions(tmp_path,
     assert result.counts["customer_tier"] == {k: int(v) for k, v in whole.customer_tier.value_counts().items() if v}
     alone = score_customers(data.iloc[:200], default_model(), tier_preset="30-level").computed.customer_tier
     assert alone.astype(str).eq("L30").any() and not whole.customer_tier.iloc[:200].astype(str).eq("L30").any()
+
+
+def test_partition_missing_a_column_is_a_finding_before_any_work(tmp_path, client):
+    customers = as_text(make_demo(30, seed=1).customers)
+    write_parts(customers, tmp_path / "c", [0, 10, 30])
+    lacking = tmp_path / "c" / "part-000.csv"
+    pd.read_csv(lacking, dtype=str).drop(columns=["score_capital"]).to_csv(lacking, index=False)
+    with pytest.raises(InputError) as err:
+        score_partitions(tmp_path / "c", tmp_path / "out", default_model(), client=client)
+    message = err.value.findings[0].message
+    assert "part-000.csv" in message and "lacks score_capital, which part-001.csv has" in message
+    assert not (tmp_path / "out").exists()

@@ -20,11 +20,19 @@ EMPTY_SHARE = 1e-4
 
 def psi(expected: np.ndarray, actual: np.ndarray, edges: np.ndarray) -> tuple[float | None, list[dict]]:
     """PSI of `actual` (this month) against `expected` (last month) over bins with these lower edges."""
-    expected, actual = _clean(expected), _clean(actual)
-    if not len(expected) or not len(actual):
+    return psi_of_counts(bin_counts(expected, edges), bin_counts(actual, edges), edges)
+
+
+def bin_counts(values, edges: np.ndarray) -> np.ndarray:
+    """How many of the values fall in each bin: counts of parts of the values add up."""
+    return np.bincount(_bin(_clean(values), edges), minlength=len(edges))
+
+
+def psi_of_counts(expected: np.ndarray, actual: np.ndarray, edges: np.ndarray) -> tuple[float | None, list[dict]]:
+    """PSI from the counts per bin of last month (`expected`) and this month (`actual`)."""
+    if not expected.sum() or not actual.sum():
         return None, []
-    e = np.bincount(_bin(expected, edges), minlength=len(edges)) / len(expected)
-    a = np.bincount(_bin(actual, edges), minlength=len(edges)) / len(actual)
+    e, a = expected / expected.sum(), actual / actual.sum()
     e_safe, a_safe = np.maximum(e, EMPTY_SHARE), np.maximum(a, EMPTY_SHARE)
     parts = (a_safe - e_safe) * np.log(a_safe / e_safe)
     uppers = [f"{hi:.2f}" for hi in edges[1:]] + ["1.00"]

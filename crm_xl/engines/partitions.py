@@ -11,6 +11,7 @@ Three passes over the partitions, all on a Dask cluster (local, or any scheduler
 """
 from __future__ import annotations
 
+import csv
 import glob
 import logging
 import os
@@ -68,6 +69,32 @@ def partition_files(source: str | Path, what: str = "customers") -> list[str]:
         raise InputError([finding("bad-option", option=what, value=text, problem="mixes Parquet and CSV files",
                                   hint="Give the partitions in one format.")])
     return found
+
+
+def check_columns(files: list[str], what: str = "customers", required: tuple[str, ...] = (KEY,)) -> None:
+    """Every partition with the same columns (under their canonical names), the required ones among them:
+    a partition that differs would otherwise fail deep inside the cluster."""
+    seen = {f: {canonical(c) or c for c in _header(f)} for f in files}
+    union = set().union(*seen.values())
+    for f, names in seen.items():
+        missing = sorted((union | set(required)) - names)
+        if missing:
+            other = next((g for g, n in seen.items() if set(missing) <= n), None)
+            problem = (f"lacks {', '.join(missing)}" + (f", which {Path(other).name} has" if other else ""))
+            raise InputError([finding("bad-option", option=what, value=f, problem=problem,
+                                      hint="Give every partition the same columns, the customer code among them.")])
+
+
+def _header(file: str) -> list[str]:
+    try:
+        if file.lower().endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return [n for n in pq.read_schema(file).names if not n.startswith("__index_level_")]  # pandas' index
+        with open(file, newline="", encoding="utf-8-sig") as f:
+            return next(csv.reader(f), [])
+    except (OSError, ValueError) as exc:  # not Parquet after all, not UTF-8 text: the user's file, not a crash
+        raise InputError([finding("file-unreadable", file=file, detail=str(exc))]) from None
 
 
 def read_partitions(files: list[str]):
@@ -185,6 +212,9 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     """Score every customer of the partitions at `source`; Parquet, one file per partition, into `output`."""
     files = partition_files(source)
     tx_files = partition_files(transactions, "--transactions") if transactions else None
+    check_columns(files)
+    if tx_files:
+        check_columns(tx_files, "--transactions")
     if client is None:
         with dask_client(scheduler, workers, memory_limit) as own:
             return score_partitions(source, output, model, transactions=transactions, as_of=as_of,

@@ -79,11 +79,7 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
                pdf: bool = False, progress: Callable[[str], None] = lambda stage: None,
                db: str | None = None) -> ReportResult:
     """The report from a customer table, or from the master data (`db`, which also counts pending reviews)."""
-    if not MONTH.match(month or ""):
-        raise InputError([finding("bad-option", option="--month", value=month, problem="is not a month",
-                                  hint="Give the month as YYYY-MM, e.g. 2026-10.")])
-    if output.suffix.lower() != ".xlsx":
-        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx")])
+    check_request(month, output)
     clock = time.perf_counter()
     if (customers is None) == (db is None):
         raise InputError([finding("bad-option", option="--customers / --db", value=str(customers or db or ""),
@@ -106,7 +102,23 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
     clock = time.perf_counter()
     progress(f"scoring {len(frame):,} customers for {month} and the month before")
     figures = build_figures(frame, tx, month, model, before, pending_reviews=pending, history=history)
-    figures_s = time.perf_counter() - clock
+    seconds = {"read": round(read_s, 3), "figures": round(time.perf_counter() - clock, 3)}
+    return write_outputs(figures, output, seconds, template=template, html=html, pdf=pdf, progress=progress)
+
+
+def check_request(month: str, output: Path) -> None:
+    """A month as YYYY-MM and an .xlsx to write, before any work is done."""
+    if not MONTH.match(month or ""):
+        raise InputError([finding("bad-option", option="--month", value=month, problem="is not a month",
+                                  hint="Give the month as YYYY-MM, e.g. 2026-10.")])
+    if output.suffix.lower() != ".xlsx":
+        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx")])
+
+
+def write_outputs(figures: ReportFigures, output: Path, seconds: dict, *, template: Path | None = None,
+                  html: bool = True, pdf: bool = False,
+                  progress: Callable[[str], None] = lambda stage: None) -> ReportResult:
+    """The workbook, and the HTML summary and PDF when asked for, from the figures."""
     clock = time.perf_counter()
     progress(f"writing {output}")
     write_report(figures, output, template)
@@ -115,8 +127,7 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
         progress("rendering the PDF with LibreOffice")
     pdf_path = _write_pdf(output) if pdf else None
     return ReportResult(output, html_path, pdf_path, figures,
-                        {"read": round(read_s, 3), "figures": round(figures_s, 3),
-                         "write": round(time.perf_counter() - clock, 3)})
+                        {**seconds, "write": round(time.perf_counter() - clock, 3)})
 
 
 def write_report(figures: ReportFigures, output: Path, template: Path | None = None) -> Path:
