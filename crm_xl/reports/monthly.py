@@ -19,7 +19,7 @@ from crm_xl.reports import svg
 from crm_xl.reports.figures import CreditHistory, ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
-from crm_xl.sheets.reading import read_untrusted_table
+from crm_xl.sheets.reading import read_untrusted_tables
 from crm_xl.store.db import connect
 from crm_xl.store.export import master_frame, pending_reviews
 from crm_xl.xlsx.safety import check_thoroughly
@@ -87,6 +87,9 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
                                   hint="Give the customers either as a file (--customers) or as the master data (--db).")])
     progress(f"reading {customers or 'the master data'}" + (f" and {transactions}" if transactions else ""))
     pending, history = None, None
+    files = {name: path for name, path in (("customers", customers), ("transactions", transactions),
+                                           ("previous", previous)) if path is not None}
+    tables = dict(zip(files, read_untrusted_tables([(path, None, "customer_code") for path in files.values()])))
     if db is not None:
         from crm_xl.store.credit import pending_credit_reviews, receivables_history, snapshot_frame
 
@@ -95,9 +98,9 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
         pending = len(pending_reviews(engine)) + len(pending_credit_reviews(engine))
         history = CreditHistory(snapshot_frame(engine), receivables_history(engine))
     else:
-        frame = read_untrusted_table(customers).frame
-    tx = read_untrusted_table(transactions).frame if transactions else None
-    before = read_untrusted_table(previous).frame if previous else None
+        frame = tables["customers"].frame
+    tx = tables["transactions"].frame if transactions else None
+    before = tables["previous"].frame if previous else None
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
     progress(f"scoring {len(frame):,} customers for {month} and the month before")
