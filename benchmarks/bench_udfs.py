@@ -66,6 +66,9 @@ def main() -> None:
     segs = col(rng.choice(["core", "secondary", "potential", "low-value"], n).tolist())
     rfm = col(rng.choice(["Champions", "At Risk", "New"], n).tolist())
     tiers = col(rng.choice(["T1", "T5", "T8"], n).tolist())
+    orders, limits = col(rng.lognormal(13, 1, n).round(0).tolist()), col(rng.lognormal(15, 1, n).round(0).tolist())
+    limit_grade = [[lim[0], g[0]] for lim, g in zip(limits, grades)]  # two cells a row: (limit, grade)
+    overdue = col(rng.integers(0, 60, n).astype(float).tolist())
 
     # name: (one-row call, whole-column call, reading shapes, column API alone)
     cases = {
@@ -93,6 +96,13 @@ def main() -> None:
                           lambda: columns.customer_tags(dict(zip(
                               ("credit_grade", "customer_tier", "value_segment", "rfm_segment"),
                               map(flat, (grades, tiers, segs, rfm)))), model)),
+        "CREDIT_CHECK": (lambda: f.credit_check(1_200_000, 300_000, [[5_000_000, "A"]], 12),
+                         lambda: f.credit_check(orders, money, limit_grade, overdue),
+                         lambda: cells.broadcast(orders, money, flat(limits), flat(grades), overdue),
+                         lambda: columns.credit_checks(flat(orders), flat(money), flat(limits), flat(grades),
+                                                       flat(overdue), model)),
+        "CREDIT_REASONS": (lambda: f.credit_reasons([scores[0]]), lambda: f.credit_reasons(scores),
+                           lambda: cells.read(scores), lambda: columns.credit_reasons(scores, model)),
         "CRM_MODEL": (lambda: f.crm_model(), lambda: f.crm_model(), lambda: None, lambda: model.title),
     }
     print(f"crm_xl Excel functions: one row per call (median of {args.calls:,}); {n:,}-row columns "
