@@ -182,3 +182,22 @@ def test_an_orders_file_without_amounts_or_without_limits_in_force_stops_with_a_
     with pytest.raises(InputError, match="no credit limit is in force in the master data"):
         check_orders_file(orders, tmp_path / "out.xlsx", engine, model)
     assert not (tmp_path / "out.xlsx").exists()  # nothing half-written
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 1_000.0, 5_000_000.0, 5_400_000.5, float("nan")]),
+                          st.sampled_from([0.0, 300_000.0, float("nan")]),
+                          st.sampled_from([5_000_000.0, 0.0, float("nan")]),
+                          st.sampled_from(["AAA", "A", "C", None, "Z"]),
+                          st.sampled_from([0.0, 30.0, 31.0, 45.0, 91.0, float("nan")])), min_size=1, max_size=5))
+def test_a_few_orders_are_checked_as_in_a_long_column(rows):
+    """Up to 64 rows render texts per row; the result must be what the column path gives."""
+    from crm_xl.model import default_model
+
+    model = default_model()
+    columns = [list(c) for c in zip(*rows)]
+    few = credit_checks(*columns, model)
+    repeat = 65 // len(rows) + 1
+    many = credit_checks(*[c * repeat for c in columns], model)
+    assert few.values == many.values[:len(rows)]
+    assert [r and r.message for r in few.reasons] == [r and r.message for r in many.reasons[:len(rows)]]

@@ -81,3 +81,19 @@ def test_score_writes_credit_reasons_in_the_language_asked_for(tmp_path):
     with pytest.raises(CrmError, match="language: 'de' is not defined"):
         score_file(source, tmp_path / "other.xlsx", default_model(), language="de")
     assert not (tmp_path / "other.xlsx").exists()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([1.0, 2.0, 5.0, 5.5, 7.0, 9.0, 10.0, float("nan")]), min_size=5, max_size=5),
+                min_size=1, max_size=6), st.integers(0, 6), st.sampled_from(["ko", "zh", "en"]))
+def test_a_few_rows_get_the_reasons_a_long_column_gives_them(rows, count, language):
+    """Up to 64 rows take a plain-Python path (a formula's one customer); it must say exactly what
+    the column path says for the same rows, ties, zero losses and unscored rows included."""
+    model = default_model()
+    few = pd.DataFrame(rows, columns=FIVE)
+    many = pd.concat([few] * (65 // len(rows) + 1), ignore_index=True)
+    texts = []
+    for frame in (few, many):
+        keys, scores, lost = points_lost(frame, model.credit, Problems(len(frame)))
+        texts.append(reason_texts(keys, scores, lost, model.credit, count, language)[:len(few)].tolist())
+    assert texts[0] == texts[1]

@@ -304,10 +304,10 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
         problems.add("out-of-range", name, values < 0, values, low=0, high="∞")
     position = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems, optional=True)
     checks = credit_check.decide_with_grades(amount, balance, limit, position, days, model.credit, language)
-    found = problems.frame()
-    bad = np.zeros(len(frame), bool)
-    bad[found.row[found.severity == "error"].to_numpy(int)] = True  # a bad cell anywhere: no decision
-    bad |= np.isnan(amount)
+    bad = np.isnan(amount)
+    for b in problems.batches:  # a bad cell anywhere: no decision
+        if CATALOGUE[b.code].severity == "error":
+            bad[b.rows] = True
     values = np.empty(len(frame), dtype=object)
     values[:] = list(zip(checks.labels.tolist(), checks.reason.tolist()))
     values[bad] = None

@@ -37,7 +37,8 @@ class Decisions:
 
 def cents(values: np.ndarray, decimals: int) -> np.ndarray:
     """Money as whole units of 10**-decimals (int64); NaN becomes 0 (callers mask it first)."""
-    scaled = np.round(np.nan_to_num(np.asarray(values, float)) * 10**decimals)
+    values = np.asarray(values, float)
+    scaled = np.round(np.where(np.isnan(values), 0.0, values) * 10**decimals)  # nan_to_num costs 30 µs a call
     return scaled.astype(np.int64)
 
 
@@ -58,7 +59,8 @@ def decide(amount: np.ndarray, outstanding: np.ndarray, limit: np.ndarray, toler
     limit_c = cents(limit, d)
     allowed = allowed_cents(limit, tolerance, d)
     over_c = np.where(no_limit | cash_only, 0, np.maximum(balance - limit_c, 0))
-    days = np.nan_to_num(np.asarray(overdue_days, float))
+    days = np.asarray(overdue_days, float)
+    days = np.where(np.isnan(days), 0.0, days)
 
     code = np.zeros(n, np.int8)
     code[(balance > allowed) & ~no_limit] = 1
@@ -150,6 +152,10 @@ def _fill(template: str, name: str, values: np.ndarray, **fixed) -> np.ndarray:
 
 def _per_distinct(values: np.ndarray, render) -> np.ndarray:
     """render(value) for each row, computed once per distinct value (grades, days overdue)."""
+    if len(values) <= 64:  # a few rows (a formula's one order): a dict beats factorize's set-up
+        rendered: dict = {}
+        return np.array([rendered[v] if v in rendered else rendered.setdefault(v, render(v))
+                         for v in values.tolist()] + [""], dtype=object)[:-1]
     codes, uniques = pd.factorize(pd.Series(values, dtype=object))
     return np.array([render(u) for u in uniques] + [""], dtype=object)[codes]
 

@@ -40,6 +40,9 @@ def reason_texts(keys: list[str], scores: np.ndarray, lost: np.ndarray, credit: 
     rows = np.flatnonzero(scored)
     if not len(rows):
         return out
+    if len(rows) <= 64:  # a few rows (a formula's one customer): plain Python beats numpy's set-up
+        out[rows] = [_row_text(lost[r].tolist(), scores[r].tolist(), labels, template, count) for r in rows.tolist()]
+        return out
     ranked = np.argsort(-lost[rows], axis=1, kind="stable")[:, :max(count, 0)]  # ties keep model order
     text = None
     for k in range(ranked.shape[1]):
@@ -56,7 +59,17 @@ def _parts(indicator: np.ndarray, score: np.ndarray, share: np.ndarray, labels: 
     codes, uniques = pd.factorize(indicator * 1000.0 + score)
     first = np.zeros(len(uniques), np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # a row holding each distinct pair
-    texts = np.array([template.format(indicator=labels[indicator[i]], score=display_value(score[i]),
-                                      points=f"{share[i]:.3f}") if share[i] > 0 else "" for i in first.tolist()]
+    texts = np.array([_reason(labels[indicator[i]], score[i], share[i], template) for i in first.tolist()]
                      + [""], dtype=object)
     return texts[codes]
+
+
+def _row_text(lost: list[float], scores: list[float], labels: list[str], template: str, count: int) -> str:
+    """One row's reasons, as the column code ranks them: most lost first, model order among ties."""
+    ranked = sorted(range(len(lost)), key=lambda j: -lost[j])[:max(count, 0)]
+    parts = (_reason(labels[j], scores[j], lost[j], template) for j in ranked)
+    return SEPARATOR.join(p for p in parts if p)
+
+
+def _reason(label: str, score, share: float, template: str) -> str:
+    return template.format(indicator=label, score=display_value(score), points=f"{share:.3f}") if share > 0 else ""
