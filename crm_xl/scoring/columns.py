@@ -166,18 +166,23 @@ def credit_levels(scores: Sequence[Sequence], model: ScoringModel, weights: Sequ
                   indicator_set: str | None = None) -> Column:
     """Credit level of each row of indicator scores (columns in the indicator set's order)."""
     keys = list(model.credit.sets[indicator_set or model.credit.default_set])
-    names = [model.credit.indicators[k].column for k in keys]
+    problems = Problems(len(scores))
+    frame, empty = _score_frame(scores, [model.credit.indicators[k].column for k in keys], problems)
+    chosen = dict(zip(keys, weights)) if weights is not None else None
+    return _result(credit.levels(frame, model.credit, problems, indicator_set, chosen), problems, empty)
+
+
+def _score_frame(scores: Sequence[Sequence], names: list[str], problems: Problems) -> tuple[Table, np.ndarray]:
+    """Rows of indicator scores (a 2-D array as the Excel layer reads it, or lists) as `_frame` does."""
     grid = scores if isinstance(scores, np.ndarray) and scores.ndim == 2 else np.array(
         [list(row[:len(names)]) + [None] * (len(names) - len(row)) for row in scores], dtype=object).reshape(
         len(scores), len(names))
+    grid = grid[:, :len(names)]
     if grid.shape[1] < len(names):  # fewer scores than indicators: the rest are empty
         pad = np.full((len(grid), len(names) - grid.shape[1]), np.nan if grid.dtype.kind == "f" else None)
         grid = np.hstack([grid, pad.astype(grid.dtype)])
-    problems = Problems(len(grid))
-    frame, empty = _frame({n: grid[:, j] for j, n in enumerate(names)}, problems,
-                          block=grid if grid.dtype.kind == "f" else None)
-    chosen = dict(zip(keys, weights)) if weights is not None else None
-    return _result(credit.levels(frame, model.credit, problems, indicator_set, chosen), problems, empty)
+    return _frame({n: grid[:, j] for j, n in enumerate(names)}, problems,
+                  block=grid if grid.dtype.kind == "f" else None)
 
 
 def credit_grades(levels: Sequence, model: ScoringModel) -> Column:
@@ -279,10 +284,8 @@ def credit_reasons(scores: Sequence[Sequence], model: ScoringModel, count: int =
     from crm_xl.scoring import reasons
 
     keys = list(model.credit.sets[indicator_set or model.credit.default_set])
-    names = [model.credit.indicators[k].column for k in keys]
-    grid = np.array([list(row[:len(names)]) + [None] * (len(names) - len(row)) for row in scores], dtype=object)
     problems = Problems(len(scores))
-    frame, empty = _frame({n: grid.reshape(len(scores), len(names))[:, j] for j, n in enumerate(names)}, problems)
+    frame, empty = _score_frame(scores, [model.credit.indicators[k].column for k in keys], problems)
     keys, values, lost = reasons.points_lost(frame, model.credit, problems, indicator_set)
     return _result(reasons.reason_texts(keys, values, lost, model.credit, count, language), problems, empty)
 
