@@ -228,11 +228,11 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
     target = cells.read(limit_or_customer)
     if target.cols == 2:  # (limit, grade) per row
         grid = target.grid()
-        limits, grades = [r[0] for r in grid], [r[1] for r in grid]
+        limits, grades = grid[:, 0], grid[:, 1]
     else:
         limits, grades = target.values, [None] * len(target.values)
     (a, o, lim, g, d), _ = cells.broadcast(order_amount, outstanding, limits, grades, overdue_days)
-    if any(isinstance(v, str) for v in lim):  # customer codes: limits and grades from the master data
+    if lim.dtype == object and any(isinstance(v, str) for v in lim.tolist()):  # customer codes: from the master data
         import os
 
         from crm_xl.credit.orders import check_cells_with_codes
@@ -241,7 +241,9 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
         checked = check_cells_with_codes(connect(os.environ.get("CRM_XL_DB")), a, o, lim, g, d, m, lang or None)
     else:
         checked = columns.credit_checks(a, o, lim, g, d, m, lang or None)
-    return [list(v) if v is not None else [cells.error_text(r) if r else None, None]
+    if not any(checked.reasons):
+        return [[*v] for v in checked.values]
+    return [[*v] if v is not None else [cells.error_text(r) if r else None, None]
             for v, r in zip(checked.values, checked.reasons)]
 
 
