@@ -434,3 +434,18 @@ def test_values_normalised_in_a_string_dtype_column():
     assert out["store_name"].tolist()[0] == "ABC 마트"
     assert out["phone"].tolist()[0] == "010-9999-0000"
     assert changed == {"store_name": 1, "phone": 1}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_duplicates_of_a_read_file_with_blank_cells(tmp_path, capsys, suffix):
+    """Read from a file, text columns have pandas' string dtype (pandas 3) and blanks: the keys
+    built from them must not fail (it crashed on the demo's own customer file)."""
+    from crm_xl.demo import make_demo
+
+    customers = make_demo(300, seed=4).customers
+    customers.loc[::7, ["address", "phone"]] = None
+    path = tmp_path / f"customers{suffix}"
+    customers.to_csv(path, index=False) if suffix == ".csv" else write_xlsx(path, customers)
+    code, stdout, stderr = run(capsys, "duplicates", path, "--json")
+    assert code in (0, 1), stderr
+    assert "clusters" in json.loads(stdout)

@@ -14,19 +14,22 @@ import pandas as pd
 
 def blocking_keys(forms: pd.DataFrame) -> dict[str, pd.Series]:
     """Per rule, a Series of keys indexed by record position (a record may have several keys)."""
-    n = len(forms)
-    position = np.arange(n)
-    district = forms["district"]
+    position = np.arange(len(forms))
+
+    def keyed(values) -> pd.Series:
+        # object, not pandas' string dtype (pandas 3 infers it): adding keys skips blanks instead of failing
+        return pd.Series(np.asarray(values, dtype=object), index=position, dtype=object)
+
+    district = np.asarray(forms["district"], dtype=object)
     keys: dict[str, pd.Series] = {}
-    keys["licence"] = pd.Series(forms["licence_no"].to_numpy(), index=position)
-    keys["phone"] = pd.Series(forms["phone"].to_numpy(), index=position).str[-8:]
-    keys["name"] = pd.Series(forms["name"].to_numpy(), index=position)
-    words = pd.Series(forms["name_tokens"].to_numpy(), index=position).explode()
+    keys["licence"] = keyed(forms["licence_no"])
+    keys["phone"] = keyed(forms["phone"]).str[-8:]
+    keys["name"] = keyed(forms["name"])
+    words = keyed(forms["name_tokens"]).explode().astype(object)
     words = words[words.str.len() >= 2]
-    keys["name word + district"] = words + "|" + district.to_numpy()[words.index.to_numpy()]
-    keys["name start + district"] = (pd.Series(forms["name"].to_numpy(), index=position).str[:4]
-                                     + "|" + district.to_numpy())
-    tokens = pd.Series(forms["address"].to_numpy(), index=position).str.split(" ")
+    keys["name word + district"] = words + "|" + district[words.index.to_numpy()]
+    keys["name start + district"] = keyed(forms["name"]).str[:4] + "|" + district
+    tokens = keyed(forms["address"]).str.split(" ")
     tokens = tokens[tokens.str.len() >= 2]
     pairs = tokens.map(lambda t: [f"{a} {b}" for a, b in pairwise(t)]).explode()
     keys["address words"] = pairs
