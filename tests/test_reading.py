@@ -148,3 +148,19 @@ def test_nan_typed_as_inline_text_is_reported_not_blank(tmp_path, typed):
     wb.close()
     report = validate_files([path], default_model())[0]
     assert [(f.fields["cell"], f.code) for f in report.findings] == [("D3", "not-a-number")]
+
+
+KOREAN_CSV = "고객코드,상호,주소,대표자\nC1,행복마트,서울시 강남구 테헤란로 12,김민준\nC2,(주)한국상사,부산광역시 해운대구 센텀로 5,이서연\n"
+CHINESE_CSV = "客户编码,名称,地址,法人代表\nC1,幸福超市,北京市朝阳区建国路88号,王伟\nC2,幸福便利店,地址,张三\n"  # GBK bytes that CP949 decodes
+
+
+@pytest.mark.parametrize("text, encoding", [(KOREAN_CSV, "cp949"), (CHINESE_CSV, "gbk"), (CHINESE_CSV, "gb18030"),
+                                            (KOREAN_CSV, "utf-8"), (CHINESE_CSV, "utf-8-sig")])
+def test_a_csv_reads_as_typed_whatever_code_page_excel_saved_it_in(tmp_path, text, encoding):
+    """GBK bytes decode as CP949 without an error (and Korean as GB18030): the text must come back as
+    typed, not as Hangul-Hanja nonsense that no check would notice."""
+    path = tmp_path / "customers.csv"
+    path.write_bytes(text.encode(encoding))
+    frame = read_table(path).frame
+    rows = [line.split(",") for line in text.splitlines()[1:]]
+    assert frame.iloc[:, :4].astype(object).values.tolist() == rows

@@ -1,6 +1,8 @@
 """Reading customer and transaction tables from xlsx or csv, headers matched to canonical names."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,15 +164,43 @@ def _typed_column(values: np.ndarray, kind: str) -> pd.Series:
 
 
 def _csv_grid(path: Path) -> pd.DataFrame:
-    for encoding in CSV_ENCODINGS:
+    encoding = csv_encoding(path.read_bytes())
+    if encoding is None:
+        raise InputError([finding("file-unreadable", file=path,
+                                  detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
+    try:
+        return pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([finding("file-unreadable", file=path, detail=f"is not a readable CSV ({exc})")]) from None
+
+
+def csv_encoding(data: bytes) -> str | None:
+    """The encoding a CSV was saved in: UTF-8, else the Korean or Chinese code page Excel uses there.
+
+    Text saved as GBK almost always decodes as CP949 too (and Korean as GB18030), into nonsense that
+    no check would notice, so the first code page that decodes is not enough: Korean text decoded
+    as CP949 is Hangul syllables; Chinese text decoded as CP949 is Hangul mixed with Hanja."""
+    try:
+        data.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    decoded = {}
+    for encoding in ("cp949", "gb18030"):
         try:
-            return pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding)
+            decoded[encoding] = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputError([finding("file-unreadable", file=path, detail=f"is not a readable CSV ({exc})")]) from None
-    raise InputError([finding("file-unreadable", file=path,
-                              detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
+    if len(decoded) < 2:
+        return next(iter(decoded), None)
+    return "cp949" if _reads_as_korean(decoded["cp949"][:1_000_000]) else "gb18030"
+
+
+def _reads_as_korean(text: str) -> bool:
+    """Most of the non-ASCII letters are Hangul syllables (Korean business data rarely uses Hanja)."""
+    letters = len(re.findall(r"[^\x00-\x7f\s\u3000-\u303f\uff00-\uffef]", text))
+    hangul = len(re.findall(r"[\uac00-\ud7a3\u3130-\u318f]", text))
+    return hangul >= 0.9 * letters
 
 
 @dataclass
