@@ -71,7 +71,7 @@ def coded(frame: pd.DataFrame, column: str, options: tuple[Coded, ...], kind: st
     if required and column in frame.columns:  # an absent column is reported once per file
         problems.add("missing-value", column, blank)
     unknown = (idx < 0) & ~blank
-    if unknown.any():  # the message's list of choices is made only when there is a message
+    if np.count_nonzero(unknown):  # the message's list of choices is made only when there is a message
         values = np.asarray(frame[column], dtype=object) if column in frame.columns else None
         problems.add("unknown-code", column, unknown, values, kind=kind,
                      choices=", ".join(f"{o.code} ({o.label})" for o in options))

@@ -58,7 +58,7 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
     for row, (_, b, i) in best.items():
         typed = None if b.values is None else b.values[i]
         reasons[row] = finding(b.code, column=b.column, value=display_value(typed), **b.fields)
-    if empty_rows.any():
+    if np.count_nonzero(empty_rows):
         for i in np.flatnonzero(empty_rows).tolist():
             out[i], reasons[i] = None, None
     return Column(out, reasons)
@@ -135,7 +135,7 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
         if key is None or name in key:
             empty &= codes < 0
         errors = np.array([isinstance(u, str) and u in EXCEL_ERRORS for u in uniques.tolist()] + [False])[codes]
-        if errors.any():
+        if np.count_nonzero(errors):
             _error_values(table, name, errors, problems)
     return table, empty
 

@@ -79,7 +79,7 @@ def number_columns(frame: pd.DataFrame | Table, names: list[str], problems: Prob
     if check is not None:
         checks.append(check(block))
     problems.add_block(names, checks)
-    if check is not None and checks[-1][1].any():
+    if check is not None and np.count_nonzero(checks[-1][1]):
         block = np.where(checks[-1][1], np.nan, block)
     return block
 
