@@ -220,6 +220,11 @@ class RfmDimension:
     method: str  # "quintile" or "bands"
     bands: Bands | None
 
+    @cached_property  # depends on the model only: worked out once per model
+    def band_scores(self) -> np.ndarray:
+        """The score of each band by position, then 0 (position -1: below the bands or empty)."""
+        return np.array([*self.bands.labels, 0], np.int64)
+
 
 @dataclass(frozen=True)
 class RfmModel:
@@ -230,6 +235,13 @@ class RfmModel:
     monetary: RfmDimension
     grid: np.ndarray  # 5x5 of segment positions, [r-1, f-1]
     segment_labels: tuple[str, ...]
+
+    @cached_property  # depends on the model only: worked out once per model
+    def segment_of_scores(self) -> np.ndarray:
+        """Segment position by [r, f] scores 0-5: the grid, with -1 where either is 0 (unscored)."""
+        out = np.full((self.grid.shape[0] + 1, self.grid.shape[1] + 1), -1, dtype=np.int64)
+        out[1:, 1:] = self.grid
+        return out
 
 
 @dataclass(frozen=True)
