@@ -12,6 +12,7 @@ from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.categories import categorical
 
 SEPARATOR = ", "
+SMALL = 64  # up to this many rows plain loops beat numpy's and a Series' set-up
 
 
 def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
@@ -19,7 +20,7 @@ def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
         return np.zeros(len(frame), bool)
     if rule.values is not None:
         s = frame[rule.column]
-        if isinstance(s, np.ndarray) and len(s) <= 64:  # a few cells: a set beats a Series' set-up
+        if isinstance(s, np.ndarray) and len(s) <= SMALL:  # a few cells: a set beats a Series' set-up
             wanted = _wanted(rule.values)
             return np.array([v in wanted for v in s.tolist()], dtype=bool)
         if isinstance(frame, Table) and s.dtype == object:  # each distinct value looked up once
@@ -45,14 +46,26 @@ def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
     """Each row's matching tag labels, in rule order; computed once per distinct combination."""
     if not rules:
         return categorical(np.full(len(frame), -1), [])
-    matched = np.array([rule_mask(frame, rule) for rule in rules])  # rules x rows
-    bits = _bit_values(len(rules)) @ matched  # each row's rules as the bits of one number
-    combos = (np.flatnonzero(np.bincount(bits)) if len(rules) <= 20 else np.unique(bits)).tolist()
+    bits, combos = _combinations([rule_mask(frame, rule) for rule in rules])
     texts = _texts(rules)
     kept = [combo for combo in combos if _text(rules, combo, texts)]
+    if isinstance(bits, list):  # a few rows: a dict beats building a lookup array
+        code = {combo: i for i, combo in enumerate(kept)}
+        return categorical(np.array([code.get(b, -1) for b in bits], np.int64), [texts[combo] for combo in kept])
     code_of = np.full(max(combos, default=0) + 1, -1, dtype=np.int64)
     code_of[kept] = np.arange(len(kept))
     return categorical(code_of[bits], [texts[combo] for combo in kept])
+
+
+def _combinations(masks: list[np.ndarray]) -> tuple[np.ndarray | list[int], list[int]]:
+    """Each row's matching rules as the bits of one number, and the distinct numbers, ascending.
+    A few rows are combined in plain Python (numpy's set-up costs more than the work)."""
+    if len(masks[0]) <= SMALL:
+        weights = [1 << i for i in range(len(masks))]
+        bits = [sum(w for w, hit in zip(weights, row) if hit) for row in zip(*(m.tolist() for m in masks))]
+        return bits, sorted(set(bits))
+    bits = _bit_values(len(masks)) @ np.array(masks)  # rules x rows in, one number per row out
+    return bits, (np.flatnonzero(np.bincount(bits)) if len(masks) <= 20 else np.unique(bits)).tolist()
 
 
 @lru_cache(maxsize=32)
