@@ -184,6 +184,14 @@ class Classification:
         return tuple(m.code + f.code + s.code
                      for m in self.markets for f in self.formats for s in self.scales)
 
+    @cached_property  # depends on the model only: worked out once per model
+    def class_of_positions(self) -> np.ndarray:
+        """Position in class_codes by [market, format, scale] positions; -1 where any is -1 (none)."""
+        n_m, n_f, n_s = len(self.markets), len(self.formats), len(self.scales)
+        out = np.full((n_m + 1, n_f + 1, n_s + 1), -1, dtype=np.int64)
+        out[:n_m, :n_f, :n_s] = np.arange(n_m * n_f * n_s).reshape(n_m, n_f, n_s)
+        return out
+
 
 @dataclass(frozen=True)
 class ValueModel:

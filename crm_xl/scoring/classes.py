@@ -70,8 +70,8 @@ def coded(frame: pd.DataFrame, column: str, options: tuple[Coded, ...], kind: st
     idx, blank = codes(frame, column, lookup(options))
     if required and column in frame.columns:  # an absent column is reported once per file
         problems.add("missing-value", column, blank)
-    unknown = (idx < 0) & ~blank
-    if np.count_nonzero(unknown):  # the message's list of choices is made only when there is a message
+    unknown = (idx < 0) & ~blank if np.count_nonzero(idx < 0) else None  # None: every cell known (most calls)
+    if unknown is not None and np.count_nonzero(unknown):  # the list of choices is made only for a message
         values = np.asarray(frame[column], dtype=object) if column in frame.columns else None
         problems.add("unknown-code", column, unknown, values, kind=kind,
                      choices=", ".join(f"{o.code} ({o.label})" for o in options))
@@ -93,7 +93,4 @@ def classes(frame: pd.DataFrame, cls: Classification, problems: Problems) -> pd.
     m = coded(frame, "market_type", cls.markets, "market type", problems)
     f = coded(frame, "business_format", cls.formats, "business format", problems)
     s = scales(frame, cls, problems)
-    n_f, n_s = len(cls.formats), len(cls.scales)
-    idx = (m * n_f + f) * n_s + s
-    idx[(m < 0) | (f < 0) | (s < 0)] = -1
-    return categorical(idx, cls.class_codes)
+    return categorical(cls.class_of_positions[m, f, s], cls.class_codes)
