@@ -66,27 +66,29 @@ def read(arg: Any) -> Cells:
     if isinstance(arg, np.ndarray):
         arg = arg.tolist()
     if isinstance(arg, (list, tuple)):
-        if arg and set(map(type, arg)) <= {list, tuple}:  # map(type/len, ...) run at C speed over the rows
+        if arg and set(map(type, arg)) <= ROW_TYPES:  # map(type/len, ...) run at C speed over the rows
             widths = set(map(len, arg))
             width = max(widths)
             if len(widths) > 1:  # ragged rows (only from code, never from Excel): pad with empty cells
                 arg = [list(row) + [None] * (width - len(row)) for row in arg]
-            return Cells(_values(arg, chain.from_iterable(arg)), len(arg), width, False)
-        return Cells(_values(list(arg), arg), len(arg), 1, False, flat=True)
-    return Cells(_values([arg], (arg,)), 1, 1, True)
+            return Cells(_values(list(chain.from_iterable(arg))), len(arg), width, False)
+        return Cells(_values(list(_each(arg))), len(arg), 1, False, flat=True)
+    return Cells(_values([arg]), 1, 1, True)
 
 
-def _values(nested: list, cells) -> np.ndarray:
-    """One flat array of the cells: floats at C speed when every cell is a number or empty (the
-    usual column), else objects cleaned one by one (empty text and NaN empty, dates as datetimes)."""
+ROW_TYPES = {list, tuple}
+
+
+def _values(cells: list) -> np.ndarray:
+    """One flat array of the cells (listed in row-major order): floats at C speed when every cell
+    is a number or empty (the usual column), else objects cleaned one by one (empty text and NaN
+    empty, dates as datetimes)."""
     kinds = set(map(type, cells))
     if kinds <= NUMBER_TYPES:
-        if type(None) in kinds:
-            return np.array(nested, dtype=float).ravel()  # None becomes NaN
-        return np.fromiter(_each(nested), float)
-    flat = np.fromiter(_each(nested), object)
+        return np.array(cells, dtype=float)  # None becomes NaN
+    flat = np.fromiter(cells, object, len(cells))
     if len(flat) <= SMALL:
-        flat[:] = [clean(v) for v in flat.tolist()]
+        flat[:] = [clean(v) for v in cells]
         return flat
     flat[pd.isna(flat) | (flat == "")] = None
     if any(issubclass(kind, (dt.date, np.generic)) for kind in kinds):  # dates and numpy scalars: one by one
@@ -94,9 +96,9 @@ def _values(nested: list, cells) -> np.ndarray:
     return flat
 
 
-def _each(nested: list):
+def _each(cells: list):
     """The cells of a list of rows, or of a flat list, in row-major order."""
-    return chain.from_iterable(nested) if nested and isinstance(nested[0], (list, tuple)) else iter(nested)
+    return chain.from_iterable(cells) if cells and isinstance(cells[0], (list, tuple)) else iter(cells)
 
 
 def plain(values: np.ndarray) -> list:
