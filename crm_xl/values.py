@@ -99,10 +99,16 @@ def float_numbers(values: np.ndarray) -> Parsed:
     """A column (or a block of columns) whose cells are numbers already (a float array, NaN where
     empty): the range checks only."""
     empty = np.isnan(values)
-    # fmax skips NaN (empty cells): Infinity and beyond ±10^15 both exceed the bound
-    if not values.size or not np.fmax.reduce(np.abs(values), axis=None) > MAX_NUMBER:
+    if not _beyond(values, MAX_NUMBER):
         return Parsed(values, empty, [])  # the usual column: nothing rejected (a one-cell call's fast exit)
     return _checked_numbers(values, empty, np.zeros(values.shape, bool))
+
+
+def _beyond(values: np.ndarray, bound: float) -> bool:
+    """Whether any value is beyond ±bound (Infinity is; NaN, an empty cell, is not)."""
+    if values.size <= 64:  # a few cells: a plain loop beats numpy's set-up
+        return any(abs(v) > bound for v in values.ravel().tolist())
+    return bool(np.fmax.reduce(np.abs(values), axis=None) > bound)  # fmax skips NaN
 
 
 def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) -> Parsed:
