@@ -104,6 +104,13 @@ def float_numbers(values: np.ndarray) -> Parsed:
     return _checked_numbers(values, empty, np.zeros(values.shape, bool))
 
 
+def outside(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Mask of the values below `low` or above `high`; NaN (an empty cell) is neither."""
+    if values.size <= 64 and all(low <= v <= high for v in values.ravel().tolist() if v == v):
+        return np.zeros(values.shape, bool)  # a few cells, all inside: a loop beats numpy's set-up
+    return (values < low) | (values > high)
+
+
 def _beyond(values: np.ndarray, bound: float) -> bool:
     """Whether any value is beyond ±bound (Infinity is; NaN, an empty cell, is not)."""
     if values.size <= 64:  # a few cells: a plain loop beats numpy's set-up

@@ -34,7 +34,7 @@ class CellError(str):
         return self
 
 
-@dataclass
+@dataclass(slots=True)  # slots: made for every argument of every call
 class Cells:
     values: np.ndarray  # row-major, one per cell: float (NaN empty) when every cell is a number or empty,
                         # else object (None empty)
@@ -164,8 +164,11 @@ def with_errors(column) -> list:
 def broadcast(*args: Any) -> tuple[list[np.ndarray], Cells]:
     """Arguments of one row each (a single cell repeats down the longest); the shape to return."""
     cells = [read(a) for a in args]
-    longest = max(cells, key=lambda c: len(c.values))
-    n = len(longest.values)
+    sizes = [len(c.values) for c in cells]
+    n = max(sizes)
+    longest = cells[sizes.index(n)]
+    if sizes.count(n) == len(sizes):  # the usual call: every argument one cell, or every one a column
+        return [c.values for c in cells], longest
     out = []
     for c in cells:
         if len(c.values) not in (1, n):

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import CreditModel, Indicator
+from crm_xl.values import outside as out_of_range
 from crm_xl.scoring.inputs import number_block
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.categories import categorical
@@ -27,11 +28,11 @@ def indicator_block(frame: pd.DataFrame, indicators: list[Indicator], problems: 
     banded = [(j, i) for j, i in enumerate(indicators) if i.bands is not None]
     scores = raw
     if len(banded) < len(indicators):  # typed as 1-10: one range check over the block
-        outside = (raw < SCORE_LOW) | (raw > SCORE_HIGH)  # NaN (empty) compares False
+        outside = out_of_range(raw, SCORE_LOW, SCORE_HIGH)
         if banded:
             outside &= np.array([i.bands is None for i in indicators])
         checks.append(("out-of-range", outside, raw, {"low": SCORE_LOW, "high": SCORE_HIGH}))
-        scores = np.where(outside, np.nan, raw)
+        scores = np.where(outside, np.nan, raw) if np.count_nonzero(outside) else raw
     if banded:  # raw figures: each through its own bands
         below = np.zeros(raw.shape, bool)
         scores = scores.copy() if scores is raw else scores
@@ -63,7 +64,7 @@ def grade_positions(level: np.ndarray, credit: CreditModel, problems: Problems) 
     """Position of each level's grade in credit.grades; -1 where there is no level."""
     bands = credit.grade_bands
     idx = bands.index(level)
-    outside = (level < 0) | (level > 1)
+    outside = out_of_range(level, 0, 1)
     problems.add("out-of-range", "credit_level", outside, level, low=0, high=1)
     idx[outside] = -1
     below = ~np.isnan(level) & (idx < 0)

@@ -29,10 +29,10 @@ def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
             return np.array([u in wanted for u in uniques.tolist()] + [False], dtype=bool)[codes]
         return pd.Series(s).isin(rule.values).to_numpy(dtype=bool)
     values = numbers(frame, rule.column, Problems(len(frame)))  # input problems are reported elsewhere
-    mask = ~np.isnan(values)
-    if rule.low is not None:
-        mask &= values >= rule.low
-    if rule.high is not None:
+    if rule.low is None and rule.high is None:
+        return ~np.isnan(values)
+    mask = values >= rule.low if rule.low is not None else values < rule.high  # NaN (empty) compares False
+    if rule.low is not None and rule.high is not None:
         mask &= values < rule.high
     return mask
 
