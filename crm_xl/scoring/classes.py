@@ -6,7 +6,7 @@ import pandas as pd
 
 from crm_xl.fields import in_language, normalise_header
 from crm_xl.model.schema import Classification, Coded
-from crm_xl.scoring.inputs import codes, numbers
+from crm_xl.scoring.inputs import SMALL, codes, numbers
 from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.categories import categorical
 
@@ -70,12 +70,20 @@ def coded(frame: pd.DataFrame, column: str, options: tuple[Coded, ...], kind: st
     idx, blank = codes(frame, column, lookup(options))
     if required and column in frame.columns:  # an absent column is reported once per file
         problems.add("missing-value", column, blank)
-    unknown = (idx < 0) & ~blank if np.count_nonzero(idx < 0) else None  # None: every cell known (most calls)
-    if unknown is not None and np.count_nonzero(unknown):  # the list of choices is made only for a message
+    unknown = _unknown(idx, blank)
+    if unknown is not None:  # the list of choices is made only for a message
         values = np.asarray(frame[column], dtype=object) if column in frame.columns else None
         problems.add("unknown-code", column, unknown, values, kind=kind,
                      choices=", ".join(f"{o.code} ({o.label})" for o in options))
     return idx
+
+
+def _unknown(idx: np.ndarray, blank: np.ndarray) -> np.ndarray | None:
+    """Cells holding something that is no code (blank cells are not); None when there is none."""
+    if len(idx) <= SMALL and not any(i < 0 and not b for i, b in zip(idx.tolist(), blank.tolist())):
+        return None  # a few cells: a loop beats numpy's set-up
+    unknown = (idx < 0) & ~blank
+    return unknown if np.count_nonzero(unknown) else None
 
 
 def scales(frame: pd.DataFrame, cls: Classification, problems: Problems) -> np.ndarray:
@@ -84,7 +92,7 @@ def scales(frame: pd.DataFrame, cls: Classification, problems: Problems) -> np.n
     measure = numbers(frame, cls.scale_measure, problems)
     from_measure = cls.scale_bands.index(measure)
     idx = np.where(given >= 0, given, from_measure)
-    if "business_scale" in frame.columns or cls.scale_measure in frame.columns:
+    if ("business_scale" in frame.columns or cls.scale_measure in frame.columns) and np.count_nonzero(idx < 0):
         problems.add("missing-value", f"business_scale or {cls.scale_measure}", (given == -1) & np.isnan(measure))
     return idx
 

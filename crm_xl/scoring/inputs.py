@@ -10,6 +10,8 @@ from crm_xl import values
 from crm_xl.fields import normalise_header
 from crm_xl.scoring.problems import Problems
 
+SMALL = 64  # up to this many cells plain loops beat numpy's and pandas' set-up (a formula filled down)
+
 
 class Table:
     """Named columns of equal length as numpy arrays: what the scoring functions read from a
@@ -161,7 +163,7 @@ def codes(frame: pd.DataFrame, name: str, lookup: dict[str, int]) -> tuple[np.nd
     Works on the distinct values only, so a million rows with a handful of formats is cheap.
     """
     column_values = column(frame, name)
-    if isinstance(column_values, np.ndarray) and len(column_values) <= 64:  # a loop beats factorize's set-up
+    if isinstance(column_values, np.ndarray) and len(column_values) <= SMALL:  # a loop beats factorize's set-up
         pairs = [_code(v, lookup) if v is not None and v == v else (-1, True) for v in column_values.tolist()]
         return np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=bool)
     if isinstance(frame, Table) and name in frame.columns:
