@@ -16,7 +16,7 @@ import pandas as pd
 from crm_xl.findings import CATALOGUE, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
-from crm_xl.scoring.inputs import Table, number_columns, numbers
+from crm_xl.scoring.inputs import SMALL, Table, number_columns, numbers
 from crm_xl.scoring.problems import Problems, display_value
 
 
@@ -116,16 +116,15 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
         keyed = block if key is None else block[:, [j for j, name in enumerate(data) if name in key]]
         return Table(data, n, block), np.isnan(keyed).all(axis=1)
     table = Table(data, n)
-    if n <= 64:  # a few cells: plain loops beat numpy's and a Series' set-up (a formula filled down)
-        empty_cells = [True] * n
-        for name, cells in list(table.data.items()):
-            as_list = cells.tolist()
-            if key is None or name in key:
-                empty_cells = [e and (v is None or v != v) for e, v in zip(empty_cells, as_list)]
-            if cells.dtype.kind != "f" and any(isinstance(v, str) and v in EXCEL_ERRORS for v in as_list):
+    if n <= SMALL:  # a few cells: plain loops beat numpy's and a Series' set-up (a formula filled down)
+        lists = {name: cells.tolist() for name, cells in data.items()}  # as given, before errors are read as empty
+        for name, as_list in lists.items():
+            if data[name].dtype.kind != "f" and any(isinstance(v, str) and v in EXCEL_ERRORS for v in as_list):
                 _error_values(table, name, np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list]),
                               problems)
-        return table, np.array(empty_cells, dtype=bool)
+        keyed = [as_list for name, as_list in lists.items() if key is None or name in key]
+        rows = zip(*keyed) if keyed else [()] * n  # no key column: every row counts as empty
+        return table, np.array([all(v is None or v != v for v in row) for row in rows], dtype=bool)
     empty = np.ones(n, dtype=bool)
     for name, cells in list(table.data.items()):
         if cells.dtype.kind == "f":
