@@ -260,6 +260,11 @@ class TagRule:
     low: float | None
     high: float | None
 
+    @cached_property  # depends on the model only: worked out once per model
+    def wanted(self) -> frozenset:
+        """The values the rule matches, as a set."""
+        return frozenset(self.values or ())
+
 
 @dataclass(frozen=True)
 class ScoringModel:

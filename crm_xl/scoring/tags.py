@@ -21,11 +21,11 @@ def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
     if rule.values is not None:
         s = frame[rule.column]
         if isinstance(s, np.ndarray) and len(s) <= SMALL:  # a few cells: a set beats a Series' set-up
-            wanted = _wanted(rule.values)
+            wanted = rule.wanted
             return np.array([v in wanted for v in s.tolist()], dtype=bool)
         if isinstance(frame, Table) and s.dtype == object:  # each distinct value looked up once
             codes, uniques = frame.factorized(rule.column)
-            wanted = _wanted(rule.values)
+            wanted = rule.wanted
             return np.array([u in wanted for u in uniques.tolist()] + [False], dtype=bool)[codes]
         return pd.Series(s).isin(rule.values).to_numpy(dtype=bool)
     values = numbers(frame, rule.column, Problems(len(frame)))  # input problems are reported elsewhere
@@ -35,11 +35,6 @@ def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
     if rule.low is not None and rule.high is not None:
         mask &= values < rule.high
     return mask
-
-
-@lru_cache(maxsize=256)
-def _wanted(values: tuple) -> frozenset:
-    return frozenset(values)
 
 
 def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
