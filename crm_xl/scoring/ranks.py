@@ -12,9 +12,10 @@ def position_share(values: np.ndarray, population: np.ndarray | None = None) -> 
     With `population` (every valid value of the whole population, sorted) the share is taken
     in it rather than in `values`: a part of the population scores as it would within the whole.
     """
-    valid = ~np.isnan(values)
-    if np.count_nonzero(valid) == len(values):  # nothing empty: no mask to apply (most calls)
+    empty = np.isnan(values)
+    if not np.count_nonzero(empty):  # no mask to apply (most calls)
         return _shares(values, population)
+    valid = ~empty
     out = np.full(len(values), np.nan)
     out[valid] = _shares(values[valid], population)
     return out
