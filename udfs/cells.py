@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import Finding
+from crm_xl.values import SMALL  # up to this many cells a plain loop beats numpy's set-up (a formula filled down)
 
 # Excel error kinds by finding code: missing inputs are "not available", the rest bad values.
 NOT_AVAILABLE = {"missing-value", "needs-population", "no-orders"}
-SMALL = 64  # up to this many cells a plain loop beats numpy's set-up cost (a formula filled down)
 
 
 class CellError(str):

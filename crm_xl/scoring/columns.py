@@ -69,7 +69,7 @@ def _plain_list(values) -> list:
     if isinstance(values, pd.Categorical):
         return _labels(values.dtype)[values.codes].tolist()  # code -1 picks the trailing None
     array = np.asarray(values)
-    if array.dtype.kind == "f" and len(array) <= 64:  # a few cells: a loop beats numpy's set-up
+    if array.dtype.kind == "f" and len(array) <= SMALL:  # a few cells: a loop beats numpy's set-up
         return [None if v != v else v for v in array.tolist()]
     if array.dtype.kind == "f":
         out = array.astype(object)

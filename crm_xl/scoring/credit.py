@@ -8,7 +8,7 @@ import pandas as pd
 
 from crm_xl.model.schema import CreditModel, Indicator
 from crm_xl.values import outside as out_of_range
-from crm_xl.scoring.inputs import number_block
+from crm_xl.scoring.inputs import SMALL, number_block
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.categories import categorical
 
@@ -86,7 +86,7 @@ def positions_of_grades(labels, credit: CreditModel, problems: Problems, column:
         return lookup.get(str(v).strip().casefold(), -1) if v is not None and v == v else -2
 
     values = np.asarray(labels, dtype=object)
-    if len(values) <= 64:  # a few cells: a loop beats factorize's set-up
+    if len(values) <= SMALL:  # a few cells: a loop beats factorize's set-up
         found = [position(v) for v in values.tolist()]
         idx, empty, unknown = np.array(found, dtype=np.int64), -2 in found, -1 in found
     else:  # each distinct label looked up once

@@ -10,7 +10,7 @@ from crm_xl import values
 from crm_xl.fields import normalise_header
 from crm_xl.scoring.problems import Problems
 
-SMALL = 64  # up to this many cells plain loops beat numpy's and pandas' set-up (a formula filled down)
+SMALL = values.SMALL
 
 
 class Table:

@@ -7,12 +7,11 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import TagRule
-from crm_xl.scoring.inputs import Table, numbers
+from crm_xl.scoring.inputs import SMALL, Table, numbers
 from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.categories import categorical
 
 SEPARATOR = ", "
-SMALL = 64  # up to this many rows plain loops beat numpy's and a Series' set-up
 
 
 def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
