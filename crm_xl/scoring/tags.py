@@ -15,13 +15,18 @@ SEPARATOR = ", "
 
 
 def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
+    return np.asarray(_matches(frame, rule), dtype=bool)
+
+
+def _matches(frame: pd.DataFrame, rule: TagRule) -> np.ndarray | list[bool]:
+    """The rows that meet the rule: a list for a few cells of a value rule (no array to make), else a mask."""
     if rule.column not in frame.columns:
         return np.zeros(len(frame), bool)
     if rule.values is not None:
         s = frame[rule.column]
         if isinstance(s, np.ndarray) and len(s) <= SMALL:  # a few cells: a set beats a Series' set-up
             wanted = rule.wanted
-            return np.array([v in wanted for v in s.tolist()], dtype=bool)
+            return [v in wanted for v in s.tolist()]
         if isinstance(frame, Table) and s.dtype == object:  # each distinct value looked up once
             codes, uniques = frame.factorized(rule.column)
             wanted = rule.wanted
@@ -40,7 +45,7 @@ def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
     """Each row's matching tag labels, in rule order; computed once per distinct combination."""
     if not rules:
         return categorical(np.full(len(frame), -1), [])
-    bits, combos = _combinations([rule_mask(frame, rule) for rule in rules])
+    bits, combos = _combinations([_matches(frame, rule) for rule in rules])
     texts = _texts(rules)
     kept = [combo for combo in combos if _text(rules, combo, texts)]
     if isinstance(bits, list):  # a few rows: a dict beats building a lookup array
@@ -51,12 +56,13 @@ def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
     return categorical(code_of[bits], [texts[combo] for combo in kept])
 
 
-def _combinations(masks: list[np.ndarray]) -> tuple[np.ndarray | list[int], list[int]]:
+def _combinations(masks: list[np.ndarray | list[bool]]) -> tuple[np.ndarray | list[int], list[int]]:
     """Each row's matching rules as the bits of one number, and the distinct numbers, ascending.
     A few rows are combined in plain Python (numpy's set-up costs more than the work)."""
     if len(masks[0]) <= SMALL:
         weights = [1 << i for i in range(len(masks))]
-        bits = [sum(w for w, hit in zip(weights, row) if hit) for row in zip(*(m.tolist() for m in masks))]
+        rows = zip(*(m if isinstance(m, list) else m.tolist() for m in masks))
+        bits = [sum(w for w, hit in zip(weights, row) if hit) for row in rows]
         return bits, sorted(set(bits))
     bits = _bit_values(len(masks)) @ np.array(masks)  # rules x rows in, one number per row out
     return bits, (np.flatnonzero(np.bincount(bits)) if len(masks) <= 20 else np.unique(bits)).tolist()
