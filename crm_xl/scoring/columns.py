@@ -220,14 +220,15 @@ def customer_tiers(sales: Sequence, model: ScoringModel, preset: str | None = No
 def customer_classes(formats: Sequence, markets: Sequence, scales: Sequence, model: ScoringModel) -> Column:
     """Class codes; a scale cell may hold a scale (L/M/S, 대형, 大型 ...) or the monthly amount."""
     cls = model.classification
+    cells = {"business_format": formats, "market_type": markets}
     if isinstance(scales, np.ndarray) and scales.dtype.kind == "f":  # every cell a monthly amount (or empty)
-        named, amounts = np.full(len(scales), np.nan), scales
+        amounts = scales  # no named scale: the column is left out (read as empty, not checked cell by cell)
     else:
         numeric = [isinstance(s, (int, float)) and not isinstance(s, bool) for s in scales]
-        named = [None if n else s for s, n in zip(scales, numeric)]
+        cells["business_scale"] = [None if n else s for s, n in zip(scales, numeric)]
         amounts = _column([s if n else None for s, n in zip(scales, numeric)])
     problems = Problems(len(formats))
-    frame, empty = _frame({"business_format": formats, "market_type": markets, "business_scale": named}, problems)
+    frame, empty = _frame(cells, problems)
     frame[cls.scale_measure] = amounts
     return _result(classes.classes(frame, cls, problems), problems, empty)
 

@@ -162,7 +162,9 @@ def codes(frame: pd.DataFrame, name: str, lookup: dict[str, int]) -> tuple[np.nd
 
     Works on the distinct values only, so a million rows with a handful of formats is cheap.
     """
-    column_values = column(frame, name)
+    if name not in frame.columns:  # every cell empty
+        return np.full(len(frame), -1, dtype=np.int64), np.ones(len(frame), dtype=bool)
+    column_values = frame[name]
     if isinstance(column_values, np.ndarray) and len(column_values) <= SMALL:  # a loop beats factorize's set-up
         pairs = [_code(v, lookup) if v is not None and v == v else (-1, True) for v in column_values.tolist()]
         return np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=bool)
