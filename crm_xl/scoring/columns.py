@@ -149,10 +149,14 @@ def _error_values(table: Table, name: str, errors: np.ndarray, problems: Problem
 
 def _column(values: Sequence) -> np.ndarray:
     """Plain numbers (and empty cells) as a float array, anything else kept as it is, to be checked."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-        return values
-    array = values if isinstance(values, np.ndarray) and values.dtype.kind == "O" else None
-    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    array = None
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "f":
+            return values
+        array = values if values.dtype.kind == "O" else None
+        values = values.tolist()
+    else:
+        values = list(values)
     if all(v is None or type(v) in PLAIN_NUMBERS for v in values):
         return np.array([np.nan if v is None else v for v in values], dtype=float)
     if array is not None:  # read only from here on: no copy

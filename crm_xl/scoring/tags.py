@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import TagRule
-from crm_xl.scoring.inputs import SMALL, Table, numbers
-from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.inputs import SMALL, Table, number_block
 from crm_xl.scoring.categories import categorical
 
 SEPARATOR = ", "
@@ -32,7 +31,7 @@ def _matches(frame: pd.DataFrame, rule: TagRule) -> np.ndarray | list[bool]:
             wanted = rule.wanted
             return np.array([u in wanted for u in uniques.tolist()] + [False], dtype=bool)[codes]
         return pd.Series(s).isin(rule.values).to_numpy(dtype=bool)
-    values = numbers(frame, rule.column, Problems(len(frame)))  # input problems are reported elsewhere
+    values = number_block(frame, [rule.column])[0][:, 0]  # parsed, not reported: input problems are reported elsewhere
     if rule.low is None and rule.high is None:
         return ~np.isnan(values)
     mask = values >= rule.low if rule.low is not None else values < rule.high  # NaN (empty) compares False
