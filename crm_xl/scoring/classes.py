@@ -91,7 +91,8 @@ def scales(frame: pd.DataFrame, cls: Classification, problems: Problems) -> np.n
     given = coded(frame, "business_scale", cls.scales, "business scale", problems, required=False)
     measure = numbers(frame, cls.scale_measure, problems)
     from_measure = cls.scale_bands.index(measure)
-    idx = np.where(given >= 0, given, from_measure)
+    named = given >= 0
+    idx = np.where(named, given, from_measure) if np.count_nonzero(named) else from_measure
     if ("business_scale" in frame.columns or cls.scale_measure in frame.columns) and np.count_nonzero(idx < 0):
         problems.add("missing-value", f"business_scale or {cls.scale_measure}", (given == -1) & np.isnan(measure))
     return idx
