@@ -67,7 +67,11 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
 def _plain_list(values) -> list:
     """Results as plain Python values, None where there is none (NaN, no label)."""
     if isinstance(values, pd.Categorical):
-        return _labels(values.dtype)[values.codes].tolist()  # code -1 picks the trailing None
+        labels, as_list = _labels(values.dtype)
+        codes = values.codes
+        if len(codes) <= SMALL:  # a few cells: list lookups beat indexing an object array
+            return [as_list[i] for i in codes.tolist()]  # code -1 picks the trailing None
+        return labels[codes].tolist()
     array = np.asarray(values)
     if array.dtype.kind == "f" and len(array) <= SMALL:  # a few cells: a loop beats numpy's set-up
         return [None if v != v else v for v in array.tolist()]
@@ -78,11 +82,12 @@ def _plain_list(values) -> list:
     return [None if v is None or v != v else v for v in array.tolist()]
 
 
-_LABELS: dict[int, tuple[pd.CategoricalDtype, np.ndarray]] = {}
+_LABELS: dict[int, tuple[pd.CategoricalDtype, tuple[np.ndarray, list]]] = {}
 
 
-def _labels(dtype: pd.CategoricalDtype) -> np.ndarray:
-    """A Categorical's labels as plain objects, then None: made once per label list (model-dependent).
+def _labels(dtype: pd.CategoricalDtype) -> tuple[np.ndarray, list]:
+    """A Categorical's labels as plain objects, then None (as an array and as a list): made once per
+    label list (model-dependent).
 
     Keyed by the dtype object, which categories.categorical reuses per label list: hashing a
     dtype hashes its labels, which would cost more than the lookup saves. The entry holds the
@@ -94,8 +99,8 @@ def _labels(dtype: pd.CategoricalDtype) -> np.ndarray:
     labels = np.array([str(c) for c in dtype.categories] + [None], dtype=object)
     if len(_LABELS) > 256:
         _LABELS.clear()
-    _LABELS[id(dtype)] = (dtype, labels)
-    return labels
+    _LABELS[id(dtype)] = (dtype, (labels, labels.tolist()))
+    return _LABELS[id(dtype)][1]
 
 
 def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...] | None = None,
