@@ -34,6 +34,7 @@ FIRST_YEAR, LAST_YEAR = 1900, 9999
 EXCEL_EPOCH = np.datetime64("1899-12-30", "s")
 LAST_SERIAL = 2_958_465  # 9999-12-31
 DATE_UNIT = "datetime64[s]"
+SMALL = 64  # up to this many cells plain loops beat numpy's and pandas' set-up (a formula filled down)
 
 _NOISE = re.compile(r"[\s원₩¥元$€£%]")
 _PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -99,10 +100,23 @@ def float_numbers(values: np.ndarray) -> Parsed:
     """A column (or a block of columns) whose cells are numbers already (a float array, NaN where
     empty): the range checks only."""
     empty = np.isnan(values)
-    # fmax skips NaN (empty cells): Infinity and beyond ±10^15 both exceed the bound
-    if not values.size or not np.fmax.reduce(np.abs(values), axis=None) > MAX_NUMBER:
+    if not _beyond(values, MAX_NUMBER):
         return Parsed(values, empty, [])  # the usual column: nothing rejected (a one-cell call's fast exit)
     return _checked_numbers(values, empty, np.zeros(values.shape, bool))
+
+
+def outside(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Mask of the values below `low` or above `high`; NaN (an empty cell) is neither."""
+    if values.size <= SMALL and all(low <= v <= high for v in values.ravel().tolist() if v == v):
+        return np.zeros(values.shape, bool)  # a few cells, all inside: a loop beats numpy's set-up
+    return (values < low) | (values > high)
+
+
+def _beyond(values: np.ndarray, bound: float) -> bool:
+    """Whether any value is beyond ±bound (Infinity is; NaN, an empty cell, is not)."""
+    if values.size <= SMALL:  # a few cells: a plain loop beats numpy's set-up
+        return any(abs(v) > bound for v in values.ravel().tolist())
+    return bool(np.fmax.reduce(np.abs(values), axis=None) > bound)  # fmax skips NaN
 
 
 def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) -> Parsed:

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import Finding
+from crm_xl.values import SMALL  # up to this many cells a plain loop beats numpy's set-up (a formula filled down)
 
 # Excel error kinds by finding code: missing inputs are "not available", the rest bad values.
 NOT_AVAILABLE = {"missing-value", "needs-population", "no-orders"}
-SMALL = 64  # up to this many cells a plain loop beats numpy's set-up cost (a formula filled down)
 
 
 class CellError(str):
@@ -34,7 +34,7 @@ class CellError(str):
         return self
 
 
-@dataclass
+@dataclass(slots=True)  # slots: made for every argument of every call
 class Cells:
     values: np.ndarray  # row-major, one per cell: float (NaN empty) when every cell is a number or empty,
                         # else object (None empty)
@@ -66,27 +66,29 @@ def read(arg: Any) -> Cells:
     if isinstance(arg, np.ndarray):
         arg = arg.tolist()
     if isinstance(arg, (list, tuple)):
-        if arg and set(map(type, arg)) <= {list, tuple}:  # map(type/len, ...) run at C speed over the rows
+        if arg and set(map(type, arg)) <= ROW_TYPES:  # map(type/len, ...) run at C speed over the rows
             widths = set(map(len, arg))
             width = max(widths)
             if len(widths) > 1:  # ragged rows (only from code, never from Excel): pad with empty cells
                 arg = [list(row) + [None] * (width - len(row)) for row in arg]
-            return Cells(_values(arg, chain.from_iterable(arg)), len(arg), width, False)
-        return Cells(_values(list(arg), arg), len(arg), 1, False, flat=True)
-    return Cells(_values([arg], (arg,)), 1, 1, True)
+            return Cells(_values(list(chain.from_iterable(arg))), len(arg), width, False)
+        return Cells(_values(list(_each(arg))), len(arg), 1, False, flat=True)
+    return Cells(_values([arg]), 1, 1, True)
 
 
-def _values(nested: list, cells) -> np.ndarray:
-    """One flat array of the cells: floats at C speed when every cell is a number or empty (the
-    usual column), else objects cleaned one by one (empty text and NaN empty, dates as datetimes)."""
+ROW_TYPES = {list, tuple}
+
+
+def _values(cells: list) -> np.ndarray:
+    """One flat array of the cells (listed in row-major order): floats at C speed when every cell
+    is a number or empty (the usual column), else objects cleaned one by one (empty text and NaN
+    empty, dates as datetimes)."""
     kinds = set(map(type, cells))
     if kinds <= NUMBER_TYPES:
-        if type(None) in kinds:
-            return np.array(nested, dtype=float).ravel()  # None becomes NaN
-        return np.fromiter(_each(nested), float)
-    flat = np.fromiter(_each(nested), object)
+        return np.array(cells, dtype=float)  # None becomes NaN
+    flat = np.fromiter(cells, object, len(cells))
     if len(flat) <= SMALL:
-        flat[:] = [clean(v) for v in flat.tolist()]
+        flat[:] = [clean(v) for v in cells]
         return flat
     flat[pd.isna(flat) | (flat == "")] = None
     if any(issubclass(kind, (dt.date, np.generic)) for kind in kinds):  # dates and numpy scalars: one by one
@@ -94,9 +96,9 @@ def _values(nested: list, cells) -> np.ndarray:
     return flat
 
 
-def _each(nested: list):
+def _each(cells: list):
     """The cells of a list of rows, or of a flat list, in row-major order."""
-    return chain.from_iterable(nested) if nested and isinstance(nested[0], (list, tuple)) else iter(nested)
+    return chain.from_iterable(cells) if cells and isinstance(cells[0], (list, tuple)) else iter(cells)
 
 
 def plain(values: np.ndarray) -> list:
@@ -162,8 +164,11 @@ def with_errors(column) -> list:
 def broadcast(*args: Any) -> tuple[list[np.ndarray], Cells]:
     """Arguments of one row each (a single cell repeats down the longest); the shape to return."""
     cells = [read(a) for a in args]
-    longest = max(cells, key=lambda c: len(c.values))
-    n = len(longest.values)
+    sizes = [len(c.values) for c in cells]
+    n = max(sizes)
+    longest = cells[sizes.index(n)]
+    if sizes.count(n) == len(sizes):  # the usual call: every argument one cell, or every one a column
+        return [c.values for c in cells], longest
     out = []
     for c in cells:
         if len(c.values) not in (1, n):

@@ -29,7 +29,7 @@ class Bands:
     def index(self, values: np.ndarray) -> np.ndarray:
         """Band position of every value; -1 below the first edge or for NaN."""
         values = np.asarray(values, float)
-        idx = np.searchsorted(self.edges, values, side="right") - 1
+        idx = self.edges.searchsorted(values, side="right") - 1  # the method: np.searchsorted's wrapper costs more
         idx[np.isnan(values)] = -1
         return idx
 
@@ -184,6 +184,14 @@ class Classification:
         return tuple(m.code + f.code + s.code
                      for m in self.markets for f in self.formats for s in self.scales)
 
+    @cached_property  # depends on the model only: worked out once per model
+    def class_of_positions(self) -> np.ndarray:
+        """Position in class_codes by [market, format, scale] positions; -1 where any is -1 (none)."""
+        n_m, n_f, n_s = len(self.markets), len(self.formats), len(self.scales)
+        out = np.full((n_m + 1, n_f + 1, n_s + 1), -1, dtype=np.int64)
+        out[:n_m, :n_f, :n_s] = np.arange(n_m * n_f * n_s).reshape(n_m, n_f, n_s)
+        return out
+
 
 @dataclass(frozen=True)
 class ValueModel:
@@ -220,6 +228,11 @@ class RfmDimension:
     method: str  # "quintile" or "bands"
     bands: Bands | None
 
+    @cached_property  # depends on the model only: worked out once per model
+    def band_scores(self) -> np.ndarray:
+        """The score of each band by position, then 0 (position -1: below the bands or empty)."""
+        return np.array([*self.bands.labels, 0], np.int64)
+
 
 @dataclass(frozen=True)
 class RfmModel:
@@ -231,6 +244,13 @@ class RfmModel:
     grid: np.ndarray  # 5x5 of segment positions, [r-1, f-1]
     segment_labels: tuple[str, ...]
 
+    @cached_property  # depends on the model only: worked out once per model
+    def segment_of_scores(self) -> np.ndarray:
+        """Segment position by [r, f] scores 0-5: the grid, with -1 where either is 0 (unscored)."""
+        out = np.full((self.grid.shape[0] + 1, self.grid.shape[1] + 1), -1, dtype=np.int64)
+        out[1:, 1:] = self.grid
+        return out
+
 
 @dataclass(frozen=True)
 class TagRule:
@@ -239,6 +259,11 @@ class TagRule:
     values: tuple[str, ...] | None
     low: float | None
     high: float | None
+
+    @cached_property  # depends on the model only: worked out once per model
+    def wanted(self) -> frozenset:
+        """The values the rule matches, as a set."""
+        return frozenset(self.values or ())
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from crm_xl.fields import in_language, normalise_header
 from crm_xl.model.schema import Classification, Coded
-from crm_xl.scoring.inputs import codes, numbers
+from crm_xl.scoring.inputs import SMALL, codes, numbers
 from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.categories import categorical
 
@@ -70,12 +70,20 @@ def coded(frame: pd.DataFrame, column: str, options: tuple[Coded, ...], kind: st
     idx, blank = codes(frame, column, lookup(options))
     if required and column in frame.columns:  # an absent column is reported once per file
         problems.add("missing-value", column, blank)
-    unknown = (idx < 0) & ~blank
-    if unknown.any():  # the message's list of choices is made only when there is a message
+    unknown = _unknown(idx, blank)
+    if unknown is not None:  # the list of choices is made only for a message
         values = np.asarray(frame[column], dtype=object) if column in frame.columns else None
         problems.add("unknown-code", column, unknown, values, kind=kind,
                      choices=", ".join(f"{o.code} ({o.label})" for o in options))
     return idx
+
+
+def _unknown(idx: np.ndarray, blank: np.ndarray) -> np.ndarray | None:
+    """Cells holding something that is no code (blank cells are not); None when there is none."""
+    if len(idx) <= SMALL and not any(i < 0 and not b for i, b in zip(idx.tolist(), blank.tolist())):
+        return None  # a few cells: a loop beats numpy's set-up
+    unknown = (idx < 0) & ~blank
+    return unknown if np.count_nonzero(unknown) else None
 
 
 def scales(frame: pd.DataFrame, cls: Classification, problems: Problems) -> np.ndarray:
@@ -83,8 +91,9 @@ def scales(frame: pd.DataFrame, cls: Classification, problems: Problems) -> np.n
     given = coded(frame, "business_scale", cls.scales, "business scale", problems, required=False)
     measure = numbers(frame, cls.scale_measure, problems)
     from_measure = cls.scale_bands.index(measure)
-    idx = np.where(given >= 0, given, from_measure)
-    if "business_scale" in frame.columns or cls.scale_measure in frame.columns:
+    named = given >= 0
+    idx = np.where(named, given, from_measure) if np.count_nonzero(named) else from_measure
+    if ("business_scale" in frame.columns or cls.scale_measure in frame.columns) and np.count_nonzero(idx < 0):
         problems.add("missing-value", f"business_scale or {cls.scale_measure}", (given == -1) & np.isnan(measure))
     return idx
 
@@ -93,7 +102,4 @@ def classes(frame: pd.DataFrame, cls: Classification, problems: Problems) -> pd.
     m = coded(frame, "market_type", cls.markets, "market type", problems)
     f = coded(frame, "business_format", cls.formats, "business format", problems)
     s = scales(frame, cls, problems)
-    n_f, n_s = len(cls.formats), len(cls.scales)
-    idx = (m * n_f + f) * n_s + s
-    idx[(m < 0) | (f < 0) | (s < 0)] = -1
-    return categorical(idx, cls.class_codes)
+    return categorical(cls.class_of_positions[m, f, s], cls.class_codes)

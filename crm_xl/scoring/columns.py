@@ -16,7 +16,7 @@ import pandas as pd
 from crm_xl.findings import CATALOGUE, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
-from crm_xl.scoring.inputs import Table, number_columns, numbers
+from crm_xl.scoring.inputs import SMALL, Table, number_columns, numbers
 from crm_xl.scoring.problems import Problems, display_value
 
 
@@ -58,7 +58,7 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
     for row, (_, b, i) in best.items():
         typed = None if b.values is None else b.values[i]
         reasons[row] = finding(b.code, column=b.column, value=display_value(typed), **b.fields)
-    if empty_rows.any():
+    if np.count_nonzero(empty_rows):
         for i in np.flatnonzero(empty_rows).tolist():
             out[i], reasons[i] = None, None
     return Column(out, reasons)
@@ -67,9 +67,13 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
 def _plain_list(values) -> list:
     """Results as plain Python values, None where there is none (NaN, no label)."""
     if isinstance(values, pd.Categorical):
-        return _labels(values.dtype)[values.codes].tolist()  # code -1 picks the trailing None
+        labels, as_list = _labels(values.dtype)
+        codes = values.codes
+        if len(codes) <= SMALL:  # a few cells: list lookups beat indexing an object array
+            return [as_list[i] for i in codes.tolist()]  # code -1 picks the trailing None
+        return labels[codes].tolist()
     array = np.asarray(values)
-    if array.dtype.kind == "f" and len(array) <= 64:  # a few cells: a loop beats numpy's set-up
+    if array.dtype.kind == "f" and len(array) <= SMALL:  # a few cells: a loop beats numpy's set-up
         return [None if v != v else v for v in array.tolist()]
     if array.dtype.kind == "f":
         out = array.astype(object)
@@ -78,11 +82,12 @@ def _plain_list(values) -> list:
     return [None if v is None or v != v else v for v in array.tolist()]
 
 
-_LABELS: dict[int, tuple[pd.CategoricalDtype, np.ndarray]] = {}
+_LABELS: dict[int, tuple[pd.CategoricalDtype, tuple[np.ndarray, list]]] = {}
 
 
-def _labels(dtype: pd.CategoricalDtype) -> np.ndarray:
-    """A Categorical's labels as plain objects, then None: made once per label list (model-dependent).
+def _labels(dtype: pd.CategoricalDtype) -> tuple[np.ndarray, list]:
+    """A Categorical's labels as plain objects, then None (as an array and as a list): made once per
+    label list (model-dependent).
 
     Keyed by the dtype object, which categories.categorical reuses per label list: hashing a
     dtype hashes its labels, which would cost more than the lookup saves. The entry holds the
@@ -94,8 +99,8 @@ def _labels(dtype: pd.CategoricalDtype) -> np.ndarray:
     labels = np.array([str(c) for c in dtype.categories] + [None], dtype=object)
     if len(_LABELS) > 256:
         _LABELS.clear()
-    _LABELS[id(dtype)] = (dtype, labels)
-    return labels
+    _LABELS[id(dtype)] = (dtype, (labels, labels.tolist()))
+    return _LABELS[id(dtype)][1]
 
 
 def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...] | None = None,
@@ -110,21 +115,21 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
     n = len(next(iter(columns.values()))) if columns else 0
     data = {k: _column(v) for k, v in columns.items()}
     if block is None and len(data) > 1 and all(c.dtype.kind == "f" for c in data.values()):
-        block = np.array(list(data.values())).T  # numbers only: checked as one block (rows x columns)
+        block = np.concatenate(list(data.values())).reshape(len(data), n).T  # numbers only: checked as one block
+        # (rows x columns); concatenate costs less than np.array over a list of arrays
     if block is not None:  # numbers and empty cells only: no error values, one empty mask
         keyed = block if key is None else block[:, [j for j, name in enumerate(data) if name in key]]
         return Table(data, n, block), np.isnan(keyed).all(axis=1)
     table = Table(data, n)
-    if n <= 64:  # a few cells: plain loops beat numpy's and a Series' set-up (a formula filled down)
-        empty_cells = [True] * n
-        for name, cells in list(table.data.items()):
-            as_list = cells.tolist()
-            if key is None or name in key:
-                empty_cells = [e and (v is None or v != v) for e, v in zip(empty_cells, as_list)]
-            if cells.dtype.kind != "f" and any(isinstance(v, str) and v in EXCEL_ERRORS for v in as_list):
+    if n <= SMALL:  # a few cells: plain loops beat numpy's and a Series' set-up (a formula filled down)
+        lists = {name: cells.tolist() for name, cells in data.items()}  # as given, before errors are read as empty
+        for name, as_list in lists.items():
+            if data[name].dtype.kind != "f" and any(isinstance(v, str) and v in EXCEL_ERRORS for v in as_list):
                 _error_values(table, name, np.array([isinstance(v, str) and v in EXCEL_ERRORS for v in as_list]),
                               problems)
-        return table, np.array(empty_cells, dtype=bool)
+        keyed = [as_list for name, as_list in lists.items() if key is None or name in key]
+        rows = zip(*keyed) if keyed else [()] * n  # no key column: every row counts as empty
+        return table, np.array([all(v is None or v != v for v in row) for row in rows], dtype=bool)
     empty = np.ones(n, dtype=bool)
     for name, cells in list(table.data.items()):
         if cells.dtype.kind == "f":
@@ -135,7 +140,7 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
         if key is None or name in key:
             empty &= codes < 0
         errors = np.array([isinstance(u, str) and u in EXCEL_ERRORS for u in uniques.tolist()] + [False])[codes]
-        if errors.any():
+        if np.count_nonzero(errors):
             _error_values(table, name, errors, problems)
     return table, empty
 
@@ -149,10 +154,14 @@ def _error_values(table: Table, name: str, errors: np.ndarray, problems: Problem
 
 def _column(values: Sequence) -> np.ndarray:
     """Plain numbers (and empty cells) as a float array, anything else kept as it is, to be checked."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-        return values
-    array = values if isinstance(values, np.ndarray) and values.dtype == object else None
-    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    array = None
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "f":
+            return values
+        array = values if values.dtype.kind == "O" else None
+        values = values.tolist()
+    else:
+        values = list(values)
     if all(v is None or type(v) in PLAIN_NUMBERS for v in values):
         return np.array([np.nan if v is None else v for v in values], dtype=float)
     if array is not None:  # read only from here on: no copy
@@ -225,14 +234,15 @@ def customer_tiers(sales: Sequence, model: ScoringModel, preset: str | None = No
 def customer_classes(formats: Sequence, markets: Sequence, scales: Sequence, model: ScoringModel) -> Column:
     """Class codes; a scale cell may hold a scale (L/M/S, 대형, 大型 ...) or the monthly amount."""
     cls = model.classification
+    cells = {"business_format": formats, "market_type": markets}
     if isinstance(scales, np.ndarray) and scales.dtype.kind == "f":  # every cell a monthly amount (or empty)
-        named, amounts = np.full(len(scales), np.nan), scales
+        amounts = scales  # no named scale: the column is left out (read as empty, not checked cell by cell)
     else:
         numeric = [isinstance(s, (int, float)) and not isinstance(s, bool) for s in scales]
-        named = [None if n else s for s, n in zip(scales, numeric)]
+        cells["business_scale"] = [None if n else s for s, n in zip(scales, numeric)]
         amounts = _column([s if n else None for s, n in zip(scales, numeric)])
     problems = Problems(len(formats))
-    frame, empty = _frame({"business_format": formats, "market_type": markets, "business_scale": named}, problems)
+    frame, empty = _frame(cells, problems)
     frame[cls.scale_measure] = amounts
     return _result(classes.classes(frame, cls, problems), problems, empty)
 

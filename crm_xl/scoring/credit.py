@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import CreditModel, Indicator
-from crm_xl.scoring.inputs import number_block
+from crm_xl.values import outside as out_of_range
+from crm_xl.scoring.inputs import SMALL, number_block
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.categories import categorical
 
@@ -27,11 +28,11 @@ def indicator_block(frame: pd.DataFrame, indicators: list[Indicator], problems: 
     banded = [(j, i) for j, i in enumerate(indicators) if i.bands is not None]
     scores = raw
     if len(banded) < len(indicators):  # typed as 1-10: one range check over the block
-        outside = (raw < SCORE_LOW) | (raw > SCORE_HIGH)  # NaN (empty) compares False
+        outside = out_of_range(raw, SCORE_LOW, SCORE_HIGH)
         if banded:
             outside &= np.array([i.bands is None for i in indicators])
         checks.append(("out-of-range", outside, raw, {"low": SCORE_LOW, "high": SCORE_HIGH}))
-        scores = np.where(outside, np.nan, raw)
+        scores = np.where(outside, np.nan, raw) if np.count_nonzero(outside) else raw
     if banded:  # raw figures: each through its own bands
         below = np.zeros(raw.shape, bool)
         scores = scores.copy() if scores is raw else scores
@@ -63,7 +64,7 @@ def grade_positions(level: np.ndarray, credit: CreditModel, problems: Problems) 
     """Position of each level's grade in credit.grades; -1 where there is no level."""
     bands = credit.grade_bands
     idx = bands.index(level)
-    outside = (level < 0) | (level > 1)
+    outside = out_of_range(level, 0, 1)
     problems.add("out-of-range", "credit_level", outside, level, low=0, high=1)
     idx[outside] = -1
     below = ~np.isnan(level) & (idx < 0)
@@ -85,18 +86,19 @@ def positions_of_grades(labels, credit: CreditModel, problems: Problems, column:
         return lookup.get(str(v).strip().casefold(), -1) if v is not None and v == v else -2
 
     values = np.asarray(labels, dtype=object)
-    if len(values) <= 64:  # a few cells: a loop beats factorize's set-up
-        idx = np.array([position(v) for v in values.tolist()], dtype=np.int64)
+    if len(values) <= SMALL:  # a few cells: a loop beats factorize's set-up
+        found = [position(v) for v in values.tolist()]
+        idx, empty, unknown = np.array(found, dtype=np.int64), -2 in found, -1 in found
     else:  # each distinct label looked up once
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         idx = np.array([position(u) for u in uniques] + [-2], dtype=np.int64)[codes]
-    if not optional:
+        empty, unknown = True, True  # the masks tell
+    if empty and not optional:
         problems.add("missing-value", column, idx == -2)
-    unknown = idx == -1
-    if unknown.any():
-        problems.add("unknown-code", column, unknown, values, kind="credit grade",
+    if unknown and np.count_nonzero(idx == -1):  # the list of choices is made only for a message
+        problems.add("unknown-code", column, idx == -1, values, kind="credit grade",
                      choices=", ".join(g.label for g in credit.grades))
-    return np.maximum(idx, -1)  # -2 (empty) is -1 (no grade) too
+    return np.maximum(idx, -1) if empty else idx  # -2 (empty) is -1 (no grade) too
 
 
 def limits(positions: np.ndarray, monthly_purchases: np.ndarray, terms_days: np.ndarray,
@@ -104,19 +106,28 @@ def limits(positions: np.ndarray, monthly_purchases: np.ndarray, terms_days: np.
            purchases_column: str = "avg_monthly_amount", report_missing: bool = True) -> np.ndarray:
     """min(purchases * terms/30 * k(grade), cap * net worth when known), rounded down; NaN when unknown."""
     k = credit.limit_factors[positions]  # position -1 (no grade) picks the trailing NaN
-    terms = np.where(np.isnan(terms_days), credit.default_terms_days, terms_days)
-    negative_purchases, negative_terms = monthly_purchases < 0, terms < 0
-    problems.add("out-of-range", purchases_column, negative_purchases, monthly_purchases, low=0, high="∞")
-    problems.add("out-of-range", "terms_days", negative_terms, terms, low=0, high="∞")
-    purchases = np.where(negative_purchases, np.nan, monthly_purchases)
-    limit = purchases * np.where(negative_terms, np.nan, terms) / 30 * k
+    no_terms = np.isnan(terms_days)
+    terms = np.where(no_terms, credit.default_terms_days, terms_days) if np.count_nonzero(no_terms) else terms_days
+    purchases = _not_negative(monthly_purchases, purchases_column, problems)
+    limit = purchases * _not_negative(terms, "terms_days", problems) / 30 * k
     limit[k == 0] = 0.0  # a cash-only grade has no credit whatever the purchases
-    if report_missing:  # an absent column is reported once per file, not on every row
-        problems.add("missing-value", purchases_column, np.isnan(monthly_purchases) & (k > 0))  # k NaN: no grade
-    cap = credit.net_worth_cap * np.maximum(net_worth, 0)  # negative net worth: no credit; NaN stays NaN
-    limit = np.where(np.isnan(cap), limit, np.minimum(limit, cap))  # minimum keeps an unknown limit unknown
+    no_purchases = np.isnan(monthly_purchases)
+    if report_missing and np.count_nonzero(no_purchases):  # an absent column is reported once per file
+        problems.add("missing-value", purchases_column, no_purchases & (k > 0))  # k NaN: no grade
+    if np.count_nonzero(~np.isnan(net_worth)):  # no net worth, no cap (the checks cost more than the rest)
+        cap = credit.net_worth_cap * np.maximum(net_worth, 0)  # negative net worth: no credit; NaN stays NaN
+        limit = np.where(np.isnan(cap), limit, np.minimum(limit, cap))  # minimum keeps an unknown limit unknown
     step = credit.limit_round_to
     return np.floor(limit / step + 1e-9) * step
+
+
+def _not_negative(values: np.ndarray, column: str, problems: Problems) -> np.ndarray:
+    """The values, NaN where negative (each reported as out of range); the same array when none is."""
+    negative = values < 0
+    if not np.count_nonzero(negative):
+        return values
+    problems.add("out-of-range", column, negative, values, low=0, high="∞")
+    return np.where(negative, np.nan, values)
 
 
 def policies(positions: np.ndarray, credit: CreditModel) -> pd.Categorical:

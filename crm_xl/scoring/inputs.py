@@ -10,6 +10,8 @@ from crm_xl import values
 from crm_xl.fields import normalise_header
 from crm_xl.scoring.problems import Problems
 
+SMALL = values.SMALL
+
 
 class Table:
     """Named columns of equal length as numpy arrays: what the scoring functions read from a
@@ -79,7 +81,7 @@ def number_columns(frame: pd.DataFrame | Table, names: list[str], problems: Prob
     if check is not None:
         checks.append(check(block))
     problems.add_block(names, checks)
-    if check is not None and checks[-1][1].any():
+    if check is not None and np.count_nonzero(checks[-1][1]):
         block = np.where(checks[-1][1], np.nan, block)
     return block
 
@@ -160,8 +162,10 @@ def codes(frame: pd.DataFrame, name: str, lookup: dict[str, int]) -> tuple[np.nd
 
     Works on the distinct values only, so a million rows with a handful of formats is cheap.
     """
-    column_values = column(frame, name)
-    if isinstance(column_values, np.ndarray) and len(column_values) <= 64:  # a loop beats factorize's set-up
+    if name not in frame.columns:  # every cell empty
+        return np.full(len(frame), -1, dtype=np.int64), np.ones(len(frame), dtype=bool)
+    column_values = frame[name]
+    if isinstance(column_values, np.ndarray) and len(column_values) <= SMALL:  # a loop beats factorize's set-up
         pairs = [_code(v, lookup) if v is not None and v == v else (-1, True) for v in column_values.tolist()]
         return np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=bool)
     if isinstance(frame, Table) and name in frame.columns:

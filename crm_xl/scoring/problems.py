@@ -38,7 +38,7 @@ class Problems:
 
     def add(self, code: str, column: str, mask: np.ndarray, values=None, **fields) -> None:
         mask = np.asarray(mask)
-        if not mask.any():  # the usual case: nothing to report, nothing made
+        if not np.count_nonzero(mask):  # the usual case: nothing to report, nothing made (any() costs 5x more)
             return
         rows = np.flatnonzero(mask)
         picked = None if values is None else np.asarray(values, dtype=object)[rows]
@@ -52,7 +52,7 @@ class Problems:
         column's codes in the order given: the same problems, in the same order, as checking each
         column on its own. Nothing is made when no mask holds a failing cell.
         """
-        found = [check for check in checks if check[1].any()]
+        found = [check for check in checks if np.count_nonzero(check[1])]
         for j, column in enumerate(columns):
             for code, mask, values, fields in found:
                 self.add(code, column, mask[:, j], None if values is None else values[:, j],

@@ -12,27 +12,32 @@ def position_share(values: np.ndarray, population: np.ndarray | None = None) -> 
     With `population` (every valid value of the whole population, sorted) the share is taken
     in it rather than in `values`: a part of the population scores as it would within the whole.
     """
+    empty = np.isnan(values)
+    if not np.count_nonzero(empty):  # no mask to apply (most calls)
+        return _shares(values, population)
+    valid = ~empty
     out = np.full(len(values), np.nan)
-    valid = ~np.isnan(values)
+    out[valid] = _shares(values[valid], population)
+    return out
+
+
+def _shares(present: np.ndarray, population: np.ndarray | None) -> np.ndarray:
+    """position_share of values that are all present."""
     if population is not None:
-        if len(population):
-            out[valid] = np.searchsorted(population, values[valid], side="left") / len(population)
-        return out
-    present = values[valid]
+        if not len(population):
+            return np.full(len(present), np.nan)
+        return np.searchsorted(population, present, side="left") / len(population)
     n = len(present)
     if n <= 1000:  # rank "min" - 1 of each value: how many valid values sort strictly before it
-        out[valid] = np.searchsorted(np.sort(present), present, side="left") / n if n else present
-    else:  # the same, searched in sorted order (a long column's random searches miss the cache)
-        order = np.argsort(present)
-        ordered = present[order]
-        below = np.empty(n, np.int64)
-        below[order] = np.searchsorted(ordered, ordered, side="left")
-        out[valid] = below / n
-    return out
+        return np.sort(present).searchsorted(present, side="left") / n if n else present
+    order = np.argsort(present)  # the same, searched in sorted order (a long column's random searches miss the cache)
+    ordered = present[order]
+    below = np.empty(n, np.int64)
+    below[order] = np.searchsorted(ordered, ordered, side="left")
+    return below / n
 
 
 def equal_frequency(values: np.ndarray, levels: int, population: np.ndarray | None = None) -> np.ndarray:
     """Level 1..levels by equal-frequency cut of the position share; 0 where NaN."""
-    share = position_share(values, population)
-    level = np.floor(share * levels) + 1
-    return np.where(np.isnan(share), 0, level).astype(np.int64)
+    level = np.floor(position_share(values, population) * levels) + 1
+    return np.fmax(level, 0).astype(np.int64)  # fmax: NaN (no share) becomes 0

@@ -121,9 +121,12 @@ REVERSED = {"recency"}  # fewer days since the last order ranks higher
 def ranked_values(recency_days: np.ndarray, frequency: np.ndarray, monetary: np.ndarray,
                   model: RfmModel) -> dict[str, np.ndarray]:
     """What each dimension scores, NaN for customers without orders in the window."""
-    ordered = ~np.isnan(frequency) & (frequency > 0) & ~np.isnan(recency_days)
-    money = np.round(monetary, model.money_decimals)
-    return {name: np.where(ordered, v, np.nan) for name, v in zip(RANKED, (recency_days, frequency, money))}
+    ordered = (frequency > 0) & ~np.isnan(recency_days)  # NaN compares False
+    money = monetary.round(model.money_decimals)  # the method: np.round's wrapper costs more
+    figures = (recency_days, frequency, money)
+    if np.count_nonzero(ordered) == len(ordered):  # every customer ordered: nothing to blank
+        return dict(zip(RANKED, figures))
+    return {name: np.where(ordered, v, np.nan) for name, v in zip(RANKED, figures)}
 
 
 def scores(recency_days: np.ndarray, frequency: np.ndarray, monetary: np.ndarray,
@@ -137,22 +140,20 @@ def scores(recency_days: np.ndarray, frequency: np.ndarray, monetary: np.ndarray
     ranked = ranked_values(recency_days, frequency, monetary, model)
     r, f, m = (_score(ranked[name], getattr(model, name), name, problems, name in REVERSED,
                       None if population is None else population[name]) for name in RANKED)
-    scored = (r > 0) & (f > 0)
-    seg = np.where(scored, model.grid[np.maximum(r - 1, 0), np.maximum(f - 1, 0)], -1)
-    return RfmScores(r, f, m, categorical(seg, model.segment_labels))
+    return RfmScores(r, f, m, categorical(model.segment_of_scores[r, f], model.segment_labels))
 
 
 def _score(values: np.ndarray, dim: RfmDimension, name: str, problems: Problems,
            reverse: bool = False, population: np.ndarray | None = None) -> np.ndarray:
-    valid = ~np.isnan(values)
     if dim.method == "bands":
         idx = dim.bands.index(values)
-        problems.add("below-bands", name, valid & (idx < 0), values, low=display_value(dim.bands.edges[0]))
-        out = np.asarray(dim.bands.labels, np.int64)[np.maximum(idx, 0)]
-        return np.where(idx < 0, 0, out)
-    count = np.count_nonzero(valid) if population is None else len(population)
+        below = (idx < 0) & ~np.isnan(values)
+        if np.count_nonzero(below):  # the lowest edge is shown only in a message
+            problems.add("below-bands", name, below, values, low=display_value(dim.bands.edges[0]))
+        return dim.band_scores[idx]  # position -1 (below the bands, empty) picks the trailing 0
+    count = len(values) - np.count_nonzero(np.isnan(values)) if population is None else len(population)
     if 0 < count < QUINTILES:
-        problems.add("needs-population", name, valid, method="quintile", needed=QUINTILES, count=count)
+        problems.add("needs-population", name, ~np.isnan(values), method="quintile", needed=QUINTILES, count=count)
         return np.zeros(len(values), np.int64)
     return equal_frequency(-values if reverse else values, QUINTILES, population)
 

@@ -7,52 +7,64 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import TagRule
-from crm_xl.scoring.inputs import Table, numbers
-from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.inputs import SMALL, Table, number_block
 from crm_xl.scoring.categories import categorical
 
 SEPARATOR = ", "
 
 
 def rule_mask(frame: pd.DataFrame, rule: TagRule) -> np.ndarray:
+    return np.asarray(_matches(frame, rule), dtype=bool)
+
+
+def _matches(frame: pd.DataFrame, rule: TagRule) -> np.ndarray | list[bool]:
+    """The rows that meet the rule: a list for a few cells of a value rule (no array to make), else a mask."""
     if rule.column not in frame.columns:
         return np.zeros(len(frame), bool)
     if rule.values is not None:
         s = frame[rule.column]
-        if isinstance(s, np.ndarray) and len(s) <= 64:  # a few cells: a set beats a Series' set-up
-            wanted = _wanted(rule.values)
-            return np.array([v in wanted for v in s.tolist()], dtype=bool)
+        if isinstance(s, np.ndarray) and len(s) <= SMALL:  # a few cells: a set beats a Series' set-up
+            wanted = rule.wanted
+            return [v in wanted for v in s.tolist()]
         if isinstance(frame, Table) and s.dtype == object:  # each distinct value looked up once
             codes, uniques = frame.factorized(rule.column)
-            wanted = _wanted(rule.values)
+            wanted = rule.wanted
             return np.array([u in wanted for u in uniques.tolist()] + [False], dtype=bool)[codes]
         return pd.Series(s).isin(rule.values).to_numpy(dtype=bool)
-    values = numbers(frame, rule.column, Problems(len(frame)))  # input problems are reported elsewhere
-    mask = ~np.isnan(values)
-    if rule.low is not None:
-        mask &= values >= rule.low
-    if rule.high is not None:
+    values = number_block(frame, [rule.column])[0][:, 0]  # parsed, not reported: input problems are reported elsewhere
+    if rule.low is None and rule.high is None:
+        return ~np.isnan(values)
+    mask = values >= rule.low if rule.low is not None else values < rule.high  # NaN (empty) compares False
+    if rule.low is not None and rule.high is not None:
         mask &= values < rule.high
     return mask
-
-
-@lru_cache(maxsize=256)
-def _wanted(values: tuple) -> frozenset:
-    return frozenset(values)
 
 
 def tags(frame: pd.DataFrame, rules: tuple[TagRule, ...]) -> pd.Categorical:
     """Each row's matching tag labels, in rule order; computed once per distinct combination."""
     if not rules:
         return categorical(np.full(len(frame), -1), [])
-    matched = np.array([rule_mask(frame, rule) for rule in rules])  # rules x rows
-    bits = _bit_values(len(rules)) @ matched  # each row's rules as the bits of one number
-    combos = (np.flatnonzero(np.bincount(bits)) if len(rules) <= 20 else np.unique(bits)).tolist()
+    bits, combos = _combinations([_matches(frame, rule) for rule in rules])
     texts = _texts(rules)
     kept = [combo for combo in combos if _text(rules, combo, texts)]
+    if isinstance(bits, list):  # a few rows: a dict beats building a lookup array
+        code = {combo: i for i, combo in enumerate(kept)}
+        return categorical(np.array([code.get(b, -1) for b in bits], np.int64), [texts[combo] for combo in kept])
     code_of = np.full(max(combos, default=0) + 1, -1, dtype=np.int64)
     code_of[kept] = np.arange(len(kept))
     return categorical(code_of[bits], [texts[combo] for combo in kept])
+
+
+def _combinations(masks: list[np.ndarray | list[bool]]) -> tuple[np.ndarray | list[int], list[int]]:
+    """Each row's matching rules as the bits of one number, and the distinct numbers, ascending.
+    A few rows are combined in plain Python (numpy's set-up costs more than the work)."""
+    if len(masks[0]) <= SMALL:
+        weights = [1 << i for i in range(len(masks))]
+        rows = zip(*(m if isinstance(m, list) else m.tolist() for m in masks))
+        bits = [sum(w for w, hit in zip(weights, row) if hit) for row in rows]
+        return bits, sorted(set(bits))
+    bits = _bit_values(len(masks)) @ np.array(masks)  # rules x rows in, one number per row out
+    return bits, (np.flatnonzero(np.bincount(bits)) if len(masks) <= 20 else np.unique(bits)).tolist()
 
 
 @lru_cache(maxsize=32)

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.model.schema import ValueModel
+from crm_xl.values import outside
 from crm_xl.scoring.inputs import number_columns
 from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.categories import categorical
@@ -23,7 +24,7 @@ def weighted_indices(frame: pd.DataFrame, names, averages, problems: Problems) -
     """Weighted averages of indices, each (positions in `names`, weights, their sum), every index checked once
     as one block: NaN where any of its indices is missing or outside 0-100."""
     values = number_columns(frame, list(names), problems, required=True,
-                            check=lambda v: ("out-of-range", (v < INDEX_LOW) | (v > INDEX_HIGH), v,
+                            check=lambda v: ("out-of-range", outside(v, INDEX_LOW, INDEX_HIGH), v,
                                              {"low": INDEX_LOW, "high": INDEX_HIGH}))
     return [values[:, positions] @ w / total for positions, w, total in averages]
 
@@ -36,7 +37,9 @@ def segments(frame: pd.DataFrame, value: ValueModel, problems: Problems,
     low_potential = potential < (_threshold(potential, value.split) if means is None or value.split != "mean"
                                  else means[1])
     idx = low_current.astype(np.int64) * 2 + low_potential  # labels are hh, hl, lh, ll
-    idx[np.isnan(current) | np.isnan(potential)] = -1
+    unvalued = np.isnan(current + potential)  # either NaN; indices are 0-100, never infinite
+    if np.count_nonzero(unvalued):
+        idx[unvalued] = -1
     return categorical(idx, value.labels)
 
 

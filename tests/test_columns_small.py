@@ -1,0 +1,106 @@
+"""A few cells (plain loops, no pandas) and a long column (numpy, factorize) score the same.
+
+Every column function runs on a handful of awkward rows, then on the same rows repeated past
+64 cells: each row's result and reason (code, fields, message) must be the same, in both the
+column API (plain lists) and the Excel functions (the shapes Excel passes).
+"""
+import datetime as dt
+
+import pytest
+
+from crm_xl.model import default_model
+from crm_xl.scoring import columns
+from udfs import functions as f
+
+REPEAT = 13  # 8 rows x 13 = 104 cells: past the small-input limit (64)
+
+GRADES = ["A", "", None, "ZZ", "#DIV/0!", "C", "AAA", " aa "]
+MONEY = [300_000, 1000, "1,200", -5, None, 5000, "abc", 2e15]
+TERMS = [30, None, -1, 45, "#N/A", 60, True, 30]
+WORTH = [None, 1e6, -3, None, 200, "x", None, 1e5]
+FORMATS = ["食杂店", "Z", "", None, "nope", "#REF!", "편의점", "S"]
+MARKETS = ["urban", "X", "농촌", None, "C", "C", "moon", "#N/A"]
+SCALES = [5e6, "L", None, "대형", -3, "huge", 12_000, "1,000,000"]
+INDICES = [[80, 20, 50, None, "", 101, "#NUM!", "70"], [80, 90, 50, 3, "", 50, 5, "x"],
+           [80, 20, -1, 3, "", 50, 5, 60], [20, 20, 50, 3, None, 50, 5, 60], [20, 90, 50, 3, "", 50, 5, 60]]
+RECENCY = [120, dt.datetime(2026, 8, 30), 5, -1, None, "#DIV/0!", 60, "30", 200, 15, 1]
+FREQUENCY = [3, 8, 0, 1, None, 2, "x", 7, 1, 12, 4]
+AMOUNTS = MONEY + [9e5, 2e4, 7e3]
+TIERS = ["T1", "T5", None, "", "T9", "#N/A", "T8", "T2"]
+SEGMENTS = ["core", "secondary", None, "nope", "low-value", "potential", "", "core"]
+RFM = ["At Risk", "Champions", None, "New", "", "Loyal", "#VALUE!", "At Risk"]
+LEVELS = [0.72, None, "", "0.9", -0.5, 1.5, True, "#N/A"]
+SALES = [12, None, "", "7", -1, 0.01, "x", dt.datetime(2026, 1, 1)]
+SCORE_ROWS = [[7, 8, 6, 9, 7], [None] * 5, [7, 12, 7, 7, 7], ["#DIV/0!", 7, 7, 7, 7], [7, "8", 7, 7, None],
+              [True, 7, 7, 7, 7], [1, 1, 1, 1, 1], [10, 10, 10, 10, 10]]
+
+
+def rows(column: columns.Column) -> list:
+    return [(v, None if r is None else (r.code, r.fields, r.message)) for v, r in zip(column.values, column.reasons)]
+
+
+CASES = {
+    "credit_levels": lambda *c: columns.credit_levels(c[0], default_model()),
+    "credit_grades": lambda *c: columns.credit_grades(c[0], default_model()),
+    "credit_limits": lambda *c: columns.credit_limits(*c, default_model()),
+    "customer_tiers": lambda *c: columns.customer_tiers(c[0], default_model()),
+    "customer_classes": lambda *c: columns.customer_classes(*c, default_model()),
+    "value_segments": lambda *c: columns.value_segments(*c, default_model()),
+    "rfm_segments": lambda *c: columns.rfm_segments(*c, default_model()),
+    "customer_tags": lambda *c: columns.customer_tags(dict(zip(
+        ("credit_grade", "customer_tier", "value_segment", "rfm_segment", "avg_collection_days"), c)), default_model()),
+}
+INPUTS = {
+    "credit_levels": (SCORE_ROWS,),
+    "credit_grades": (LEVELS,),
+    "credit_limits": (GRADES, MONEY, TERMS, WORTH),
+    "customer_tiers": (SALES,),
+    "customer_classes": (FORMATS, MARKETS, SCALES),
+    "value_segments": tuple(INDICES),
+    "rfm_segments": (RECENCY, FREQUENCY, AMOUNTS),
+    "customer_tags": (GRADES, TIERS, SEGMENTS, RFM, SALES),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_few_rows_score_as_the_same_rows_in_a_long_column(name):
+    few = rows(CASES[name](*INPUTS[name]))
+    many = rows(CASES[name](*(list(c) * REPEAT for c in INPUTS[name])))
+    assert any(reason for _, reason in few) and any(value is not None for value, _ in few)  # both kinds covered
+    assert many == few * REPEAT
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_row_alone_scores_as_in_the_column(name):
+    """One row per call (a formula filled down) gives that row's result and reason."""
+    if name == "rfm_segments":  # ranks within the rows given: one row alone has no population
+        pytest.skip("quintiles need five rows")
+    whole = rows(CASES[name](*INPUTS[name]))
+    for i, expected in enumerate(whole):
+        assert rows(CASES[name](*([c[i]] for c in INPUTS[name]))) == [expected], i
+
+
+EXCEL = {
+    "credit_score": (f.credit_score, (SCORE_ROWS,)),
+    "credit_grade": (f.credit_grade, (LEVELS,)),
+    "credit_limit": (f.credit_limit, (GRADES, MONEY, TERMS, WORTH)),
+    "customer_tier": (f.customer_tier, (SALES,)),
+    "customer_class": (f.customer_class, (FORMATS, MARKETS, SCALES)),
+    "value_segment": (f.value_segment, tuple(INDICES)),
+    "rfm_segment": (f.rfm_segment, (RECENCY, FREQUENCY, AMOUNTS)),
+    "customer_tags": (f.customer_tags, (GRADES, TIERS, SEGMENTS, RFM, SALES)),
+}
+
+
+@pytest.mark.parametrize("name", list(EXCEL))
+def test_excel_functions_give_a_few_cells_as_in_a_long_column(name):
+    function, inputs = EXCEL[name]
+    as_range = (lambda c: c) if name == "credit_score" else (lambda c: [[v] for v in c])
+    few = function(*(as_range(c) for c in inputs))
+    many = function(*(as_range(list(c) * REPEAT) for c in inputs))
+    assert many == few * REPEAT
+    if name in ("rfm_segment",):
+        return
+    for i, expected in enumerate(few):  # one cell per argument, as a formula filled down passes it
+        one = function(*(c[i] for c in inputs)) if name != "credit_score" else function([inputs[0][i]])
+        assert [one] == expected if name != "credit_score" else one == expected[0], i
