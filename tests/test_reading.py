@@ -164,3 +164,28 @@ def test_a_csv_reads_as_typed_whatever_code_page_excel_saved_it_in(tmp_path, tex
     frame = read_table(path).frame
     rows = [line.split(",") for line in text.splitlines()[1:]]
     assert frame.iloc[:, :4].astype(object).values.tolist() == rows
+
+
+@pytest.mark.parametrize("title, expected", [("Cu[s]t/o:m*e?rs\\", "Cu_s_t_o_m_e_rs_"), ("'고객 'list' & <x>'", "고객 'list' & <x>"),
+                                             ("History", "History_"), ("''", "Sheet1"), ("x" * 40, "x" * 31)])
+def test_an_annotated_copy_names_its_sheet_as_excel_allows_and_links_to_it(tmp_path, title, expected):
+    """Other programs write sheet names Excel refuses; the annotated copy must still be written, and
+    its Errors sheet's links must point at the sheet (apostrophes doubled)."""
+    path = tmp_path / "u.xlsx"
+    openpyxl_sheet(path, [HEADERS[:4], ["C1", "가게", 70, 10]])
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    parts["xl/workbook.xml"] = re.sub(rb'<sheet name="[^"]*"', b'<sheet name="' + escaped.encode() + b'"',
+                                      parts["xl/workbook.xml"], count=1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    report = validate_files([path], default_model())[0]
+    from crm_xl.sheets.annotate import write_annotated
+
+    out = write_annotated(report, tmp_path / "u.checked.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == expected
+    link = next(c.hyperlink.location for row in wb.worksheets[1].iter_rows() for c in row if c.hyperlink)
+    assert link == "'" + expected.replace("'", "''") + "'!C2"

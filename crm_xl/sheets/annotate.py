@@ -30,7 +30,7 @@ from crm_xl.sheets.validation import FileReport
 from crm_xl.values import stored_texts
 from crm_xl.xlsx.printing import print_setup
 from crm_xl.xlsx.reader import open_workbook, text_rows
-from crm_xl.xlsx.refs import cell_position, column_index
+from crm_xl.xlsx.refs import cell_position, column_index, sheet_name
 from crm_xl.xlsx.writing import FINDING_HEADERS, WIDTHS, new_workbook, write_findings_sheet, write_value
 
 FILL = {"error": "#FFC7CE", "warning": "#FFEB9C"}
@@ -51,8 +51,10 @@ def write_annotated(report: FileReport, path: Path, lang: str | None = None,
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
         wb.constant_memory = False  # notes and formats on arbitrary cells
-        _data_sheet(wb, report, notes, lang, model or default_model())
-        _errors_sheet(wb, report, table.sheet, lang)
+        # the upload's own sheet name, unless Excel would refuse it (a file from another program)
+        data = sheet_name(table.sheet, taken=(texts.text("errors.sheet", lang), instructions_sheet(lang), META_SHEET))
+        _data_sheet(wb, report, notes, lang, model or default_model(), data)
+        _errors_sheet(wb, report, data, lang)
         if report.meta is not None:
             _instructions(wb, lang)
             _metadata(wb, report.file, report.meta)
@@ -60,9 +62,9 @@ def write_annotated(report: FileReport, path: Path, lang: str | None = None,
     return path
 
 
-def _data_sheet(wb, report: FileReport, notes, lang: str, model: ScoringModel) -> None:
+def _data_sheet(wb, report: FileReport, notes, lang: str, model: ScoringModel, name: str) -> None:
     table, template = report.table, report.meta is not None
-    ws = wb.add_worksheet(table.sheet[:31])
+    ws = wb.add_worksheet(name)
     unlocked = {"locked": False} if template else {}  # in a template, only the grey cells stay locked
     header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
     date = wb.add_format({"num_format": "yyyy-mm-dd", **unlocked})

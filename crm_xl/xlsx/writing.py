@@ -11,6 +11,7 @@ import pandas as pd
 
 from crm_xl.files import atomic_path
 from crm_xl.xlsx.printing import print_setup
+from crm_xl.xlsx.refs import sheet_ref
 from crm_xl.xlsx.sheetdata import CellStyles, FastTableWorkbook, style_attr
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -96,7 +97,7 @@ def write_findings_sheet(wb, name: str, target_sheet: str, rows, headers=FINDING
     print_setup(ws, width=sum(widths), **({"footer": footer} if footer else {}))
     for i, (cell, *rest) in enumerate(rows, start=1):
         if cell and i <= MAX_LINKS:
-            ws.write_url(i, 0, f"internal:'{target_sheet[:31]}'!{cell}", string=cell)
+            ws.write_url(i, 0, "internal:" + sheet_ref(target_sheet, cell), string=cell)
         else:
             ws.write_string(i, 0, cell or "")
         for j, text in enumerate(rest, start=1):
