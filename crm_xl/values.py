@@ -6,9 +6,9 @@ its canonical text (`stored_texts`), which reads back as the same value. Validat
 and export all call these functions, so what validates is exactly what is stored and comes back.
 
 - Numbers: plain numbers, and text people type for them: thousands separators in groups of three
-  (`1,234,000`), currency marks and units (`원 ₩ ¥ 元 $ € £ %`), spaces, full-width forms
-  (`４５０，０００`). Not numbers: `NaN`, `Infinity`, `1,5` (a decimal comma or a typo), TRUE,
-  dates. Beyond ±10^15 is out of range (Excel keeps 15 digits; no amount is that large).
+  (`1,234,000`), currency marks (`원 ₩ ¥ 元 $ € £`), spaces, full-width forms (`４５０，０００`),
+  a percentage (`50%` is 0.5, as Excel reads it). Not numbers: `NaN`, `Infinity`, `1,5` (a decimal
+  comma or a typo), TRUE, dates, a number too small to hold (`1e-400` would become 0). Beyond ±10^15 is out of range (Excel keeps 15 digits; no amount is that large).
 - Dates: real date cells, Excel serials, and text in year-first forms (`2026-10-05`, `2026/10/05`,
   `2026.10.05`, `20261005`, `2026년 10월 5일`, `2026年10月5日`) or with an English month name
   (`5 Oct 2026`, `Oct 5, 2026`). Day-month ambiguous forms (`05/10/2026`) are refused. Years
@@ -36,7 +36,7 @@ LAST_SERIAL = 2_958_465  # 9999-12-31
 DATE_UNIT = "datetime64[s]"
 SMALL = 64  # up to this many cells plain loops beat numpy's and pandas' set-up (a formula filled down)
 
-_NOISE = re.compile(r"[\s원₩¥元$€£%]")
+_NOISE = re.compile(r"[\s원₩¥元$€£]")
 _PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -129,13 +129,22 @@ def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) 
 
 
 def _number(text: str) -> float:
-    """The number a text means, NaN when it is none."""
-    text = _NOISE.sub("", unicodedata.normalize("NFKC", text))
+    """The number a text means, NaN when it is none. A trailing % divides by 100, as Excel reads
+    `50%` (0.5: a ratio typed as a percentage); a % anywhere else is not a number."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    scale = 1.0
+    if text.endswith("%"):
+        text, scale = text[:-1], 0.01
+    text = _NOISE.sub("", text)
     if _PLAIN.fullmatch(text):
-        return float(text)
-    if _GROUPED.fullmatch(text):
-        return float(text.replace(",", ""))
-    return np.nan
+        value = float(text)
+    elif _GROUPED.fullmatch(text):
+        value = float(text.replace(",", ""))
+    else:
+        return np.nan
+    if value == 0 and re.search(r"[1-9]", text.split("e")[0].split("E")[0]):
+        return np.nan  # 1e-400: a number too small for a float would be stored as 0
+    return value * scale
 
 
 EMPTY, NUMBER, TEXT, OTHER = 0, 1, 2, 3

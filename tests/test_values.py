@@ -8,9 +8,11 @@ import re
 import zipfile
 
 import openpyxl
+import numpy as np
 import pandas as pd
 import pytest
 
+from crm_xl import values
 from crm_xl.fields import canonical, header_lookup, normalise_header
 from crm_xl.model import default_model
 from crm_xl.sheets.validation import validate_file
@@ -176,3 +178,15 @@ def test_no_command_writes_stored_text_back_as_a_live_formula(engine, tmp_path, 
     for path in written:
         live = [f for f in sheet_formulas(path) if any(t.lstrip("=@+-")[:12] in f for t in FORMULAS)]
         assert live == [], f"{path.name}: {live}"
+
+
+@pytest.mark.parametrize("typed, meant", [("50%", 0.5), ("5 %", 0.05), ("１２％", 0.12), ("120%", 1.2),
+                                          ("%5", None), ("1e-400", None), ("0.000", 0.0)])
+def test_a_percentage_means_what_excel_reads_and_a_lost_number_is_refused(typed, meant):
+    """`50%` in a ratio field is 0.5 (Excel's reading), not 50, which would band the customer as
+    six times over; a number too small for a float must not quietly become 0."""
+    parsed = values.numbers(pd.Series([typed], dtype=object))
+    if meant is None:
+        assert np.isnan(parsed.values[0]) and parsed.rejected[0].code == "not-a-number"
+    else:
+        assert parsed.values[0] == pytest.approx(meant) and not parsed.rejected
