@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 
 from crm_xl.fields import columns
-from crm_xl.files import atomic_path
+from crm_xl.files import atomic_path, refuse_overwriting
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.isolation import read_untrusted
 from crm_xl.model import ScoringModel
@@ -57,6 +57,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     """Score every customer of `source` and write the scored workbook (or csv) to `output`;
     the credit_reasons column in `language` (ko, zh, en; default the model's)."""
     _check_choices(model, indicator_set, tier_preset)
+    refuse_overwriting(output, source, transactions)
     model.credit.texts_in(language)  # an unknown language stops before any work
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx or .csv")])

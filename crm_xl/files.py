@@ -22,6 +22,16 @@ class OutputError(CrmError):
     """An output could not be written; nothing was changed."""
 
 
+def refuse_overwriting(output: str | Path, *inputs: str | Path | None) -> None:
+    """An output that names one of the command's own input files would replace what was read."""
+    out = Path(output)
+    for given in inputs:
+        if given is not None and out.exists() and Path(given).exists() and out.resolve() == Path(given).resolve():
+            raise OutputError([finding("bad-option", option="-o / --output", value=str(output),
+                                       problem="is also an input of this command; writing it would replace what was read",
+                                       hint="Write the result to another file name.")])
+
+
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """A temp path beside `target`; renamed onto it only if the block finishes."""

@@ -307,3 +307,26 @@ def test_a_command_whose_extra_is_not_installed_says_which_to_install(capsys, mo
     csv.write_text("customer_code,store_name\nC1,a\n", "utf-8")
     code, _, err = run(["duplicates", csv], capsys)
     assert code == 2 and "[missing-extra]" in err and "pip install 'crm-xl[quality]'" in err
+
+
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, capsys):
+    source = tmp_path / "customers.csv"
+    customers().to_csv(source, index=False)
+    before = source.read_bytes()
+    book = tmp_path / "customers.xlsx"
+    customers().to_excel(book, index=False)
+    for args in (["score", source, "-o", source], ["template", "--from", source, "-o", source],
+                 ["report", "--month", "2026-10", "--customers", book, "-o", book]):
+        kept = Path(args[-1]).read_bytes()
+        code, _, err = run(args, capsys)
+        assert code == 2 and "is also an input of this command" in err, (args, err)
+        assert Path(args[-1]).read_bytes() == kept
+    assert source.read_bytes() == before
+
+
+def test_export_reads_an_existing_master_data_into_an_xlsx_only(tmp_path, capsys):
+    typo = tmp_path / "typo.db"
+    code, _, err = run(["export", "--db", f"sqlite:///{typo}", "-o", tmp_path / "x.xlsx"], capsys)
+    assert code == 2 and "does not exist" in err and not typo.exists() and not (tmp_path / "x.xlsx").exists()
+    code, _, err = run(["export", "--db", f"sqlite:///{typo}", "-o", tmp_path / "x.csv"], capsys)
+    assert code == 2 and ".xlsx" in err and not (tmp_path / "x.csv").exists()

@@ -326,6 +326,7 @@ def test_review_workbook_round_trip_and_cli(tmp_path, capsys):
 
 def test_not_a_review_workbook(tmp_path, capsys):
     path = write_xlsx(tmp_path / "x.xlsx", SHOPS, sheet=SHEET)
+    db.connect(f"sqlite:///{tmp_path / 'm.db'}")  # a master data to apply to (a missing one is its own finding)
     code, _, err = run(capsys, "duplicates", "apply", path, "--db", f"sqlite:///{tmp_path / 'm.db'}")
     assert code == 2 and "review-bad-layout" in err
 

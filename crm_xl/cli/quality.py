@@ -100,10 +100,10 @@ def find(files, db_url, output, threshold, config_path, show, as_json):
     if files:
         frame = read_customers(list(files))
     else:
-        from crm_xl.store.db import connect
+        from crm_xl.store.db import existing
         from crm_xl.store.export import master_frame
 
-        frame = master_frame(connect(db_url))
+        frame = master_frame(existing(db_url))
     result = find_duplicates(frame, threshold, load_config(config_path))
     if output:
         if output.suffix.lower() != ".xlsx":
@@ -136,9 +136,9 @@ def find(files, db_url, output, threshold, config_path, show, as_json):
 def apply(review, db_url, dry_run, as_json):
     """Merge the clusters a review workbook marks merge, in one transaction; old codes become aliases."""
     from crm_xl.quality.apply import apply_review
-    from crm_xl.store.db import connect
+    from crm_xl.store.db import existing
 
-    result = apply_review(review, connect(db_url), current_user(), dry_run=dry_run)
+    result = apply_review(review, existing(db_url), current_user(), dry_run=dry_run)
     if as_json:
         emit_json(result.as_dict())
     else:

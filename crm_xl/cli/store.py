@@ -8,7 +8,8 @@ import click
 from crm_xl.archive import current_user
 from crm_xl.cli.common import DB_OPTION, EXIT_FINDINGS, LANG_OPTION, MODEL_OPTION, emit_json
 from crm_xl.model import load_model
-from crm_xl.store.db import connect
+from crm_xl.findings import InputError, finding
+from crm_xl.store.db import connect, existing
 from crm_xl.store.export import export_master, pending_reviews
 from crm_xl.store.merge import decide, merge_files
 
@@ -49,7 +50,7 @@ def merge(files, db_url, role, dry_run, all_or_nothing, model_path, as_json):
 @DB_OPTION
 def review(action, ids, db_url):
     """List, approve or reject changes to sensitive fields (bank account, legal representative, licence)."""
-    engine = connect(db_url)
+    engine = existing(db_url)
     if action == "list":
         pending = pending_reviews(engine)
         for r in pending:
@@ -70,4 +71,6 @@ def review(action, ids, db_url):
 @MODEL_OPTION
 def export(output, db_url, lang, model_path):
     """Write the master customer data out as a workbook (--lang: headers and coded fields in a language)."""
-    click.echo(f"Wrote {export_master(connect(db_url), output, lang, load_model(model_path))}")
+    if output.suffix.lower() != ".xlsx":
+        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx")])
+    click.echo(f"Wrote {export_master(existing(db_url), output, lang, load_model(model_path))}")

@@ -21,7 +21,8 @@ from crm_xl.sheets.annotate import write_annotated
 from crm_xl.sheets.reading import read_untrusted_table
 from crm_xl.sheets.template import read_metadata, write_template
 from crm_xl.sheets.validation import validate_files
-from crm_xl.store.db import connect, fingerprint_key
+from crm_xl.files import refuse_overwriting
+from crm_xl.store.db import connect, existing, fingerprint_key
 from crm_xl.store.export import known, master_frame, record_template
 from crm_xl.texts import LANGUAGES
 
@@ -136,9 +137,10 @@ def template(output, manager, source, lang, from_store, db_url, model_path):
     if source and from_store:
         raise click.UsageError("pre-fill from --from FILE or --from-store, not both")
     engine = key = None
+    refuse_overwriting(output, source)
     customers = read_untrusted_table(source).frame if source else None
     if from_store or db_url:
-        engine = connect(db_url)
+        engine = existing(db_url) if from_store else connect(db_url)
         key = fingerprint_key(engine)  # row prints only this master data can make (and check)
         if from_store:
             customers = master_frame(engine)
@@ -159,4 +161,4 @@ def _in_language(f, lang: str | None) -> dict:
 def _known(db_url: str | None):
     if not db_url:
         return None
-    return known(connect(db_url))
+    return known(existing(db_url))

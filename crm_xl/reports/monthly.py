@@ -12,7 +12,7 @@ from markupsafe import Markup
 import openpyxl
 import pandas as pd
 
-from crm_xl.files import atomic_path
+from crm_xl.files import atomic_path, refuse_overwriting
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.reports import svg
@@ -20,7 +20,7 @@ from crm_xl.reports.figures import CreditHistory, ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
 from crm_xl.sheets.reading import read_untrusted_tables
-from crm_xl.store.db import connect
+from crm_xl.store.db import existing
 from crm_xl.store.export import master_frame, pending_reviews
 from crm_xl.xlsx.safety import check_thoroughly
 from crm_xl.texts import text
@@ -81,6 +81,7 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
     """The report from a customer table, or from the master data (`db`, which also counts pending reviews)."""
     check_request(month, output)
     clock = time.perf_counter()
+    refuse_overwriting(output, customers, transactions, previous)
     if (customers is None) == (db is None):
         raise InputError([finding("bad-option", option="--customers / --db", value=str(customers or db or ""),
                                   problem="names the customers twice or not at all",
@@ -93,7 +94,7 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
     if db is not None:
         from crm_xl.store.credit import pending_credit_reviews, receivables_history, snapshot_frame
 
-        engine = connect(db)
+        engine = existing(db)
         frame = master_frame(engine)
         pending = len(pending_reviews(engine)) + len(pending_credit_reviews(engine))
         history = CreditHistory(snapshot_frame(engine), receivables_history(engine))

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from crm_xl.fields import columns
-from crm_xl.findings import CrmError, finding
+from crm_xl.findings import CrmError, InputError, finding
 
 DEFAULT_URL = "sqlite:///crm_xl.db"
 TRANSACTION_FIELDS = {"date", "quantity", "amount"}
@@ -163,6 +163,18 @@ def connect(url: str | None = None, create: bool = True) -> Engine:
         engine = create_engine("sqlite://")  # a dry run against nothing yet: an empty stand-in in memory
         meta.create_all(engine)
         return engine
+
+
+def existing(url: str | None = None) -> Engine:
+    """`connect` for a command that reads the master data: a SQLite file that is not there is a
+    finding (a typo in --db), not a new, empty master data that the command reports on."""
+    with database_errors(url or DEFAULT_URL):
+        parsed = make_url(url or DEFAULT_URL)
+    if _missing(parsed):
+        raise InputError([finding("bad-option", option="--db", value=url or DEFAULT_URL,
+                                  problem="names a SQLite file that does not exist",
+                                  hint="Check the path; the master data is created by the first crm-xl merge.")])
+    return connect(url)
 
 
 def _missing(url) -> bool:
