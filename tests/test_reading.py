@@ -189,3 +189,13 @@ def test_an_annotated_copy_names_its_sheet_as_excel_allows_and_links_to_it(tmp_p
     assert wb.sheetnames[0] == expected
     link = next(c.hyperlink.location for row in wb.worksheets[1].iter_rows() for c in row if c.hyperlink)
     assert link == "'" + expected.replace("'", "''") + "'!C2"
+
+
+def test_a_csv_wider_than_any_sheet_is_refused_at_once(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("customer_code," + ",".join(f"c{i}" for i in range(16_384)) + "\nC1" + "," * 16_384 + "\n")
+    from crm_xl.findings import InputError
+
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert "16,385 columns" in err.value.findings[0].message

@@ -75,8 +75,10 @@ def print_score_summary(result, show: int = 10) -> None:
     for column, counts in result.counts.items():
         parts = " · ".join(f"{k} {v:,}" for k, v in counts.items())
         click.echo(f"  {column:14} {parts or '(none)'}")
-    for notice in result.notices:
+    for notice in result.notices[:show]:
         click.secho(f"  note: {notice.message}", fg="yellow")
+    if len(result.notices) > show:
+        click.secho(f"  note: ... and {len(result.notices) - show:,} more (--json lists them all)", fg="yellow")
     rank = {"error": 0, "warning": 1}
     errors = sorted((f for f in result.issues if f.severity in rank), key=lambda f: (rank[f.severity], f.row))
     if errors:

@@ -19,7 +19,8 @@ from crm_xl.xlsx.refs import letter
 from crm_xl.xlsx.safety import check_text, check_xlsx
 
 HEADER_SEARCH_ROWS = 20
-CSV_ENCODINGS = ("utf-8-sig", "cp949", "gb18030")  # Excel's CSV exports in Korea and China
+CSV_ENCODINGS = ("utf-8-sig", "cp949", "gb18030")
+MAX_COLUMNS = 16_384  # Excel's last column, XFD  # Excel's CSV exports in Korea and China
 
 
 @dataclass
@@ -169,9 +170,13 @@ def _csv_grid(path: Path) -> pd.DataFrame:
         raise InputError([finding("file-unreadable", file=path,
                                   detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
     try:
-        return pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding)
+        grid = pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError([finding("file-unreadable", file=path, detail=f"is not a readable CSV ({exc})")]) from None
+    if grid.shape[1] > MAX_COLUMNS:  # no sheet saved it: checking each column would take minutes
+        raise InputError([finding("file-unreadable", file=path, detail=f"has {grid.shape[1]:,} columns, more than a "
+                                  f"sheet holds ({MAX_COLUMNS:,}); save the customer table from its workbook again")])
+    return grid
 
 
 def csv_encoding(data: bytes) -> str | None:
