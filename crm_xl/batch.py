@@ -21,6 +21,7 @@ from crm_xl.sheets.reading import Table, read_untrusted_tables
 from crm_xl.sheets.regrade import regrade, validate
 from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS, write_scored_workbook
 from crm_xl.xlsx.safety import check_xlsx
+from crm_xl.values import as_meant
 from crm_xl.xlsx.writing import write_csv
 
 Progress = Callable[[str, int], Callable[[int], None]]  # (stage, total) -> advance(n)
@@ -91,7 +92,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         write_csv(output, out)
         advance(len(out))
     else:
-        write_scored_workbook(output, out, problems, model, facts, advance)
+        write_scored_workbook(output, _inputs_as_meant(out), problems, model, facts, advance)
     write_s = time.perf_counter() - clock
 
     issues = table.findings(scored.problems.batches)
@@ -102,6 +103,13 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         counts=counts, issues=issues,
         notices=table.notices + _absent_columns(table, set(scored.inputs.columns), model, indicator_set, tier_preset),
         seconds={"read": round(read_s, 3), "score": round(score_s, 3), "write": round(write_s, 3)})
+
+
+def _inputs_as_meant(table: pd.DataFrame) -> pd.DataFrame:
+    """Input number and date columns as the values the cells mean (values.as_meant)."""
+    typed = {c: as_meant(table[c], columns()[c].type) for c in table.columns
+             if c in columns() and columns()[c].type in ("number", "date")}
+    return table.assign(**typed) if typed else table
 
 
 def _no_progress(stage: str, total: int) -> Callable[[int], None]:

@@ -279,6 +279,24 @@ def stored_texts(s: pd.Series, kind: str, empty=None) -> list:
     return out
 
 
+def as_meant(s: pd.Series, kind: str) -> pd.Series:
+    """A column's cells as the values they mean (numbers as floats, dates as dates) where the
+    contract reads them, each other cell as typed: a workbook written from a table read as text
+    then sums and sorts, and one bad cell does not turn its whole column into text."""
+    if kind not in ("number", "date") or (kind == "number" and pd.api.types.is_numeric_dtype(s.dtype)) or \
+            (kind == "date" and pd.api.types.is_datetime64_any_dtype(s.dtype)):
+        return s
+    parsed = parse(s, kind)
+    good = ~parsed.bad & ~parsed.empty
+    if kind == "number" and good.all():
+        return pd.Series(parsed.values, index=s.index)
+    out = s.to_numpy(dtype=object, copy=True)
+    meant = parsed.values.astype(object) if kind == "number" else dates_as_objects(parsed.values)
+    out[good] = meant[good]
+    out[parsed.empty & ~parsed.bad] = None
+    return pd.Series(out, index=s.index, dtype=object)
+
+
 def text_of(value) -> str | None:
     """A single cell's value as stable text: 123.0 -> "123", dates as YYYY-MM-DD, text stripped; None if empty."""
     if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:

@@ -330,3 +330,19 @@ def test_export_reads_an_existing_master_data_into_an_xlsx_only(tmp_path, capsys
     assert code == 2 and "does not exist" in err and not typo.exists() and not (tmp_path / "x.xlsx").exists()
     code, _, err = run(["export", "--db", f"sqlite:///{typo}", "-o", tmp_path / "x.csv"], capsys)
     assert code == 2 and ".xlsx" in err and not (tmp_path / "x.csv").exists()
+
+
+def test_one_bad_cell_leaves_its_column_numbers_and_dates_in_the_scored_outputs(tmp_path, capsys):
+    source = tmp_path / "one_bad.csv"
+    source.write_text("customer_code,store_name,net_worth,issue_date,terms_days\n"
+                      "A1,S,100000,2020-01-01,30\nA2,S,\"1,234,000원\",2021/01/05,45\nA3,S,abc,2021-13-01,60\n")
+    run(["score", source, "-o", tmp_path / "s.xlsx"], capsys)
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["Customers"]
+    head = [c.value for c in ws[1]]
+    rows = [dict(zip(head, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert [r["net_worth"] for r in rows] == [100000, 1234000, "abc"]  # the bad cell alone stays as typed
+    assert [str(r["issue_date"])[:10] for r in rows] == ["2020-01-01", "2021-01-05", "2021-13-01"]
+    assert not isinstance(rows[0]["issue_date"], str) and rows[2]["issue_date"] == "2021-13-01"
+    run(["score", source, "-o", tmp_path / "s.csv"], capsys)
+    lines = (tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1].startswith("A1,S,100000,2020-01-01,30,")  # as typed: no 30.0

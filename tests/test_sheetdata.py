@@ -90,7 +90,7 @@ def test_text_shaped_like_rich_string_xml_is_written_as_text(tmp_path):
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from crm_xl.xlsx.sheetdata import MAX_TEXT, _escaped, _number_texts, escape_text  # noqa: E402
+from crm_xl.xlsx.sheetdata import MAX_TEXT, _escaped, number_texts, escape_text  # noqa: E402
 
 
 @settings(max_examples=300, deadline=None)
@@ -103,6 +103,6 @@ def test_texts_escaped_together_as_one_by_one(texts):
 
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=50))
 def test_number_texts_read_back_exactly(values):
-    texts = _number_texts(np.array(values, dtype=np.float64)).tolist()
+    texts = number_texts(np.array(values, dtype=np.float64)).tolist()
     assert [float(t) for t in texts] == values
     assert all(not t.endswith(".0") for t in texts)  # 12.0 is written 12, as Excel stores it

@@ -87,11 +87,11 @@ def _numbers(values: np.ndarray, style: str) -> np.ndarray:
     """Cell tails for floats ('' for non-finite)."""
     finite = np.isfinite(values)
     out = np.full(len(values), "", dtype=object)
-    out[finite] = f"{style}><v>" + _number_texts(values[finite]) + "</v></c>"
+    out[finite] = f"{style}><v>" + number_texts(values[finite]) + "</v></c>"
     return out
 
 
-def _number_texts(values: np.ndarray) -> np.ndarray:
+def number_texts(values: np.ndarray) -> np.ndarray:
     """The shortest text that reads back exactly: whole numbers as integers (12.0 as 12, as Excel
     stores it; numpy formats those at C speed), the rest by repr."""
     whole = (values == np.floor(values)) & (np.abs(values) < 2.0**53)

@@ -12,7 +12,7 @@ import pandas as pd
 from crm_xl.files import atomic_path
 from crm_xl.xlsx.printing import print_setup
 from crm_xl.xlsx.refs import sheet_ref
-from crm_xl.xlsx.sheetdata import CellStyles, FastTableWorkbook, style_attr
+from crm_xl.xlsx.sheetdata import CellStyles, FastTableWorkbook, number_texts, style_attr
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -118,5 +118,11 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     for col in safe.columns:
         if safe[col].dtype == object or isinstance(safe[col].dtype, (pd.CategoricalDtype, pd.StringDtype)):
             safe[col] = safe[col].astype(object).map(safe_csv_text)
+        elif safe[col].dtype.kind == "f":  # 5000 as typed, not 5000.0
+            values = safe[col].to_numpy(dtype=float)
+            text = np.full(len(values), None, dtype=object)
+            finite = np.isfinite(values)
+            text[finite] = number_texts(values[finite])
+            safe[col] = text
     with atomic_path(path) as tmp:
         safe.to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
