@@ -450,3 +450,13 @@ def test_duplicates_of_a_read_file_with_blank_cells(tmp_path, capsys, suffix):
     code, stdout, stderr = run(capsys, "duplicates", path, "--json")
     assert code in (0, 1), stderr
     assert "clusters" in json.loads(stdout)
+
+
+def test_a_header_written_twice_makes_a_mapping_file_that_reads_back(tmp_path):
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_text("거래처 코드,Store Nmae,비고,비고\nL1,행복마트,x,y\n", encoding="utf-8")
+    plan = plan_import(legacy)
+    path = write_mapping(plan, tmp_path / "legacy.mapping.toml")
+    text = path.read_text(encoding="utf-8")
+    assert text.count('"비고" =') == 1 and "columns C, D" in text
+    assert "비고" in load_mapping(path)

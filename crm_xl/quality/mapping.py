@@ -189,13 +189,19 @@ def write_mapping(plan: MappingPlan, path: Path) -> Path:
              "# Each header of the file = the field it holds; \"\" leaves the column out; \"?\" is undecided.",
              "# Pass this file back with --mapping; it is reused for every file from the same source.",
              "", "[columns]"]
+    where: dict[str, list[str]] = {}  # a header written twice in the file is one key (TOML allows no repeat)
+    first = {}
     for m in plan.matches:
+        where.setdefault(m.header, []).append(m.column)
+        first.setdefault(m.header, m)
+    for m in first.values():
         value = ASK if m.ask else (m.field or "")
         if m.ask:
             why = f"unsure ({m.confidence:.2f}): best guess {m.suggestion}" if m.suggestion else "unsure: no field looks like it"
         else:
             why = m.how if m.how != "fuzzy" else f"fuzzy, confidence {m.confidence:.2f}"
-        lines.append(f"{json.dumps(m.header, ensure_ascii=False)} = {json.dumps(value)}  # column {m.column}: {why}")
+        place = f"columns {', '.join(where[m.header])}" if len(where[m.header]) > 1 else f"column {m.column}"
+        lines.append(f"{json.dumps(m.header, ensure_ascii=False)} = {json.dumps(value)}  # {place}: {why}")
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", "utf-8")
     return path
