@@ -190,3 +190,9 @@ def test_a_percentage_means_what_excel_reads_and_a_lost_number_is_refused(typed,
         assert np.isnan(parsed.values[0]) and parsed.rejected[0].code == "not-a-number"
     else:
         assert parsed.values[0] == pytest.approx(meant) and not parsed.rejected
+
+
+def test_a_huge_number_reads_short_in_a_message():
+    from crm_xl.scoring.problems import display_value
+
+    assert str(display_value(1e308)) == "1e+308" and display_value(12.0) == 12 and display_value(1e15) == 10**15

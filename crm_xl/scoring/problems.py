@@ -103,9 +103,9 @@ class Problems:
 
 
 def display_value(value):
-    """A value as it should read in a message: 12 rather than 12.0."""
+    """A value as it should read in a message: 12 rather than 12.0; 1e+308, not its 309 digits."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return int(value)
+        return int(value) if abs(value) < 1e16 else float(value)  # repr writes 1e+16 from there on
     if isinstance(value, (dt.date, pd.Timestamp, np.datetime64)):  # any year, no nanosecond range limit
         return str(np.datetime64(value, "m")).replace("T", " ").removesuffix(" 00:00")
     if isinstance(value, np.generic):
