@@ -16,6 +16,7 @@ from crm_xl.cli.common import (
     emit_json,
     progress_bar,
 )
+from crm_xl.findings import CATALOGUE
 from crm_xl.model import load_model
 from crm_xl.sheets.annotate import write_annotated
 from crm_xl.sheets.reading import read_untrusted_table
@@ -71,7 +72,8 @@ def validate(files, model_path, as_json, show, annotate_dir, workers, memory_mb,
             colour = "green" if not r.findings else ("red" if r.errors else "yellow")
             click.secho(f"{r.file}: {r.rows:,} rows, {r.errors:,} errors, {r.warnings:,} warnings", fg=colour)
             for f in r.findings[:show]:
-                where = f"[{f.fields.get('sheet')}] {f.fields['cell']}: " if "cell" in f.fields else ""
+                placed = "cell" in f.fields and "{cell}" not in CATALOGUE[f.code].template  # else the message says it
+                where = f"[{f.fields.get('sheet')}] {f.fields['cell']}: " if placed else ""
                 click.echo(f"  {f.severity:7} {where}{texts.message(f, lang or 'en')} (fix: {texts.fix(f, lang or 'en')})")
             if len(r.findings) > show:
                 click.echo(f"  ... and {len(r.findings) - show:,} more (--json lists them all)")
