@@ -16,13 +16,13 @@ from crm_xl.cli.common import (
     emit_json,
     progress_bar,
 )
+from crm_xl.files import refuse_overwriting
 from crm_xl.findings import CATALOGUE
 from crm_xl.model import load_model
 from crm_xl.sheets.annotate import write_annotated
 from crm_xl.sheets.reading import read_untrusted_table
 from crm_xl.sheets.template import read_metadata, write_template
 from crm_xl.sheets.validation import validate_files
-from crm_xl.files import refuse_overwriting
 from crm_xl.store.db import connect, existing, fingerprint_key
 from crm_xl.store.export import known, master_frame, record_template
 from crm_xl.texts import LANGUAGES
