@@ -199,3 +199,14 @@ def test_a_csv_wider_than_any_sheet_is_refused_at_once(tmp_path):
     with pytest.raises(InputError) as err:
         read_table(path)
     assert "16,385 columns" in err.value.findings[0].message
+
+
+@pytest.mark.parametrize("separator, encoding", [(";", "utf-8"), ("\t", "utf-16"), ("\t", "utf-8-sig"), (",", "utf-16")])
+def test_a_csv_with_another_separator_or_excels_unicode_text_reads(tmp_path, separator, encoding):
+    """Excel writes ; where the comma is the decimal mark, and "Unicode text" as UTF-16 with tabs."""
+    path = tmp_path / "customers.csv"
+    rows = [["고객코드", "상호", "주소"], ["C1", "행복마트", "서울시 강남구, 테헤란로 12"]]
+    text = "\n".join(separator.join(f'"{v}"' if separator in v or "," in v else v for v in row) for row in rows)
+    path.write_bytes(text.encode(encoding))
+    frame = read_table(path).frame
+    assert frame.iloc[0, :3].tolist() == rows[1]

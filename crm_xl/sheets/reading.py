@@ -165,18 +165,28 @@ def _typed_column(values: np.ndarray, kind: str) -> pd.Series:
 
 
 def _csv_grid(path: Path) -> pd.DataFrame:
-    encoding = csv_encoding(path.read_bytes())
+    data = path.read_bytes()
+    encoding = csv_encoding(data)
     if encoding is None:
         raise InputError([finding("file-unreadable", file=path,
                                   detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
     try:
-        grid = pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding)
+        grid = pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding,
+                           sep=_separator(data[:65_536].decode(encoding, "ignore")))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError([finding("file-unreadable", file=path, detail=f"is not a readable CSV ({exc})")]) from None
+        detail = " ".join(str(exc).split())  # pandas' message has a line break in it
+        raise InputError([finding("file-unreadable", file=path, detail=f"is not a readable CSV ({detail})")]) from None
     if grid.shape[1] > MAX_COLUMNS:  # no sheet saved it: checking each column would take minutes
         raise InputError([finding("file-unreadable", file=path, detail=f"has {grid.shape[1]:,} columns, more than a "
                                   f"sheet holds ({MAX_COLUMNS:,}); save the customer table from its workbook again")])
     return grid
+
+
+def _separator(head: str) -> str:
+    """Comma, or the semicolon or tab a spreadsheet uses where the comma is the decimal mark or for
+    "Unicode text": whichever the header line holds most of."""
+    line = head.lstrip("\ufeff").split("\n", 1)[0]
+    return max((",", ";", "\t"), key=line.count)
 
 
 def csv_encoding(data: bytes) -> str | None:
@@ -184,7 +194,10 @@ def csv_encoding(data: bytes) -> str | None:
 
     Text saved as GBK almost always decodes as CP949 too (and Korean as GB18030), into nonsense that
     no check would notice, so the first code page that decodes is not enough: Korean text decoded
-    as CP949 is Hangul syllables; Chinese text decoded as CP949 is Hangul mixed with Hanja."""
+    as CP949 is Hangul syllables; Chinese text decoded as CP949 is Hangul mixed with Hanja.
+    UTF-16 with its byte-order mark is Excel's "Unicode text"."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
     try:
         data.decode("utf-8")
         return "utf-8-sig"
