@@ -157,7 +157,7 @@ def snapshot(month, db_url, transactions, language, model_path, as_json):
     again = f" (replaced {result.replaced:,} rows taken before)" if result.replaced else ""
     click.echo(f"Snapshot {month}: {result.customers:,} customers{again}; limits in force: "
                f"{result.first_limits:,} first, {result.changed_limits:,} changed, {result.queued:,} waiting for review"
-               + (f"; {result.unscored:,} without a grade kept the limit in force" if result.unscored else ""))
+               + (f"; {result.unscored:,} without a grade or a limit kept the limit in force" if result.unscored else ""))
     for r in result.reviews[:10]:
         click.echo(f"  review {r['id']}: {r['customer_code']} {r['why']}")
     if result.queued:

@@ -86,7 +86,7 @@ class SnapshotResult:
     first_limits: int = 0  # customers whose first limit went in force
     changed_limits: int = 0  # limits in force changed without review
     queued: int = 0  # changes now waiting for review
-    unscored: int = 0  # customers without a grade: their limit in force stays as it was
+    unscored: int = 0  # customers without a grade or a limit: the limit in force stays as it was
     reviews: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
