@@ -10,7 +10,7 @@ from typing import Callable
 import openpyxl
 import pandas as pd
 
-from crm_xl.fields import columns
+from crm_xl.fields import columns, in_percent_points
 from crm_xl.files import atomic_path, refuse_overwriting
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.isolation import read_untrusted
@@ -107,7 +107,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
 
 def _inputs_as_meant(table: pd.DataFrame) -> pd.DataFrame:
     """Input number and date columns as the values the cells mean (values.as_meant)."""
-    typed = {c: as_meant(table[c], columns()[c].type) for c in table.columns
+    typed = {c: as_meant(table[c], columns()[c].type, in_percent_points(c)) for c in table.columns
              if c in columns() and columns()[c].type in ("number", "date")}
     return table.assign(**typed) if typed else table
 

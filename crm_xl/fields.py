@@ -27,14 +27,22 @@ class Column:
     pattern: str | None = None
     pattern_hint: str = ""
     sensitive: bool = False  # changes need a reviewer's approval before they reach the master data
+    percent_points: bool = False  # measured in percent points (95 for 95%), not as a fraction (0.95)
 
 
 @cache
 def columns() -> dict[str, Column]:
     raw = tomllib.loads(resources.files("crm_xl").joinpath("fields.toml").read_text("utf-8"))
     return {name: Column(name, c["type"], c["group"], c["kind"], tuple(c["aliases"]), c.get("required", False),
-                         c.get("pattern"), c.get("pattern_hint", ""), c.get("sensitive", False))
+                         c.get("pattern"), c.get("pattern_hint", ""), c.get("sensitive", False),
+                         c.get("percent_points", False))
             for name, c in raw["columns"].items()}
+
+
+def in_percent_points(name: str) -> bool:
+    """Whether `95%` typed in this field means 95 (its unit is the percent point) rather than 0.95."""
+    field = columns().get(name)
+    return field is not None and field.percent_points
 
 
 @cache

@@ -78,8 +78,9 @@ class Parsed:
         return out
 
 
-def numbers(s: pd.Series) -> Parsed:
-    """Float values of a column; NaN where empty or rejected (not-a-number, out-of-range)."""
+def numbers(s: pd.Series, percent_points: bool = False) -> Parsed:
+    """Float values of a column; NaN where empty or rejected (not-a-number, out-of-range). With
+    `percent_points` (a field measured in percent) `95%` is 95, else 0.95 as Excel reads it."""
     if pd.api.types.is_bool_dtype(s.dtype):
         s = s.astype(object)
     if pd.api.types.is_numeric_dtype(s.dtype):
@@ -90,7 +91,7 @@ def numbers(s: pd.Series) -> Parsed:
     plain = kind == NUMBER
     values[plain] = obj[plain].astype(float)
     text = kind == TEXT
-    values[text] = _each_distinct(obj[text], _number, np.nan)
+    values[text] = _each_distinct(obj[text], _number_in_points if percent_points else _number, np.nan)
     empty = (kind == EMPTY) | (text & _blank_texts(obj, text))
     failed = ~empty & np.isnan(values) & ~plain  # text that is no number, TRUE/FALSE, a date
     return _checked_numbers(values, empty, failed)
@@ -128,13 +129,17 @@ def _checked_numbers(values: np.ndarray, empty: np.ndarray, failed: np.ndarray) 
     return Parsed(values, empty & ~failed, [r for r in rejected if r.mask.any()])
 
 
-def _number(text: str) -> float:
-    """The number a text means, NaN when it is none. A trailing % divides by 100, as Excel reads
-    `50%` (0.5: a ratio typed as a percentage); a % anywhere else is not a number."""
+def _number_in_points(text: str) -> float:
+    return _number(text, percent=1.0)
+
+
+def _number(text: str, percent: float = 0.01) -> float:
+    """The number a text means, NaN when it is none. A trailing % multiplies by `percent`: 0.01 as
+    Excel reads `50%` (0.5, a ratio typed as a percentage); a % anywhere else is not a number."""
     text = unicodedata.normalize("NFKC", text).strip()
     scale = 1.0
     if text.endswith("%"):
-        text, scale = text[:-1], 0.01
+        text, scale = text[:-1], percent
     text = _NOISE.sub("", text)
     if _PLAIN.fullmatch(text):
         value = float(text)
@@ -253,16 +258,18 @@ def texts(s: pd.Series) -> Parsed:
     return Parsed(values, values == None, rejected)  # noqa: E711
 
 
-def parse(s: pd.Series, kind: str) -> Parsed:
+def parse(s: pd.Series, kind: str, percent_points: bool = False) -> Parsed:
     """A column parsed as its field type: number, date or text."""
-    return {"number": numbers, "date": dates}.get(kind, texts)(s)
+    if kind == "number":
+        return numbers(s, percent_points)
+    return dates(s) if kind == "date" else texts(s)
 
 
-def stored_texts(s: pd.Series, kind: str, empty=None) -> list:
+def stored_texts(s: pd.Series, kind: str, empty=None, percent_points: bool = False) -> list:
     """The canonical text of every cell, as the master data stores it and fingerprints compare it:
     numbers without separators or `.0` (1234000), dates as YYYY-MM-DD, text trimmed. A cell the
     contract rejects keeps its own text, so nothing typed is lost from a comparison."""
-    parsed = parse(s, kind)
+    parsed = parse(s, kind, percent_points)
     if kind == "number":
         out = _number_texts(parsed.values, empty)
     elif kind == "date":
@@ -279,14 +286,14 @@ def stored_texts(s: pd.Series, kind: str, empty=None) -> list:
     return out
 
 
-def as_meant(s: pd.Series, kind: str) -> pd.Series:
+def as_meant(s: pd.Series, kind: str, percent_points: bool = False) -> pd.Series:
     """A column's cells as the values they mean (numbers as floats, dates as dates) where the
     contract reads them, each other cell as typed: a workbook written from a table read as text
     then sums and sorts, and one bad cell does not turn its whole column into text."""
     if kind not in ("number", "date") or (kind == "number" and pd.api.types.is_numeric_dtype(s.dtype)) or \
             (kind == "date" and pd.api.types.is_datetime64_any_dtype(s.dtype)):
         return s
-    parsed = parse(s, kind)
+    parsed = parse(s, kind, percent_points)
     good = ~parsed.bad & ~parsed.empty
     if kind == "number" and good.all():
         return pd.Series(parsed.values, index=s.index)

@@ -196,3 +196,16 @@ def test_a_huge_number_reads_short_in_a_message():
     from crm_xl.scoring.problems import display_value
 
     assert str(display_value(1e308)) == "1e+308" and display_value(12.0) == 12 and display_value(1e15) == 10**15
+
+
+def test_a_field_measured_in_percent_points_keeps_95_percent_as_95():
+    """collection_rate's bands are 70/80/90/95/99: 95% there is 95; in a ratio field 50% is 0.5.
+    Scoring, the master data and the scored workbook read it the same way."""
+    from crm_xl.scoring.inputs import numbers
+    from crm_xl.scoring.problems import Problems
+
+    frame = pd.DataFrame({"collection_rate": ["95%", "80"], "debt_due_90d_ratio": ["50%", "0.5"]}, dtype=object)
+    assert numbers(frame, "collection_rate", Problems(2)).tolist() == [95.0, 80.0]
+    assert numbers(frame, "debt_due_90d_ratio", Problems(2)).tolist() == [0.5, 0.5]
+    assert values.stored_texts(frame["collection_rate"], "number", percent_points=True) == ["95", "80"]
+    assert values.stored_texts(frame["debt_due_90d_ratio"], "number") == ["0.5", "0.5"]

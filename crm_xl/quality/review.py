@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from crm_xl.fields import columns
+from crm_xl.fields import columns, in_percent_points
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.quality.duplicates import KEY, SOURCE, DuplicateResult
@@ -35,7 +35,8 @@ def review_fields(frame: pd.DataFrame) -> list[str]:
 
 def _texts(values: pd.Series, name: str) -> list:
     """Cells as the master data stores them (crm_xl.values), so a review compares with the store."""
-    return stored_texts(values, columns()[name].type if name in columns() else "text")
+    return stored_texts(values, columns()[name].type if name in columns() else "text",
+                        percent_points=in_percent_points(name))
 
 
 def default_survivor(block: list[list]) -> int:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl import values
-from crm_xl.fields import normalise_header
+from crm_xl.fields import in_percent_points, normalise_header
 from crm_xl.scoring.problems import Problems
 
 SMALL = values.SMALL
@@ -104,7 +104,7 @@ def number_block(frame: pd.DataFrame | Table, names: list[str], required: bool =
         checks = [(r.code, r.mask, block if r.show_value else None, r.fields) for r in parsed.rejected]
     else:
         parsed, checks = _parsed_block([_series(r) if not (isinstance(r, np.ndarray) and r.dtype.kind == "f") else r
-                                        for r in raw])
+                                        for r in raw], names)
     if required:  # an absent column is one column-level notice, not n row issues
         missing = parsed.empty
         if not all(n in frame.columns for n in names):
@@ -113,9 +113,10 @@ def number_block(frame: pd.DataFrame | Table, names: list[str], required: bool =
     return parsed.values, checks
 
 
-def _parsed_block(raw: list) -> tuple[values.Parsed, list[tuple]]:
+def _parsed_block(raw: list, names: list[str]) -> tuple[values.Parsed, list[tuple]]:
     """Columns parsed one by one (text, mixed cells), joined as a block with its checks."""
-    parts = [values.float_numbers(r) if isinstance(r, np.ndarray) else values.numbers(r) for r in raw]
+    parts = [values.float_numbers(r) if isinstance(r, np.ndarray) else values.numbers(r, in_percent_points(n))
+             for r, n in zip(raw, names)]
     shape = (len(raw[0]), len(raw))
     typed = np.empty(shape, dtype=object)
     for j, r in enumerate(raw):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_xl.fields import columns
+from crm_xl.fields import columns, in_percent_points
 from crm_xl.findings import CrmError, Finding, finding
 from crm_xl.isolation import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Failed, failure_findings, run_isolated
 from crm_xl.model import ScoringModel
@@ -191,7 +191,8 @@ def _prefilled_checks(table: Table, locked: list[str], prints: dict[str, str], c
     out = _changed_codes(table, codes, list(prints))
     prefilled = np.flatnonzero([c is not None and c in prints for c in codes])
     rows = table.frame[[c for c in locked if c in table.frame.columns]].iloc[prefilled]
-    cells = [stored_texts(rows[c], column_type(c), empty="") if c in rows.columns else [""] * len(rows)
+    cells = [stored_texts(rows[c], column_type(c), empty="", percent_points=in_percent_points(c)) if c in rows.columns
+             else [""] * len(rows)
              for c in locked]
     for i, mark in zip(prefilled.tolist(), row_fingerprints(cells or [[""] * len(rows)], key)):
         code, problems = codes[i], []

@@ -18,7 +18,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Engine
 
 from crm_xl.archive import sha256_of
-from crm_xl.fields import columns, roles
+from crm_xl.fields import columns, in_percent_points, roles
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.classes import canonical_codes, coded_fields
@@ -118,7 +118,7 @@ def _rows(reports: list[FileReport], result: MergeResult,
                 first_error.setdefault(f.row, f)
         present = [f for f in fields if f in table.frame.columns and f != KEY]
         # stored as the canonical text of the value each cell means (crm_xl.values), a column at a time
-        texts = [stored_texts(table.frame[f], columns()[f].type) for f in present]
+        texts = [stored_texts(table.frame[f], columns()[f].type, percent_points=in_percent_points(f)) for f in present]
         texts = [canonical_codes(t, coded[f]) if f in coded else t for f, t in zip(present, texts)]  # 편의점 -> B
         codes = stored_texts(table.frame[KEY], "text") if KEY in table.frame.columns else [None] * len(table.frame)
         rows = []
