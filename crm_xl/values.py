@@ -104,8 +104,9 @@ def money(s: pd.Series) -> Parsed:
     parsed = numbers(s)
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
         return parsed
-    obj = s.to_numpy(dtype=object)
-    percent = np.fromiter((isinstance(v, str) and _PERCENT.search(v) is not None for v in obj), bool, len(obj))
+    codes, distinct = pd.factorize(s.to_numpy(dtype=object))  # a column repeats itself: each text looked at once
+    marked = np.array([isinstance(v, str) and _PERCENT.search(v) is not None for v in distinct] + [False])
+    percent = marked[codes]  # code -1 (empty) picks the trailing False
     if not percent.any():
         return parsed
     rejected = [Rejected(r.code, r.mask & ~percent, r.fields, r.show_value) for r in parsed.rejected]

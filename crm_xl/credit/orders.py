@@ -22,6 +22,7 @@ from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring import credit_check
 from crm_xl.scoring.credit import positions_of_grades
+from crm_xl.scoring.inputs import money
 from crm_xl.scoring.problems import Problems
 from crm_xl.values import stored_texts
 from crm_xl.xlsx.writing import new_workbook, write_table
@@ -145,19 +146,15 @@ def _amounts(orders: pd.DataFrame, problems: Problems) -> tuple[np.ndarray, pd.S
     problem: empty, not a number, a percentage, beyond ±10^15); and the column to write: the
     numbers, with what was typed kept as text where it is no usable number."""
     raw = orders["amount"] if "amount" in orders.columns else pd.Series([None] * len(orders), dtype=object)
-    parsed = values.money(raw)
-    typed = raw.to_numpy(dtype=object)
-    for rejected in parsed.rejected:
-        problems.add(rejected.code, "amount", rejected.mask, typed if rejected.show_value else None, **rejected.fields)
-    problems.add("required-missing", "amount", parsed.empty)
-    unusable = np.isnan(parsed.values) & ~parsed.empty
+    amount = money(orders, "amount", problems, required=True)
+    unusable = np.isnan(amount)
     if not unusable.any():
-        return parsed.values, pd.Series(parsed.values, index=orders.index, dtype=float)
-    shown = parsed.values.astype(object)
-    shown[parsed.empty] = None
+        return amount, pd.Series(amount, index=orders.index, dtype=float)
+    typed = raw.to_numpy(dtype=object)
+    shown = amount.astype(object)
     shown[unusable] = [v if isinstance(v, (int, float)) and np.isfinite(v) else values.text_of(v)
                        for v in typed[unusable].tolist()]  # a number out of range stays a number
-    return parsed.values, pd.Series(shown, index=orders.index, dtype=object)
+    return amount, pd.Series(shown, index=orders.index, dtype=object)
 
 
 def _dates(orders: pd.DataFrame, problems: Problems, today: dt.date) -> np.ndarray | None:
