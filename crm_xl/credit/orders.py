@@ -5,6 +5,11 @@ date). Each sees its customer's opening balance (the latest collection data) plu
 earlier approved orders of the batch; a held or rejected order does not use the limit. The
 decision and reason of every row are those `=CREDIT_CHECK` gives for the row's own amount,
 balance before it, limit, grade and days overdue: the checked file shows all of them.
+
+Every cell is checked before any order is decided and before anything is written: a row with an
+error (a bad or empty amount or date, no customer code, a repeated order number) is not checked
+(no decision, no hold, no limit used) and says why; the checked workbook appears only once the
+holds are kept in the store.
 """
 from __future__ import annotations
 
