@@ -7,8 +7,10 @@ and export all call these functions, so what validates is exactly what is stored
 
 - Numbers: plain numbers, and text people type for them: thousands separators in groups of three
   (`1,234,000`), currency marks (`원 ₩ ¥ 元 $ € £`), spaces, full-width forms (`４５０，０００`),
-  a percentage (`50%` is 0.5, as Excel reads it). Not numbers: `NaN`, `Infinity`, `1,5` (a decimal
-  comma or a typo), TRUE, dates, a number too small to hold (`1e-400` would become 0). Beyond ±10^15 is out of range (Excel keeps 15 digits; no amount is that large).
+  a percentage (`50%` is 0.5, as Excel reads it; 95 in a field measured in percent points).
+  Amounts of money (`money`) refuse `%`: 5% is no amount. Not numbers: `NaN`, `Infinity`, `1,5`
+  (a decimal comma or a typo), TRUE, dates, a number too small to hold (`1e-400` would become 0).
+  Beyond ±10^15 is out of range (Excel keeps 15 digits; no amount is that large).
 - Dates: real date cells, Excel serials, and text in year-first forms (`2026-10-05`, `2026/10/05`,
   `2026.10.05`, `20261005`, `2026년 10월 5일`, `2026年10月5日`) or with an English month name
   (`5 Oct 2026`, `Oct 5, 2026`). Day-month ambiguous forms (`05/10/2026`) are refused. Years
@@ -37,6 +39,7 @@ DATE_UNIT = "datetime64[s]"
 SMALL = 64  # up to this many cells plain loops beat numpy's and pandas' set-up (a formula filled down)
 
 _NOISE = re.compile(r"[\s원₩¥元$€£]")
+_PERCENT = re.compile("[%\uff05\ufe6a]")  # %, full-width ％, small ﹪
 _PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -95,6 +98,23 @@ def numbers(s: pd.Series, percent_points: bool = False) -> Parsed:
     empty = (kind == EMPTY) | (text & _blank_texts(obj, text))
     failed = ~empty & np.isnan(values) & ~plain  # text that is no number, TRUE/FALSE, a date
     return _checked_numbers(values, empty, failed)
+
+
+def money(s: pd.Series) -> Parsed:
+    """`numbers` of a column of amounts of money (an order amount, a balance): the same contract,
+    except that text marked as a percentage (`5%`) is rejected (`percent-not-money`) rather than
+    read as 5, since a share of something is no amount. Other marks are units (`1,000원` is 1000)."""
+    parsed = numbers(s)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return parsed
+    codes, distinct = pd.factorize(s.to_numpy(dtype=object))  # a column repeats itself: each text looked at once
+    marked = np.array([isinstance(v, str) and _PERCENT.search(v) is not None for v in distinct] + [False])
+    percent = marked[codes]  # code -1 (empty) picks the trailing False
+    if not percent.any():
+        return parsed
+    rejected = [Rejected(r.code, r.mask & ~percent, r.fields, r.show_value) for r in parsed.rejected]
+    rejected = [r for r in rejected if r.mask.any()] + [Rejected("percent-not-money", percent)]
+    return Parsed(np.where(percent, np.nan, parsed.values), parsed.empty & ~percent, rejected)
 
 
 def float_numbers(values: np.ndarray) -> Parsed:

@@ -1,6 +1,7 @@
 """Credit management commands: check orders, load collection data, review limits, take snapshots."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -50,9 +51,10 @@ def check(orders, output, db_url, on, sheet, language, model_path, as_json):
         total = sum(c["orders"] for c in counts.values())
         click.echo(f"Checked {total:,} orders in {sum(result.seconds.values()):.1f} s: " + " · ".join(
             f"{d} {c['orders']:,} ({c['amount']:,.0f})" for d, c in counts.items()))
-        held = result.table[result.table["decision"] != "approve"]
+        held = result.table[(result.table["decision"] != "approve").to_numpy(dtype=bool)]
         for row in held.head(10).itertuples():
-            click.echo(f"  {row.decision:7} {row.customer_code}  {float(row.amount):>12,.0f}  {row.reason}")
+            decision = row.decision if isinstance(row.decision, str) else "not checked"
+            click.echo(f"  {decision:7} {_text(row.customer_code)}  {_money(row.amount)}  {_text(row.reason)}")
         if len(held) > 10:
             click.echo(f"  … {len(held) - 10:,} more on the Orders sheet")
         for issue in result.issues.head(5).itertuples():
@@ -125,8 +127,9 @@ def holds(action, ids, role, db_url, model_path, as_json):
         if as_json:
             emit_json(held)
             return
-        for h in held:
-            click.echo(f"{h['id']:>5}  {h['order_ref']}  {h['customer_code']}  {h['amount']:>12,.0f}  {h['reason']}")
+        for h in held:  # whatever a row holds (an older version stored holds without an amount)
+            click.echo(f"{h['id']:>5}  {_text(h['order_ref'])}  {_text(h['customer_code'])}  {_money(h['amount'])}  "
+                       f"{_text(h['reason'])}")
         click.echo(f"{len(held)} orders held")
         return
     if not ids:
@@ -135,6 +138,17 @@ def holds(action, ids, role, db_url, model_path, as_json):
         raise click.UsageError("say your role with --as (e.g. --as credit_manager)")
     count = release_holds(engine, list(ids), current_user(), role, load_model(model_path))
     click.echo(f"released {count} orders as {role}; the releases are in the change log")
+
+
+def _money(value) -> str:
+    """An amount right-aligned with separators; anything else (empty, text) as it is."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return f"{value:>12,.0f}"
+    return f"{_text(value):>12}"
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
 @click.command()

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import InputError, finding
-from crm_xl.scoring.inputs import numbers
+from crm_xl.scoring.inputs import money, numbers
 from crm_xl.scoring.problems import Problems
 from crm_xl.store.credit import load_receivables
 from crm_xl.values import stored_texts
@@ -27,7 +27,7 @@ def load_balances_file(path: Path, engine, as_of: str, user: str, sheet: str | N
                                   column=c, aliases="outstanding / 미수금 / 应收余额, overdue_days / 연체일수 / 逾期天数")
                           for c in missing])
     problems = Problems(len(frame))
-    values = {c: numbers(frame, c, problems) for c in BALANCE_COLUMNS}
+    values = {"outstanding": money(frame, "outstanding", problems), "overdue_days": numbers(frame, "overdue_days", problems)}
     problems.add("out-of-range", "overdue_days", values["overdue_days"] < 0, values["overdue_days"], low=0, high="∞")
     codes = np.array(stored_texts(frame["customer_code"], "text"), dtype=object)
     problems.add("required-missing", "customer_code", pd.isnull(codes))

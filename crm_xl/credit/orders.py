@@ -5,9 +5,15 @@ date). Each sees its customer's opening balance (the latest collection data) plu
 earlier approved orders of the batch; a held or rejected order does not use the limit. The
 decision and reason of every row are those `=CREDIT_CHECK` gives for the row's own amount,
 balance before it, limit, grade and days overdue: the checked file shows all of them.
+
+Every cell is checked before any order is decided and before anything is written: a row with an
+error (a bad or empty amount or date, no customer code, a repeated order number) is not checked
+(no decision, no hold, no limit used) and says why; the checked workbook appears only once the
+holds are kept in the store.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,16 +21,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crm_xl import values
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring import credit_check
 from crm_xl.scoring.credit import positions_of_grades
-from crm_xl.scoring.inputs import dates, numbers
+from crm_xl.scoring.inputs import money
 from crm_xl.scoring.problems import Problems
 from crm_xl.values import stored_texts
 from crm_xl.xlsx.writing import new_workbook, write_table
 
+NOT_CHECKED = "not checked"  # a row with an error finding: no decision, no hold, it uses no limit
+FAR_FUTURE_DAYS = 366  # an order dated more than a year ahead is most likely a typo (a warning)
 CHECK_COLUMNS = ("credit_grade", "credit_limit", "outstanding_before", "overdue_days", "balance_after",
                  "decision", "reason", "release_by")
 
@@ -35,26 +44,36 @@ class OrdersChecked:
     problems: Problems  # bad cells and unknown customers, by order row
     seconds: dict = field(default_factory=dict)
     issues: pd.DataFrame | None = None  # the problems by cell, as the Issues sheet lists them
+    amounts: np.ndarray | None = None  # each order's amount by the value contract; NaN where not checked
 
     def counts(self) -> dict[str, dict]:
-        """Orders and amount per decision."""
-        amount = pd.to_numeric(self.table["amount"], errors="coerce").fillna(0)
+        """Orders and amount per decision, and the orders not checked (a cell with an error)."""
+        amount = (np.nan_to_num(self.amounts, nan=0.0, posinf=0.0, neginf=0.0) if self.amounts is not None
+                  else pd.to_numeric(self.table["amount"], errors="coerce").fillna(0).to_numpy(float))
+        decision = self.table["decision"]
         out = {}
-        for decision in credit_check.DECISIONS:
-            chosen = (self.table["decision"] == decision).to_numpy()
-            out[decision] = {"orders": int(chosen.sum()), "amount": float(amount[chosen].sum())}
+        for name in (*credit_check.DECISIONS, NOT_CHECKED):
+            chosen = (decision.isna() if name == NOT_CHECKED else decision == name).to_numpy(dtype=bool)
+            out[name] = {"orders": int(chosen.sum()), "amount": float(amount[chosen].sum())}
         return out
 
 
 def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringModel,
-                 language: str | None = None) -> OrdersChecked:
+                 language: str | None = None, cells=None, today: dt.date | None = None) -> OrdersChecked:
     """Check every order. `accounts`: customer_code, credit_grade, credit_limit (in force) and,
-    from the collection data, outstanding and overdue_days (empty: 0)."""
+    from the collection data, outstanding and overdue_days (empty: 0).
+
+    Every cell is checked first. A row with an error (an amount that is empty, not a number, a
+    percentage or negative; a date that is empty or no date; no customer code; an order number
+    seen before) is not decided: its decision is empty, its reason says `not checked:` and why,
+    and it uses no limit. An order for a customer the master data lacks is held (a decision).
+    `cells(position, column)` names a cell in messages (default: the row's position)."""
     credit = model.credit
     texts = credit.texts_in(language)
     n = len(orders)
+    cells = cells or (lambda position, column: f"order {position + 1}")
     problems = Problems(n)
-    amount = numbers(orders, "amount", problems, required=True)
+    amount, shown_amount = _amounts(orders, problems)
     problems.add("out-of-range", "amount", amount < 0, amount, low=0, high="∞")
     # codes repeat (a million orders, a hundred thousand customers): clean and look up each once
     which, distinct = pd.factorize(orders["customer_code"] if "customer_code" in orders else pd.Series([None] * n))
@@ -68,6 +87,8 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
     unknown = customer < 0
     problems.add("credit-unknown-customer", "customer_code", unknown & ~no_code, codes)
     problems.add("required-missing", "customer_code", no_code)
+    when = _dates(orders, problems, today or dt.date.today())
+    _repeated_order_numbers(orders, problems, cells)
     customer = np.where(unknown, k, customer)  # one extra customer without a limit stands for the unknown
 
     account_problems = Problems(k)  # the store's own values were checked when they went in
@@ -82,10 +103,14 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
     cash_only = np.array([g.limit_factor == 0 for g in credit.grades] + [False])[position] & (position >= 0)
     label = np.array([g.label for g in credit.grades] + [None], dtype=object)[position]
 
-    bad = np.isnan(amount) | (amount < 0) | unknown
+    found = problems.frame()
+    unchecked = np.zeros(n, bool)
+    unchecked[found.row[(found.severity == "error") & (found.code != "credit-unknown-customer")].to_numpy(int)] = True
+    amount = np.where(unchecked, np.nan, amount)
+    bad = unchecked | unknown
     d = credit.check.money_decimals
     eligible = ~bad & ~np.isnan(limit[customer]) & ~cash_only[customer] & (overdue[customer] <= credit.check.hold_overdue_days)
-    sequence = _processing_order(orders, problems)
+    sequence = _processing_order(when, n)
     before_c = np.empty(n, np.int64)
     before_c[sequence] = credit_check.accumulate(
         customer[sequence], credit_check.cents(amount, d)[sequence], credit_check.cents(opening, d),
@@ -95,8 +120,10 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
     decided = credit_check.decide(amount, before, limit[customer], tolerance[customer], cash_only[customer],
                                   label[customer], overdue[customer], credit, language)
     code, reason = decided.code, decided.reason
-    first_problem = _first_messages(problems, n)
+    first_problem = _first_messages(found, n)
     code[bad], reason[bad] = credit_check.DECISIONS.index(credit_check.HOLD), first_problem[bad]
+    code[unchecked] = -1  # no decision
+    reason[unchecked] = [f"{NOT_CHECKED}: {m}" for m in first_problem[unchecked].tolist()]
     approved = code == credit_check.DECISIONS.index(credit_check.APPROVE)
     release = texts["release"].format(roles=", ".join(credit.check.release_roles))
     release_by = np.full(n, None, dtype=object)
@@ -105,30 +132,79 @@ def check_orders(orders: pd.DataFrame, accounts: pd.DataFrame, model: ScoringMod
     added = pd.DataFrame({  # texts stay object columns: converting a million strings to Arrow costs a second
         "credit_grade": pd.Categorical.from_codes(np.where(position[customer] < 0, -1, position[customer]), grades),
         "credit_limit": limit[customer],
-        "outstanding_before": np.where(unknown, np.nan, before),
+        "outstanding_before": np.where(unknown | unchecked, np.nan, before),
         "overdue_days": np.where(unknown, np.nan, overdue[customer]),
-        "balance_after": np.where(unknown, np.nan, before + np.where(approved, np.nan_to_num(amount), 0)),
+        "balance_after": np.where(unknown | unchecked, np.nan, before + np.where(approved, np.nan_to_num(amount), 0)),
         "decision": pd.Categorical.from_codes(code, categories=list(credit_check.DECISIONS)),
         "reason": pd.Series(reason, dtype=object),
         "release_by": pd.Series(release_by, dtype=object),
     }, index=orders.index)
-    table = pd.concat([orders.drop(columns=[c for c in CHECK_COLUMNS if c in orders.columns]), added], axis=1)
-    return OrdersChecked(table, problems)
+    kept = orders.drop(columns=[c for c in CHECK_COLUMNS if c in orders.columns])
+    if "amount" in kept.columns:  # the amount as the contract reads it (1,000원 is 1000), a bad one as typed
+        kept = kept.assign(amount=shown_amount)
+    table = pd.concat([kept, added], axis=1)
+    return OrdersChecked(table, problems, amounts=amount)
 
 
-def _processing_order(orders: pd.DataFrame, problems: Problems) -> np.ndarray:
-    """Row positions in the order they are checked: by date (undated rows last), then file order."""
-    rows = np.arange(len(orders))
+def _amounts(orders: pd.DataFrame, problems: Problems) -> tuple[np.ndarray, pd.Series]:
+    """Each order's amount of money by the value contract (NaN where unusable, every bad cell a
+    problem: empty, not a number, a percentage, beyond ±10^15); and the column to write: the
+    numbers, with what was typed kept as text where it is no usable number."""
+    raw = orders["amount"] if "amount" in orders.columns else pd.Series([None] * len(orders), dtype=object)
+    amount = money(orders, "amount", problems, required=True)
+    unusable = np.isnan(amount)
+    if not unusable.any():
+        return amount, pd.Series(amount, index=orders.index, dtype=float)
+    typed = raw.to_numpy(dtype=object)
+    shown = amount.astype(object)
+    shown[unusable] = [v if isinstance(v, (int, float)) and np.isfinite(v) else values.text_of(v)
+                       for v in typed[unusable].tolist()]  # a number out of range stays a number
+    return amount, pd.Series(shown, index=orders.index, dtype=object)
+
+
+def _dates(orders: pd.DataFrame, problems: Problems, today: dt.date) -> np.ndarray | None:
+    """Order dates (None when the file has no date column): a bad or empty one is an error (the
+    order could not be placed among the others), one more than a year ahead a warning."""
     if "date" not in orders.columns:
+        return None
+    parsed = values.dates(orders["date"])
+    typed = orders["date"].to_numpy(dtype=object)
+    for rejected in parsed.rejected:
+        problems.add(rejected.code, "date", rejected.mask, typed if rejected.show_value else None, **rejected.fields)
+    problems.add("required-missing", "date", parsed.empty)
+    ahead = ~np.isnat(parsed.values) & (parsed.values > np.datetime64(today + dt.timedelta(days=FAR_FUTURE_DAYS)))
+    problems.add("date-far-future", "date", ahead, parsed.values, days=FAR_FUTURE_DAYS)
+    return parsed.values
+
+
+def _repeated_order_numbers(orders: pd.DataFrame, problems: Problems, cells) -> None:
+    """An order number seen earlier in the file: an error at the repeat, naming the first."""
+    if "order_no" not in orders.columns:
+        return
+    numbers_ = pd.Series(stored_texts(orders["order_no"], "text"), dtype=object)
+    present = numbers_.notna().to_numpy(bool)
+    repeat = numbers_.duplicated(keep="first").to_numpy(bool) & present
+    if not repeat.any():
+        return
+    first_at = np.full(len(numbers_), -1)
+    first_at[present] = pd.Series(np.flatnonzero(present)).groupby(numbers_[present].to_numpy()).transform("min")
+    first = np.full(len(numbers_), None, dtype=object)
+    first[repeat] = [cells(int(p), "order_no") for p in first_at[repeat].tolist()]
+    problems.add("duplicate-order", "order_no", repeat, numbers_.to_numpy(object), first=first)
+
+
+def _processing_order(when: np.ndarray | None, n: int) -> np.ndarray:
+    """Row positions in the order they are checked: by date (undated rows last), then file order."""
+    rows = np.arange(n)
+    if when is None:
         return rows
-    when = dates(orders, "date", problems).astype("datetime64[ns]").astype(np.int64)
-    when = np.where(when == np.iinfo(np.int64).min, np.iinfo(np.int64).max, when)  # NaT sorts last
-    return np.lexsort((rows, when))
+    key = when.astype("datetime64[s]").astype(np.int64)
+    key = np.where(np.isnat(when), np.iinfo(np.int64).max, key)  # NaT sorts last
+    return np.lexsort((rows, key))
 
 
-def _first_messages(problems: Problems, n: int) -> np.ndarray:
+def _first_messages(found: pd.DataFrame, n: int) -> np.ndarray:
     out = np.full(n, None, dtype=object)
-    found = problems.frame()
     if len(found):
         first = found[found.severity == "error"].drop_duplicates("row")
         out[first.row.to_numpy(int)] = first.message.to_numpy(object)
@@ -196,9 +272,10 @@ def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *
         raise InputError([finding("no-limits-in-force", file=source)])
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
-    result = check_orders(table.frame.reset_index(drop=True), accounts, model, language)
+    result = check_orders(table.frame.reset_index(drop=True), accounts, model, language, cells=table.cell)
     result.seconds = {"read": round(read_s, 3), "check": round(time.perf_counter() - clock, 3)}
     issues = _issues(result.problems, table)
+    # every value is checked by now; the checked file appears only once the holds are kept
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".csv":
             result.table.to_csv(tmp, index=False, encoding="utf-8-sig")
@@ -210,8 +287,8 @@ def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *
             if len(issues):
                 write_table(wb, "Issues", issues)
             wb.close()
+        _record_holds(engine, source, table, result.table, user)
     result.issues = issues
-    _record_holds(engine, source, table, result.table, user)
     return result
 
 
@@ -221,7 +298,7 @@ def _record_holds(engine, source: Path, table, checked: pd.DataFrame, user: str)
 
     held = checked[(checked["decision"] == credit_check.HOLD).to_numpy()]
     rows = table.header_row + 1 + table.frame.index.to_numpy()[np.flatnonzero(checked["decision"] == credit_check.HOLD)]
-    refs = (held["order_no"].astype(object).where(held["order_no"].notna(), None) if "order_no" in held else None)
+    refs = stored_texts(held["order_no"], "text") if "order_no" in held else None  # trimmed, as compared
     order_ref = [r if r is not None else f"{source.name} row {n}"
                  for r, n in zip(refs if refs is not None else [None] * len(held), rows)]
     record_holds(engine, sha256_of(source), held.assign(order_ref=order_ref), user)

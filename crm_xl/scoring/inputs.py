@@ -134,6 +134,18 @@ def _parsed_block(raw: list, names: list[str]) -> tuple[values.Parsed, list[tupl
     return block, [(code, mask, shown, fields) for code, (mask, shown, fields) in by_code.items()]
 
 
+def money(frame: pd.DataFrame | Table, name: str, problems: Problems, required: bool = False) -> np.ndarray:
+    """Float array of a column of amounts of money by the value contract (crm_xl.values.money:
+    `1,000원` is 1000, `5%` is refused); NaN where empty or unusable, every unusable cell a problem,
+    and an empty one an error (required-missing) when `required`."""
+    s = _series(column(frame, name))
+    parsed = values.money(s)
+    _report(parsed, name, s, problems)
+    if required:
+        problems.add("required-missing", name, parsed.empty)
+    return parsed.values
+
+
 def dates(frame: pd.DataFrame | Table, name: str, problems: Problems) -> np.ndarray:
     """datetime64[s] array by the value contract (crm_xl.values); NaT where empty or not a date."""
     s = _series(column(frame, name))

@@ -24,9 +24,28 @@ class RowProblems:
 
     def messages(self) -> list[str]:
         entry = CATALOGUE[self.code]
+        if self.per_row():
+            return [entry.message(column=self.column, **self.fields_at(i)) for i in range(len(self.rows))]
         if self.values is None:
             return [entry.message(column=self.column, **self.fields)] * len(self.rows)
         return [entry.message(column=self.column, value=display_value(v), **self.fields) for v in self.values]
+
+    def per_row(self) -> bool:
+        """Whether a field differs from row to row (an array of one value per failing row)."""
+        return any(isinstance(v, np.ndarray) for v in self.fields.values())
+
+    def fields_at(self, i: int) -> dict:
+        """The fields of the i-th failing row, its value included."""
+        out = {k: display_value(v[i]) if isinstance(v, np.ndarray) else v for k, v in self.fields.items()}
+        if self.values is not None:
+            out["value"] = display_value(self.values[i])
+        return out
+
+    def fixes(self) -> list[str] | str:
+        entry = CATALOGUE[self.code]
+        if self.per_row():
+            return [entry.fix(column=self.column, **self.fields_at(i)) for i in range(len(self.rows))]
+        return entry.fix(column=self.column, **self.fields)
 
 
 class Problems:
@@ -37,11 +56,14 @@ class Problems:
         self.batches: list[RowProblems] = []
 
     def add(self, code: str, column: str, mask: np.ndarray, values=None, **fields) -> None:
+        """Rows of `mask` fail check `code`; `values` (one per row, or None) and `fields` fill its
+        message. A field given as an array of one value per row differs from row to row."""
         mask = np.asarray(mask)
         if not np.count_nonzero(mask):  # the usual case: nothing to report, nothing made (any() costs 5x more)
             return
         rows = np.flatnonzero(mask)
         picked = None if values is None else np.asarray(values, dtype=object)[rows]
+        fields = {k: np.asarray(v, dtype=object)[rows] if isinstance(v, np.ndarray) else v for k, v in fields.items()}
         self.batches.append(RowProblems(code, column, rows, picked, fields))
 
     def add_block(self, columns: list[str], checks: list[tuple]) -> None:
@@ -73,7 +95,7 @@ class Problems:
             "severity": CATALOGUE[b.code].severity,
             "value": b.values if b.values is not None else None,
             "message": b.messages(),
-            "fix": CATALOGUE[b.code].fix(column=b.column, **b.fields),
+            "fix": b.fixes(),
         }) for b in self.batches]
         merged = pd.concat(parts, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
         # A cell read by two scores (an amount used by limit and scale) is reported once.

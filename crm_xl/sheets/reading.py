@@ -55,8 +55,8 @@ class Table:
         out: dict[tuple[int, str, str], Finding] = {}
         for b in batches:
             values = b.values if b.values is not None else [None] * len(b.rows)
-            for position, value in zip(b.rows.tolist(), values):
-                fields = {"value": display_value(value), **b.fields}
+            for i, (position, value) in enumerate(zip(b.rows.tolist(), values)):
+                fields = {"value": display_value(value), **(b.fields_at(i) if b.per_row() else b.fields)}
                 if b.column in self.letters:
                     f = self.finding(b.code, position, b.column, **fields)
                 else:
@@ -299,7 +299,8 @@ def _clean(column: pd.Series, kind: str | None) -> pd.Series:
             values = np.array([_as_text(v) for v in values], dtype=object)
     elif kind == "number":
         converted = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
-        if not (np.isnan(converted) & (values != None)).any():  # noqa: E711 - all plain numbers: a float column
+        # all plain, finite numbers: a float column; `1e309` or `inf` stay as typed, for the checks to name
+        if not (~np.isfinite(converted) & (values != None)).any():  # noqa: E711
             return pd.Series(converted)
     return pd.Series(values, dtype=object)
 
