@@ -142,6 +142,9 @@ def test_review_of_an_unknown_id_decides_nothing(engine, tmp_path):  # noqa: F81
 
 
 def test_review_approve_of_an_unknown_id_exits_2(tmp_path, capsys):
+    from crm_xl.store.db import connect
+
+    connect(f"sqlite:///{tmp_path / 'crm.db'}")  # master data without that review (a missing one is its own finding)
     code, _, err = run(["review", "approve", "99", "--db", f"sqlite:///{tmp_path / 'crm.db'}"], capsys)
     assert code == 2 and "error [unknown-review] review 99: no pending change has this id" in err
 
