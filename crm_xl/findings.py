@@ -87,7 +87,7 @@ _CODES = [
     Code("missing-value", WARNING, "cell", "Value missing",
          "{column} is empty", "Fill in {column}."),
     Code("required-missing", ERROR, "cell", "Required value missing",
-         "{column} is required but empty", "Fill in {column}: every customer row needs it."),
+         "{column} is required but empty", "Fill in {column}: every row needs it."),
     Code("not-a-number", ERROR, "cell", "Not a number",
          "{column}: {value!r} is not a number", "Type a plain number, e.g. 1234.5."),
     Code("not-a-date", ERROR, "cell", "Not a date",

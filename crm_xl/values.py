@@ -6,9 +6,9 @@ its canonical text (`stored_texts`), which reads back as the same value. Validat
 and export all call these functions, so what validates is exactly what is stored and comes back.
 
 - Numbers: plain numbers, and text people type for them: thousands separators in groups of three
-  (`1,234,000`), currency marks and units (`원 ₩ ¥ 元 $ € £ %`), spaces, full-width forms
+  (`1,234,000`), currency marks (`원 ₩ ¥ 元 $ € £`), spaces, full-width forms
   (`４５０，０００`). Not numbers: `NaN`, `Infinity`, `1,5` (a decimal comma or a typo), TRUE,
-  dates. Beyond ±10^15 is out of range (Excel keeps 15 digits; no amount is that large).
+  dates, `5%` (a spreadsheet reads it as 0.05, a person may mean 5: type the number the field means). Beyond ±10^15 is out of range (Excel keeps 15 digits; no amount is that large).
 - Dates: real date cells, Excel serials, and text in year-first forms (`2026-10-05`, `2026/10/05`,
   `2026.10.05`, `20261005`, `2026년 10월 5일`, `2026年10月5日`) or with an English month name
   (`5 Oct 2026`, `Oct 5, 2026`). Day-month ambiguous forms (`05/10/2026`) are refused. Years
@@ -31,11 +31,14 @@ import pandas as pd
 MAX_NUMBER = 1e15
 MAX_TEXT = 32_767
 FIRST_YEAR, LAST_YEAR = 1900, 9999
+FIRST_DAY, LAST_DAY = np.datetime64(f"{FIRST_YEAR}-01-01", "s"), np.datetime64(f"{LAST_YEAR}-12-31", "s")
+FORMULA_START = ("=", "@")  # always a formula in a spreadsheet
+SIGN_START = ("+", "-")  # a formula unless it reads as a number (+82 10 … is a phone number)
 EXCEL_EPOCH = np.datetime64("1899-12-30", "s")
 LAST_SERIAL = 2_958_465  # 9999-12-31
 DATE_UNIT = "datetime64[s]"
 
-_NOISE = re.compile(r"[\s원₩¥元$€£%]")
+_NOISE = re.compile(r"[\s원₩¥元$€£]")
 _PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -228,6 +231,16 @@ def texts(s: pd.Series) -> Parsed:
                            for v in values), bool, len(values))
         rejected.append(Rejected("bad-characters", odd))
     return Parsed(values, values == None, rejected)  # noqa: E711
+
+
+def runs_as_formula(text: str) -> bool:
+    """Whether a typed text would run as a formula when a spreadsheet opens it (=…, @…, a leading tab or
+    line break, +/- not followed by a number)."""
+    if text.startswith(FORMULA_START) or text.startswith(("\t", "\r", "\n")):
+        return True
+    if text.startswith(SIGN_START):
+        return not re.fullmatch(r"[+-][0-9][0-9 \-]*", text)  # a signed number or phone is data
+    return False
 
 
 def parse(s: pd.Series, kind: str) -> Parsed:

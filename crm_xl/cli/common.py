@@ -60,3 +60,18 @@ class DefaultGroup(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = [self.default, *args]
         return super().parse_args(ctx, args)
+
+
+def print_issues(issues, consequence: str, show: int = 50) -> None:
+    """Findings at the cells of the input files, errors first: `file [sheet] cell: message (fix: …)`."""
+    rank = {"error": 0, "warning": 1}
+    listed = sorted((f for f in issues if f.severity in rank), key=lambda f: (rank[f.severity], f.file or "", f.row or 0))
+    if not listed:
+        return
+    click.secho(f"  {len(listed):,} {'cell has an issue' if len(listed) == 1 else 'cells have issues'} "
+                f"(rows with an error are {consequence}):", fg="yellow")
+    for f in listed[:show]:
+        where = f"{Path(f.file).name} [{f.fields.get('sheet')}] {f.cell or f'row {f.row}'}"
+        click.echo(f"    {where}: {f.message} (fix: {f.fix})")
+    if len(listed) > show:
+        click.echo(f"    … and {len(listed) - show:,} more")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +19,8 @@ from crm_xl.reports import svg
 from crm_xl.reports.figures import CreditHistory, ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
+from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.rfm import prepare_transactions
 from crm_xl.sheets.reading import read_untrusted_tables
 from crm_xl.store.db import connect
 from crm_xl.store.export import master_frame, pending_reviews
@@ -38,6 +40,7 @@ class ReportResult:
     pdf: Path | None
     figures: ReportFigures
     seconds: dict
+    issues: list = field(default_factory=list)  # bad cells of the input files (findings at their cells)
 
 
 def report_context(figures: ReportFigures) -> dict:
@@ -99,14 +102,20 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
         history = CreditHistory(snapshot_frame(engine), receivables_history(engine))
     else:
         frame = tables["customers"].frame
-    tx = tables["transactions"].frame if transactions else None
+    tx, issues = None, []
+    if transactions:  # typed once here, so its bad cells are said at their cells of the file
+        tx_problems = Problems(len(tables["transactions"].frame))
+        tx = prepare_transactions(tables["transactions"].frame, tx_problems)
+        issues = tables["transactions"].findings(tx_problems.batches)
     before = tables["previous"].frame if previous else None
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
     progress(f"scoring {len(frame):,} customers for {month} and the month before")
     figures = build_figures(frame, tx, month, model, before, pending_reviews=pending, history=history)
     seconds = {"read": round(read_s, 3), "figures": round(time.perf_counter() - clock, 3)}
-    return write_outputs(figures, output, seconds, template=template, html=html, pdf=pdf, progress=progress)
+    result = write_outputs(figures, output, seconds, template=template, html=html, pdf=pdf, progress=progress)
+    result.issues = issues
+    return result
 
 
 def check_request(month: str, output: Path) -> None:

@@ -8,7 +8,8 @@ import pandas as pd
 
 from crm_xl import values
 from crm_xl.model.schema import RfmDimension, RfmModel
-from crm_xl.scoring.inputs import dates, numbers
+from crm_xl.fields import columns
+from crm_xl.scoring.inputs import dates, numbers, texts
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.ranks import equal_frequency
 from crm_xl.scoring.categories import categorical
@@ -53,13 +54,51 @@ class Transactions:
         return (self.date >= _seconds(start)) & (self.date < _seconds(end))
 
 
+LAST_ORDER_DAY = values.LAST_DAY - np.timedelta64(1, "D")  # recency counts to the day after the latest order
+
+
 def prepare_transactions(tx: pd.DataFrame, problems: Problems) -> Transactions:
-    """Type a transaction table (customer_code, date, quantity, amount); bad cells become problems."""
+    """Type a transaction table (customer_code, date, quantity, amount) by the value contract.
+
+    Every bad cell is a problem at its row (`problems` counts the table's rows), and its order is left
+    out: an order without a usable customer, day, quantity or amount never counts, as 0 or otherwise.
+    Bad: a date that is empty, no date, or past the last day that has a day after it (recency needs
+    it); a quantity or amount that is no number, out of range or below 0; a customer code that is
+    empty, unstorable or would run as a formula. An empty quantity or amount is a warning, and counts as 0.
+    """
     when = dates(tx, "date", problems)
-    qty = np.nan_to_num(numbers(tx, "quantity", problems))
-    amount = np.nan_to_num(numbers(tx, "amount", problems))
-    customer, codes = pd.factorize(tx["customer_code"].astype(str).str.strip())
-    return Transactions(customer, np.asarray(codes, dtype=object), when, qty, amount)
+    bad = np.isnat(when)
+    problems.add("required-missing", "date", bad & _empty(tx, "date"))
+    late = ~bad & (when > LAST_ORDER_DAY)
+    problems.add("out-of-range", "date", late, when, low=str(values.FIRST_DAY.astype("datetime64[D]")),
+                 high=str(LAST_ORDER_DAY.astype("datetime64[D]")))
+    bad |= late
+    figures = []
+    for name in ("quantity", "amount"):
+        column = numbers(tx, name, problems)
+        negative = column < 0
+        problems.add("out-of-range", name, negative, column, low=0, high=f"{values.MAX_NUMBER:,.0f}")
+        missing = np.isnan(column) & _empty(tx, name)
+        if name in tx.columns:
+            problems.add("missing-value", name, missing)
+        bad |= negative | (np.isnan(column) & ~missing)
+        figures.append(np.where(missing, 0.0, column))
+    code = texts(tx, "customer_code", problems)
+    problems.add("required-missing", "customer_code", (code == None) & _empty(tx, "customer_code"))  # noqa: E711
+    formula = np.fromiter((c is not None and values.runs_as_formula(c) for c in code.tolist()), bool, len(code))
+    spec = columns()["customer_code"]
+    problems.add("bad-pattern", "customer_code", formula, code, hint=spec.pattern_hint)
+    bad |= (code == None) | formula  # noqa: E711
+    keep = ~bad
+    customer, codes = pd.factorize(pd.Series(code[keep], dtype=object))
+    return Transactions(customer, np.asarray(codes, dtype=object), when[keep], figures[0][keep], figures[1][keep])
+
+
+def _empty(tx: pd.DataFrame, name: str) -> np.ndarray:
+    """Cells of a column holding nothing (an absent column is empty throughout)."""
+    if name not in tx.columns:
+        return np.ones(len(tx), bool)
+    return values.parse(tx[name], "text").empty
 
 
 def transaction_totals(t: Transactions, as_of: pd.Timestamp, window_months: int) -> pd.DataFrame:

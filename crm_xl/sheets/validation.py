@@ -8,7 +8,6 @@ the files of one batch. A file that cannot be read is a finding, never an except
 """
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +25,10 @@ from crm_xl.scoring.problems import Problems
 from crm_xl.sheets.reading import Table, column_type, read_table
 from crm_xl.sheets.template import SCHEMA_VERSION, read_metadata, row_fingerprints
 from crm_xl.texts import LANGUAGES, language_of
-from crm_xl.values import stored_texts
+from crm_xl.values import FORMULA_START, SIGN_START, runs_as_formula, stored_texts
 from crm_xl.xlsx.safety import check_xlsx
 
 KEY = "customer_code"
-FORMULA_START = ("=", "@")  # always a formula in a spreadsheet
-SIGN_START = ("+", "-")  # a formula unless it reads as a number (+82 10 … is a phone number)
 
 
 @dataclass
@@ -236,7 +233,7 @@ def _schema_checks(table: Table) -> list[Finding]:
             out += [table.finding("bad-pattern", i, name, value=v, hint=spec.pattern_hint) for i, v in _rows(bad, frame)]
         suspect = text[text.str.startswith(FORMULA_START + SIGN_START + ("\t", "\r", "\n"))]
         out += [table.finding("formula-text", i, name, value=v, first=v[0]) for i, v in _rows(suspect, frame)
-                if _runs_as_formula(v)]
+                if runs_as_formula(v)]
     if KEY in frame.columns:
         codes = frame[KEY]
         repeated = np.flatnonzero((codes.notna() & codes.duplicated()).to_numpy())
@@ -251,14 +248,6 @@ def _rows(selected: pd.Series, frame: pd.DataFrame):
     """(position, value) of a subset of a column, positions counted like Problems rows."""
     positions = frame.index.get_indexer(selected.index)
     return zip(positions.tolist(), selected.to_numpy(dtype=object))
-
-
-def _runs_as_formula(text: str) -> bool:
-    if text.startswith(FORMULA_START) or text.startswith(("\t", "\r", "\n")):
-        return True
-    if text.startswith(SIGN_START):
-        return not re.fullmatch(r"[+-][0-9][0-9 \-]*", text)  # a signed number or phone is data
-    return False
 
 
 def _model_checks(table: Table, model: ScoringModel) -> list[Finding]:
