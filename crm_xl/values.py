@@ -32,6 +32,7 @@ MAX_NUMBER = 1e15
 MAX_TEXT = 32_767
 FIRST_YEAR, LAST_YEAR = 1900, 9999
 FIRST_DAY, LAST_DAY = np.datetime64(f"{FIRST_YEAR}-01-01", "s"), np.datetime64(f"{LAST_YEAR}-12-31", "s")
+FIRST_MONTH, LAST_MONTH = f"{FIRST_YEAR}-01", f"{LAST_YEAR}-11"  # a month is scored as of the day after it
 FORMULA_START = ("=", "@")  # always a formula in a spreadsheet
 SIGN_START = ("+", "-")  # a formula unless it reads as a number (+82 10 … is a phone number)
 EXCEL_EPOCH = np.datetime64("1899-12-30", "s")
@@ -231,6 +232,28 @@ def texts(s: pd.Series) -> Parsed:
                            for v in values), bool, len(values))
         rejected.append(Rejected("bad-characters", odd))
     return Parsed(values, values == None, rejected)  # noqa: E711
+
+
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def month_start(text: str | None) -> pd.Timestamp | None:
+    """The first day of a month typed YYYY-MM; None when it is no month or outside FIRST_MONTH to
+    LAST_MONTH (a month is scored as of the day after it ends, which must be a day a workbook holds)."""
+    match = _MONTH.fullmatch((text or "").strip())
+    if not match or not FIRST_MONTH <= match.group(0) <= LAST_MONTH:
+        return None
+    return pd.Timestamp(np.datetime64(f"{match.group(0)}-01", "s"))
+
+
+def in_date_range(day: pd.Timestamp) -> bool:
+    """Whether a day lies within FIRST_DAY to LAST_DAY (what a workbook holds)."""
+    return FIRST_DAY <= np.datetime64(day, "s") <= LAST_DAY
+
+
+MONTH_PROBLEM = f"is not a month from {FIRST_MONTH} to {LAST_MONTH}"
+MONTH_HINT = (f"Give the month as YYYY-MM, e.g. 2026-10 (a month is scored as of the day after it ends, and "
+              f"{LAST_YEAR}-12-31 is the last day a workbook holds).")
 
 
 def runs_as_formula(text: str) -> bool:

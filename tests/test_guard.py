@@ -98,12 +98,20 @@ def test_an_order_on_the_last_day_is_a_finding_not_a_crash(customers_csv, tmp_pa
     assert [(f["cell"], f["code"]) for f in result["issues"] if f["file"] == str(tx)] == [("B2", "out-of-range")]
 
 
-@pytest.mark.parametrize("month", ["9999-12", "0000-01", "1899-12", "10000-01"])
+@pytest.mark.parametrize("month", ["9999-12", "0000-01", "1899-12", "10000-01", "2026-13"])
 def test_report_months_outside_the_range_are_a_bad_option(customers_csv, tmp_path, capsys, month):
     code, out, err = run(["report", "--month", month, "--customers", customers_csv, "-o", tmp_path / "r.xlsx",
                           "--no-html", "-q"], capsys)
     assert code == 2 and "Traceback" not in err + out
     assert "error [bad-option] --month" in err
+
+
+@pytest.mark.parametrize("month", [("1900-01", "9999-11")])
+def test_the_first_and_last_months_report_without_a_crash(customers_csv, tmp_path, capsys, month):
+    for m in month:
+        code, out, err = run(["report", "--month", m, "--customers", customers_csv, "-o", tmp_path / "r.xlsx",
+                              "--no-html", "-q"], capsys)
+        assert code == 0 and f"Report {m}" in out, err
 
 
 def test_snapshot_month_outside_the_range_is_a_bad_option(tmp_path, capsys):
@@ -112,8 +120,9 @@ def test_snapshot_month_outside_the_range_is_a_bad_option(tmp_path, capsys):
     assert code == 2 and "Traceback" not in err + out and "error [bad-option] --month" in err
 
 
-def test_as_of_beyond_the_last_day_is_a_bad_option(customers_csv, tmp_path, capsys):
-    code, out, err = run(["score", customers_csv, "--as-of", "10000-01-01", "-o", tmp_path / "x.xlsx"], capsys)
+@pytest.mark.parametrize("day", ["10000-01-01", "1066-10-14", "someday"])
+def test_as_of_outside_the_range_is_a_bad_option(customers_csv, tmp_path, capsys, day):
+    code, out, err = run(["score", customers_csv, "--as-of", day, "-o", tmp_path / "x.xlsx"], capsys)
     assert code == 2 and "Traceback" not in err + out and "error [bad-option] --as-of" in err
 
 

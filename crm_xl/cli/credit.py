@@ -38,7 +38,7 @@ def check(orders, output, db_url, on, sheet, language, model_path, as_json):
     """Check a day's orders (customer_code, amount[, date]) against the limits in force, in order."""
     from crm_xl.credit.orders import check_orders_file
 
-    day = parse_date(on)
+    day = parse_date(on, "--on")
     result = check_orders_file(orders, output, connect(db_url), load_model(model_path), language=language,
                                sheet=sheet, on=day.strftime("%Y-%m-%d") if day is not None else None,
                                user=current_user())

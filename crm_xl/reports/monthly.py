@@ -12,6 +12,7 @@ from markupsafe import Markup
 import openpyxl
 import pandas as pd
 
+from crm_xl import values
 from crm_xl.files import atomic_path
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
@@ -27,7 +28,6 @@ from crm_xl.store.export import master_frame, pending_reviews
 from crm_xl.xlsx.safety import check_thoroughly
 from crm_xl.texts import text
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 HTML_TEMPLATE = "monthly_summary.html.j2"
 ONE_PAGE_ROWS = 60  # sheets up to this long print on one page; longer lists run on, one page wide
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the project's templates/ (editable install)
@@ -120,9 +120,9 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
 
 def check_request(month: str, output: Path) -> None:
     """A month as YYYY-MM and an .xlsx to write, before any work is done."""
-    if not MONTH.match(month or ""):
-        raise InputError([finding("bad-option", option="--month", value=month, problem="is not a month",
-                                  hint="Give the month as YYYY-MM, e.g. 2026-10.")])
+    if values.month_start(month) is None:
+        raise InputError([finding("bad-option", option="--month", value=month, problem=values.MONTH_PROBLEM,
+                                  hint=values.MONTH_HINT)])
     if output.suffix.lower() != ".xlsx":
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx")])
 
