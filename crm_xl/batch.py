@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
@@ -71,11 +72,15 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
 
     clock = time.perf_counter()
     advance = stage("scoring", len(table.frame))
-    scored = score_customers(table.frame, model, indicator_set=indicator_set, tier_preset=tier_preset,
-                             transactions=tx_table.frame if tx_table else None, as_of=as_of, language=language)
+    errors = table.error_cells()  # Excel error values: reported as the errors they are, scored as empty
+    scored = score_customers(_without(table.frame, errors), model, indicator_set=indicator_set,
+                             tier_preset=tier_preset, transactions=tx_table.frame if tx_table else None,
+                             as_of=as_of, language=language)
+    if errors:
+        _add_error_values(scored, table.frame, errors)
     scored.problems.add("missing-value", "customer_code", table.frame["customer_code"].isna().to_numpy())
-    problems = scored.problems.frame()
-    out = scored.table().reset_index(drop=True)
+    problems = _outside(scored.problems.frame(), errors)
+    out = _restored(scored.table().reset_index(drop=True), table.frame, errors)
     advance(len(out))
     score_s = time.perf_counter() - clock
 
@@ -93,7 +98,9 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         write_scored_workbook(output, out, problems, model, facts, advance)
     write_s = time.perf_counter() - clock
 
-    issues = table.findings(scored.problems.batches)
+    covered = {(table.sheet_row(position), column) for position, column in errors}
+    issues = [f for f in table.findings(scored.problems.batches)
+              if f.code == "error-value" or (f.row, f.column) not in covered]
     if tx_table is not None:
         issues += tx_table.findings(scored.transaction_problems.batches)
     return ScoreResult(
@@ -101,6 +108,45 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         counts=counts, issues=issues,
         notices=table.notices + _absent_columns(table, set(scored.inputs.columns), model, indicator_set, tier_preset),
         seconds={"read": round(read_s, 3), "score": round(score_s, 3), "write": round(write_s, 3)})
+
+
+def _without(frame: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame:
+    """The frame with these (position, column) cells empty."""
+    if not cells:
+        return frame
+    frame = frame.copy()
+    for column in {c for _, c in cells}:
+        values = frame[column].to_numpy(dtype=object, copy=True)
+        values[[p for p, c in cells if c == column]] = None
+        frame[column] = pd.Series(values, index=frame.index, dtype=object)
+    return frame
+
+
+def _add_error_values(scored, frame: pd.DataFrame, cells: list[tuple[int, str]]) -> None:
+    """An error-value problem at each error cell, in the Issues sheet and the scoring_issues column."""
+    for column in dict.fromkeys(c for _, c in cells):
+        mask = np.zeros(len(frame), bool)
+        mask[[p for p, c in cells if c == column]] = True
+        scored.problems.add("error-value", column, mask, frame[column].to_numpy(dtype=object))
+    scored.computed["scoring_issues"] = scored.problems.per_row()
+
+
+def _outside(problems: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame:
+    """Problems other than error-value at error cells left out: what the cell holds is no typed value."""
+    if not cells or problems.empty:
+        return problems
+    at_error = pd.Series(list(zip(problems["row"], problems["column"]))).isin(set(cells)).to_numpy()
+    return problems[~at_error | (problems["code"] == "error-value").to_numpy()].reset_index(drop=True)
+
+
+def _restored(out: pd.DataFrame, frame: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame:
+    """The scored table with each error cell showing its error again (nothing typed is lost)."""
+    for column in {c for _, c in cells}:
+        positions = [p for p, c in cells if c == column]
+        values = out[column].to_numpy(dtype=object, copy=True)
+        values[positions] = frame[column].to_numpy(dtype=object)[positions]
+        out[column] = pd.Series(values, index=out.index, dtype=object)
+    return out
 
 
 def _no_progress(stage: str, total: int) -> Callable[[int], None]:

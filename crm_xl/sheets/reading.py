@@ -32,6 +32,7 @@ class Table:
     headers: dict[str, str] = field(default_factory=dict)  # column name -> the header as the file spells it
     notices: list[Finding] = field(default_factory=list)
     formulas: list[tuple[int, str]] = field(default_factory=list)  # (offset below the header, column)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # cells holding an Excel error value, as formulas
 
     def sheet_row(self, position: int) -> int:
         """The row number the sheet shows for the `position`-th data row (blank rows counted)."""
@@ -61,6 +62,17 @@ class Table:
                                 column=b.column, **fields)
                 out.setdefault((f.row, f.column, f.code), f)
         return sorted(out.values(), key=lambda f: f.row)
+
+    def error_cells(self) -> list[tuple[int, str]]:
+        """(position, column) of every cell holding an Excel error value (#N/A, #REF!, …: t="e" in the
+        sheet; text typed as `#N/A` is text), positions counted like Problems rows."""
+        positions = {int(i): p for p, i in enumerate(self.frame.index)}
+        return [(positions[offset], column) for offset, column in self.errors if offset in positions]
+
+    def error_findings(self) -> list[Finding]:
+        """An `error-value` finding at every error cell, naming the error the sheet shows."""
+        return [self.finding("error-value", position, column, value=self.frame[column].iat[position])
+                for position, column in self.error_cells()]
 
     @property
     def where(self) -> str:
@@ -136,7 +148,8 @@ def _xlsx_table(path: Path, sheet: str | None, key: str, headers=None) -> Table:
     frame = pd.DataFrame({header.names[j]: _typed_column(values[start:], types[j])
                           for j, values in read.values.items()})
     formulas = [(row - start, header.names[col]) for row, col in read.formulas if row >= start and col in types]
-    return _table(frame, path, name, header, formulas)
+    errors = [(row - start, header.names[col]) for row, col in read.errors if row >= start and col in types]
+    return _table(frame, path, name, header, formulas, errors)
 
 
 def _header_sheet(path: Path, candidates: list[str], key: str, headers=None) -> tuple[str, Header]:
@@ -225,12 +238,12 @@ def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "cust
     return _table(frame, path, sheet, header)
 
 
-def _table(frame: pd.DataFrame, path: Path, sheet: str, header: Header, formulas=()) -> Table:
+def _table(frame: pd.DataFrame, path: Path, sheet: str, header: Header, formulas=(), errors=()) -> Table:
     frame.index = pd.RangeIndex(len(frame))
     # Blank rows are dropped but the index keeps each row's offset below the header, for cell references.
     frame = frame.loc[frame.notna().any(axis=1).to_numpy(dtype=bool)] if len(frame.columns) else frame
     return Table(frame, path, sheet, header.at + 1, header.letters, header.headers, notices=header.unknown,
-                 formulas=list(formulas))
+                 formulas=list(formulas), errors=list(errors))
 
 
 def column_type(name: str) -> str:

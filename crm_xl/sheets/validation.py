@@ -124,18 +124,22 @@ def validate_file(path: Path, model: ScoringModel, known: Known | None = None,
     template_findings = _template_checks(table, meta_found, known)
     report.findings.extend(table.notices)
     report.findings.extend(f for f in template_findings if f.cell is None)
-    cell_findings = validate_table(table, model, _formula_cells(table)) + [f for f in template_findings
+    cell_findings = validate_table(table, model, _formula_cells(table) + table.error_findings()) + [f for f in template_findings
                                                                            if f.cell is not None]
     report.findings.extend(sorted(cell_findings, key=lambda f: (f.row, f.cell)))
     return report, table
 
 
 def validate_table(table: Table, model: ScoringModel, formulas: list[Finding] = ()) -> list[Finding]:
-    """The cell checks of a table however it was read (a file, or a sheet open in Excel)."""
+    """The cell checks of a table however it was read (a file, or a sheet open in Excel).
+
+    `formulas`: findings about what a cell is rather than what it holds (a formula, an Excel error
+    value); other checks of those cells are left out, their value not being what was typed."""
     cells: dict[tuple[int, str, str], Finding] = {}
     covered = {(f.row, f.column) for f in formulas}  # its value is not what was typed
+    marks = {f.code for f in formulas}
     for f in list(formulas) + _schema_checks(table) + _model_checks(table, model):
-        if (f.row, f.column) in covered and f.code != "formula-cell":
+        if (f.row, f.column) in covered and f.code not in marks:
             continue
         cells.setdefault((f.row, f.column, f.code), f)
     return list(cells.values())
