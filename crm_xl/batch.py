@@ -18,7 +18,8 @@ from crm_xl.isolation import read_untrusted
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.sheets.adapters import OpenpyxlSheet
-from crm_xl.sheets.reading import Table, read_untrusted_tables
+from crm_xl.scoring.inputs import texts
+from crm_xl.sheets.reading import Table, column_type, read_untrusted_tables
 from crm_xl.sheets.regrade import regrade, validate
 from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS, write_scored_workbook
 from crm_xl.xlsx.safety import check_xlsx
@@ -76,8 +77,13 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     scored = score_customers(_without(table.frame, errors), model, indicator_set=indicator_set,
                              tier_preset=tier_preset, transactions=tx_table.frame if tx_table else None,
                              as_of=as_of, language=language)
-    if errors:
-        _add_error_values(scored, table.frame, errors)
+    found = len(scored.problems)
+    _add_error_values(scored, table.frame, errors)
+    for name in table.frame.columns:  # text the scored workbook could not hold as it is (too long, control characters)
+        if column_type(name) == "text":
+            texts(table.frame, name, scored.problems)
+    if len(scored.problems) > found:
+        scored.computed["scoring_issues"] = scored.problems.per_row()
     scored.problems.add("missing-value", "customer_code", table.frame["customer_code"].isna().to_numpy())
     problems = _outside(scored.problems.frame(), errors)
     out = _restored(scored.table().reset_index(drop=True), table.frame, errors)
@@ -128,7 +134,6 @@ def _add_error_values(scored, frame: pd.DataFrame, cells: list[tuple[int, str]])
         mask = np.zeros(len(frame), bool)
         mask[[p for p, c in cells if c == column]] = True
         scored.problems.add("error-value", column, mask, frame[column].to_numpy(dtype=object))
-    scored.computed["scoring_issues"] = scored.problems.per_row()
 
 
 def _outside(problems: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame:

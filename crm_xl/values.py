@@ -13,7 +13,7 @@ and export all call these functions, so what validates is exactly what is stored
   `2026.10.05`, `20261005`, `2026년 10월 5일`, `2026年10月5日`) or with an English month name
   (`5 Oct 2026`, `Oct 5, 2026`). Day-month ambiguous forms (`05/10/2026`) are refused. Years
   1900–9999 (a licence that never expires is 9999-12-31): kept as datetime64[s], never wrapped.
-- Text: kept as typed (trimmed); over 32,767 characters (a cell's limit) or holding characters
+- Text: kept as typed (trimmed); over 32,767 UTF-16 units (a cell's limit) or holding characters
   a workbook cannot store (control characters) is rejected rather than cut or dropped later.
 
 Imports nothing of crm_xl but the field definitions: everything else may build on it.
@@ -224,11 +224,12 @@ def texts(s: pd.Series) -> Parsed:
         values = np.array([text_of(v) for v in obj.tolist()], dtype=object)
     present = values[values != None]  # noqa: E711 - elementwise
     rejected = []
-    if len(present) and max(map(len, present)) > MAX_TEXT:
-        long = np.fromiter((v is not None and len(v) > MAX_TEXT for v in values), bool, len(values))
-        rejected.append(Rejected("text-too-long", long, {"limit": MAX_TEXT}, show_value=False))
+    if len(present) and max(map(len, present)) > MAX_TEXT // 2:  # only then can it hold too many UTF-16 units
+        long = np.fromiter((v is not None and cell_length(v) > MAX_TEXT for v in values), bool, len(values))
+        if long.any():
+            rejected.append(Rejected("text-too-long", long, {"limit": MAX_TEXT}, show_value=False))
     if len(present) and _BAD_CHARACTERS.search("".join(present)):  # one search: almost never any
-        odd = np.fromiter((v is not None and len(v) <= MAX_TEXT and _BAD_CHARACTERS.search(v) is not None
+        odd = np.fromiter((v is not None and cell_length(v) <= MAX_TEXT and _BAD_CHARACTERS.search(v) is not None
                            for v in values), bool, len(values))
         rejected.append(Rejected("bad-characters", odd))
     return Parsed(values, values == None, rejected)  # noqa: E711
@@ -264,6 +265,11 @@ def runs_as_formula(text: str) -> bool:
     if text.startswith(SIGN_START):
         return not re.fullmatch(r"[+-][0-9][0-9 \-]*", text)  # a signed number or phone is data
     return False
+
+
+def cell_length(text: str) -> int:
+    """The length of a text as a spreadsheet cell counts it (UTF-16 units: an emoji is two)."""
+    return len(text) if len(text) <= MAX_TEXT // 2 else len(text.encode("utf-16-le")) // 2
 
 
 def parse(s: pd.Series, kind: str) -> Parsed:

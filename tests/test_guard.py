@@ -6,6 +6,7 @@ an option), never as a traceback, and must not silently count or be silently cha
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -73,7 +74,7 @@ def test_score_reports_every_bad_transaction_cell(customers_csv, hostile_tx, tmp
     tx_issues = {f["cell"]: f["code"] for f in result["issues"] if f["file"] == str(hostile_tx)}
     assert {cell: tx_issues.get(cell) for cell in BAD_CELLS} == BAD_CELLS
     assert all(f["sheet"] == "tx" for f in result["issues"] if f["file"] == str(hostile_tx))
-    scored = pd.read_excel(tmp_path / "x.xlsx", sheet_name=0)
+    scored = pd.read_excel(tmp_path / "x.xlsx", sheet_name=0, engine="openpyxl")
     assert scored.loc[0, "amount_12m"] == 2000 and scored.loc[0, "orders_12m"] == 2
 
 
@@ -178,10 +179,20 @@ def test_score_reports_text_too_long(tmp_path, capsys):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(HEADERS)
-    ws.append(["C001", "Shop", "x" * 40_000, "open", 100, 7])
+    ws.append(["C001", "Shop", "LONG", "open", 100, 7])
+    ws.append(["C002", "Shop", "EMOJI", "open", 100, 7])
+    wb.save(tmp_path / "short.xlsx")  # openpyxl cuts long text itself: the long cells go in by hand
     path = tmp_path / "long.xlsx"
-    wb.save(path)
+    with zipfile.ZipFile(tmp_path / "short.xlsx") as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/"):
+                data = data.replace(b">LONG<", b">" + b"x" * 40_000 + b"<")
+                data = data.replace(b">EMOJI<", b">" + "\U0001F600".encode() * 20_000 + b"<")  # 40,000 UTF-16 units
+            target.writestr(info, data)
     code, out, err = run(["validate", path, "--json", "-q"], capsys)
-    assert ("C2", "text-too-long") in {(f["cell"], f["code"]) for f in json.loads(out)[0]["findings"]}
+    assert {("C2", "text-too-long"), ("C3", "text-too-long")} <= {(f["cell"], f["code"])
+                                                                  for f in json.loads(out)[0]["findings"]}
     code, out, err = run(["score", path, "-o", tmp_path / "x.xlsx", "--json"], capsys)
-    assert code == 0 and ("C2", "text-too-long") in {(f["cell"], f["code"]) for f in json.loads(out)["issues"]}
+    assert code == 0 and {("C2", "text-too-long"), ("C3", "text-too-long")} <= {
+        (f["cell"], f["code"]) for f in json.loads(out)["issues"]}
