@@ -196,3 +196,13 @@ def test_score_reports_text_too_long(tmp_path, capsys):
     code, out, err = run(["score", path, "-o", tmp_path / "x.xlsx", "--json"], capsys)
     assert code == 0 and {("C2", "text-too-long"), ("C3", "text-too-long")} <= {
         (f["cell"], f["code"]) for f in json.loads(out)["issues"]}
+
+
+def test_snapshot_says_the_bad_transaction_cells(customers_csv, hostile_tx, tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'crm.db'}"
+    run(["merge", customers_csv, "--db", db, "--as", "back_office"], capsys)
+    code, out, err = run(["snapshot", "--month", "2026-10", "--db", db, "--transactions", hostile_tx, "--json"],
+                         capsys)
+    assert code == 0 and "Traceback" not in err
+    issues = {f["cell"]: f["code"] for f in json.loads(out)["issues"]}
+    assert {cell: issues.get(cell) for cell in BAD_CELLS} == BAD_CELLS

@@ -12,6 +12,7 @@ from crm_xl.cli.common import (
     MODEL_OPTION,
     emit_json,
     parse_date,
+    print_issues,
 )
 from crm_xl.model import load_model
 from crm_xl.store.db import connect
@@ -147,12 +148,12 @@ def holds(action, ids, role, db_url, model_path, as_json):
 def snapshot(month, db_url, transactions, language, model_path, as_json):
     """Keep each customer's grade, limit, tier, class, segment and RFM cell for a month (again replaces it)."""
     from crm_xl.credit.snapshot import take_snapshot
-    from crm_xl.sheets.reading import read_untrusted_table
+    from crm_xl.sheets.reading import read_untrusted_table, typed_transactions
 
-    tx = read_untrusted_table(transactions).frame if transactions else None
+    tx, issues = typed_transactions(read_untrusted_table(transactions)) if transactions else (None, [])
     result = take_snapshot(connect(db_url), month, load_model(model_path), current_user(), tx, language)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_dict() | {"issues": [f.as_dict() for f in issues]})
         return
     again = f" (replaced {result.replaced:,} rows taken before)" if result.replaced else ""
     click.echo(f"Snapshot {month}: {result.customers:,} customers{again}; limits in force: "
@@ -162,3 +163,4 @@ def snapshot(month, db_url, transactions, language, model_path, as_json):
         click.echo(f"  review {r['id']}: {r['customer_code']} {r['why']}")
     if result.queued:
         click.echo("  decide with: crm-xl credit review approve IDS --as credit_manager")
+    print_issues(issues, "not counted in the system-generated columns")

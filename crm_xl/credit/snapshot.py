@@ -8,6 +8,7 @@ from crm_xl import values
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
+from crm_xl.scoring.rfm import Transactions
 from crm_xl.store.credit import SnapshotResult, write_snapshot
 from crm_xl.store.export import master_frame
 
@@ -21,7 +22,8 @@ def month_end(month: str) -> pd.Timestamp:
 
 
 def take_snapshot(engine: Engine, month: str, model: ScoringModel, user: str,
-                  transactions: pd.DataFrame | None = None, language: str | None = None) -> SnapshotResult:
+                  transactions: pd.DataFrame | Transactions | None = None,
+                  language: str | None = None) -> SnapshotResult:
     """Score every customer of the master data as of the month's end (with the transactions, when
     given, for the system-generated columns) and replace the month's snapshot with the result."""
     as_of = month_end(month)

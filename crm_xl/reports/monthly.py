@@ -20,9 +20,7 @@ from crm_xl.reports import svg
 from crm_xl.reports.figures import CreditHistory, ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
-from crm_xl.scoring.problems import Problems
-from crm_xl.scoring.rfm import prepare_transactions
-from crm_xl.sheets.reading import read_untrusted_tables
+from crm_xl.sheets.reading import read_untrusted_tables, typed_transactions
 from crm_xl.store.db import connect
 from crm_xl.store.export import master_frame, pending_reviews
 from crm_xl.xlsx.safety import check_thoroughly
@@ -104,9 +102,7 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
         frame = tables["customers"].frame
     tx, issues = None, []
     if transactions:  # typed once here, so its bad cells are said at their cells of the file
-        tx_problems = Problems(len(tables["transactions"].frame))
-        tx = prepare_transactions(tables["transactions"].frame, tx_problems)
-        issues = tables["transactions"].findings(tx_problems.batches)
+        tx, issues = typed_transactions(tables["transactions"])
     before = tables["previous"].frame if previous else None
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()

@@ -10,7 +10,8 @@ import pandas as pd
 from crm_xl.fields import canonical, columns
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.isolation import read_untrusted, read_untrusted_many
-from crm_xl.scoring.problems import display_value
+from crm_xl.scoring.problems import Problems, display_value
+from crm_xl.scoring.rfm import Transactions, prepare_transactions
 from crm_xl.sheets.template import META_SHEET
 from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
 from crm_xl.xlsx.refs import letter
@@ -77,6 +78,13 @@ class Table:
     @property
     def where(self) -> str:
         return f"{self.file} [{self.sheet}]"
+
+
+def typed_transactions(table: Table) -> tuple[Transactions, list[Finding]]:
+    """A transactions table typed by the value contract (crm_xl.scoring.rfm.prepare_transactions):
+    the orders that count, and a finding at every bad cell (whose order is left out)."""
+    problems = Problems(len(table.frame))
+    return prepare_transactions(table.frame, problems), table.findings(problems.batches)
 
 
 def read_untrusted_table(path: str | Path, sheet: str | None = None, key: str = "customer_code",
