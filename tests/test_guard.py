@@ -206,3 +206,13 @@ def test_snapshot_says_the_bad_transaction_cells(customers_csv, hostile_tx, tmp_
     assert code == 0 and "Traceback" not in err
     issues = {f["cell"]: f["code"] for f in json.loads(out)["issues"]}
     assert {cell: issues.get(cell) for cell in BAD_CELLS} == BAD_CELLS
+
+
+def test_the_report_button_month_is_that_of_the_latest_order_that_counts():
+    from crm_xl.reports.monthly import latest_month
+
+    tx = pd.DataFrame({"customer_code": ["Q0001", "Q0001", "=1+1", "Q0001"],
+                       "date": ["2026-10-07", "9999-12-31", "2027-01-01", "2026-02-30"],
+                       "quantity": [1, 1, 1, 1], "amount": [10, 10, 10, 10]})
+    assert latest_month(tx) == "2026-10"
+    assert latest_month(tx.iloc[1:2]) is None

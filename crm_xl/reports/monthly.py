@@ -1,7 +1,6 @@
 """`crm-xl report`: the monthly report workbook, an HTML summary for e-mail, and a PDF."""
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +19,8 @@ from crm_xl.reports import svg
 from crm_xl.reports.figures import CreditHistory, ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
+from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.rfm import Transactions, prepare_transactions
 from crm_xl.sheets.reading import read_untrusted_tables, typed_transactions
 from crm_xl.store.db import connect
 from crm_xl.store.export import master_frame, pending_reviews
@@ -198,7 +199,12 @@ def _write_pdf(workbook: Path) -> Path | None:
         return None
 
 
-def latest_month(transactions: pd.DataFrame) -> str | None:
-    """The month of the latest order: what a report button reports on by default."""
-    when = pd.to_datetime(transactions["date"], errors="coerce", format="mixed") if len(transactions) else None
-    return None if when is None or when.isna().all() else when.max().strftime("%Y-%m")
+def latest_month(transactions: pd.DataFrame | Transactions) -> str | None:
+    """The month of the latest order that counts (crm_xl.scoring.rfm.prepare_transactions: bad rows
+    left out): what a report button reports on by default."""
+    if not isinstance(transactions, Transactions):
+        transactions = prepare_transactions(transactions, Problems(len(transactions)))
+    if not len(transactions):
+        return None
+    month = str(transactions.date.max().astype("datetime64[M]"))
+    return month if values.month_start(month) is not None else None
