@@ -9,7 +9,7 @@ import pandas as pd
 from crm_xl import values
 from crm_xl.model.schema import RfmDimension, RfmModel
 from crm_xl.fields import columns
-from crm_xl.scoring.inputs import dates, numbers, texts
+from crm_xl.scoring.inputs import dates, numbers
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.ranks import equal_frequency
 from crm_xl.scoring.categories import categorical
@@ -66,39 +66,42 @@ def prepare_transactions(tx: pd.DataFrame, problems: Problems) -> Transactions:
     it); a quantity or amount that is no number, out of range or below 0; a customer code that is
     empty, unstorable or would run as a formula. An empty quantity or amount is a warning, and counts as 0.
     """
-    when = dates(tx, "date", problems)
-    bad = np.isnat(when)
-    problems.add("required-missing", "date", bad & _empty(tx, "date"))
+    day = _parsed(tx, "date", "date", problems)
+    when, bad = day.values, np.isnat(day.values)
+    problems.add("required-missing", "date", day.empty)
     late = ~bad & (when > LAST_ORDER_DAY)
     problems.add("out-of-range", "date", late, when, low=str(values.FIRST_DAY.astype("datetime64[D]")),
                  high=str(LAST_ORDER_DAY.astype("datetime64[D]")))
     bad |= late
     figures = []
     for name in ("quantity", "amount"):
-        column = numbers(tx, name, problems)
+        parsed = _parsed(tx, name, "number", problems)
+        column = parsed.values
         negative = column < 0
         problems.add("out-of-range", name, negative, column, low=0, high=f"{values.MAX_NUMBER:,.0f}")
-        missing = np.isnan(column) & _empty(tx, name)
         if name in tx.columns:
-            problems.add("missing-value", name, missing)
-        bad |= negative | (np.isnan(column) & ~missing)
-        figures.append(np.where(missing, 0.0, column))
-    code = texts(tx, "customer_code", problems)
-    problems.add("required-missing", "customer_code", (code == None) & _empty(tx, "customer_code"))  # noqa: E711
-    formula = np.fromiter((c is not None and values.runs_as_formula(c) for c in code.tolist()), bool, len(code))
-    spec = columns()["customer_code"]
-    problems.add("bad-pattern", "customer_code", formula, code, hint=spec.pattern_hint)
-    bad |= (code == None) | formula  # noqa: E711
-    keep = ~bad
-    customer, codes = pd.factorize(pd.Series(code[keep], dtype=object))
-    return Transactions(customer, np.asarray(codes, dtype=object), when[keep], figures[0][keep], figures[1][keep])
+            problems.add("missing-value", name, parsed.empty)
+        bad |= negative | (np.isnan(column) & ~parsed.empty)
+        figures.append(np.where(parsed.empty, 0.0, column))
+    code = _parsed(tx, "customer_code", "text", problems)
+    problems.add("required-missing", "customer_code", code.empty)
+    positions, distinct = pd.factorize(np.where(code.bad, None, code.values), use_na_sentinel=True)  # -1: none
+    formula = np.append([values.runs_as_formula(c) for c in distinct.tolist()], False).astype(bool)[positions]
+    problems.add("bad-pattern", "customer_code", formula, code.values, hint=columns()["customer_code"].pattern_hint)
+    keep = ~(bad | (positions < 0) | formula)
+    customer, codes = pd.factorize(positions[keep])  # only customers with an order that counts
+    return Transactions(customer, np.asarray(distinct, dtype=object)[codes], when[keep], figures[0][keep],
+                        figures[1][keep])
 
 
-def _empty(tx: pd.DataFrame, name: str) -> np.ndarray:
-    """Cells of a column holding nothing (an absent column is empty throughout)."""
-    if name not in tx.columns:
-        return np.ones(len(tx), bool)
-    return values.parse(tx[name], "text").empty
+def _parsed(tx: pd.DataFrame, name: str, kind: str, problems: Problems) -> values.Parsed:
+    """A column parsed by the value contract (an absent one: empty throughout), its rejected cells reported."""
+    raw = tx[name] if name in tx.columns else pd.Series(None, index=tx.index, dtype=object)
+    parsed = values.parse(raw, kind)
+    for rejected in parsed.rejected:
+        problems.add(rejected.code, name, rejected.mask, raw.to_numpy(dtype=object) if rejected.show_value else None,
+                     **rejected.fields)
+    return parsed
 
 
 def transaction_totals(t: Transactions, as_of: pd.Timestamp, window_months: int) -> pd.DataFrame:
