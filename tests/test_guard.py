@@ -216,3 +216,15 @@ def test_the_report_button_month_is_that_of_the_latest_order_that_counts():
                        "quantity": [1, 1, 1, 1], "amount": [10, 10, 10, 10]})
     assert latest_month(tx) == "2026-10"
     assert latest_month(tx.iloc[1:2]) is None
+
+
+def test_the_sheet_buttons_mark_error_cells_as_errors(error_cells):
+    from crm_xl.model import default_model
+    from crm_xl.sheets.adapters import OpenpyxlSheet
+    from crm_xl.sheets.regrade import _score, sheet_issues
+
+    sheet = OpenpyxlSheet(openpyxl.load_workbook(error_cells).active)
+    table, scored = _score(sheet, default_model())
+    issues = {(f.cell, f.code) for f in sheet_issues(table, scored, default_model())}
+    assert {("C2", "error-value"), ("D2", "error-value"), ("E2", "error-value")} <= issues
+    assert ("E2", "not-a-number") not in issues and not {c for c, _ in issues if c in ("C3", "D3")}
