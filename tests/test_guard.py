@@ -228,3 +228,10 @@ def test_the_sheet_buttons_mark_error_cells_as_errors(error_cells):
     issues = {(f.cell, f.code) for f in sheet_issues(table, scored, default_model())}
     assert {("C2", "error-value"), ("D2", "error-value"), ("E2", "error-value")} <= issues
     assert ("E2", "not-a-number") not in issues and not {c for c, _ in issues if c in ("C3", "D3")}
+
+
+def test_the_dask_default_as_of_passes_over_an_order_with_no_day_after_it():
+    from crm_xl.engines.partitions import _latest_order
+
+    part = pd.DataFrame({"date": ["2026-10-01", "9999-12-31", None]})
+    assert _latest_order(part, "date")["latest"].iloc[0] == pd.Timestamp("2026-10-01")
