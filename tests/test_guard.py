@@ -235,3 +235,15 @@ def test_the_dask_default_as_of_passes_over_an_order_with_no_day_after_it():
 
     part = pd.DataFrame({"date": ["2026-10-01", "9999-12-31", None]})
     assert _latest_order(part, "date")["latest"].iloc[0] == pd.Timestamp("2026-10-01")
+
+
+def test_a_last_order_date_with_no_day_after_it_is_a_finding(tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    path.write_text("customer_code,store_name,last_order_date,orders_12m,amount_12m\n"
+                    "C001,Shop,9999-12-31,3,100\nC002,Shop,2026-10-01,2,50\n", "utf-8")
+    code, out, err = run(["score", path, "-o", tmp_path / "x.xlsx", "--json"], capsys)
+    assert code == 0 and "Traceback" not in err
+    result = json.loads(out)
+    assert result["as_of"] == "2026-10-02"
+    assert ("C2", "out-of-range") in {(f["cell"], f["code"]) for f in result["issues"]}
+    assert rfm.default_as_of(pd.to_datetime(pd.Series(["9999-12-31"])).to_numpy()) == pd.Timestamp.today().normalize()

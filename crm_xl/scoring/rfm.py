@@ -16,6 +16,7 @@ from crm_xl.scoring.categories import categorical
 
 QUINTILES = 5
 NO_ORDER = np.iinfo(np.int64).min  # "latest order" of a customer without one, in seconds
+LAST_ORDER_DAY = values.LAST_DAY - np.timedelta64(1, "D")  # recency counts to the day after the latest order
 SYSTEM_COLUMNS = ("last_order_date", "orders_12m", "amount_12m", "avg_monthly_qty", "avg_monthly_amount")
 
 
@@ -25,8 +26,10 @@ def _seconds(when: pd.Timestamp) -> np.datetime64:
 
 
 def default_as_of(last_order: np.ndarray) -> pd.Timestamp:
-    """The day after the latest order: a run over the same data always gives the same recency."""
-    latest = pd.Series(last_order).max()
+    """The day after the latest order: a run over the same data always gives the same recency.
+    An order after LAST_ORDER_DAY (reported as out-of-range where it is read) has no day after it."""
+    last_order = np.asarray(last_order).astype(values.DATE_UNIT)
+    latest = pd.Series(last_order[last_order <= LAST_ORDER_DAY]).max()
     return (latest.normalize() + pd.Timedelta(days=1)) if pd.notna(latest) else pd.Timestamp.today().normalize()
 
 
@@ -52,9 +55,6 @@ class Transactions:
 
     def between(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
         return (self.date >= _seconds(start)) & (self.date < _seconds(end))
-
-
-LAST_ORDER_DAY = values.LAST_DAY - np.timedelta64(1, "D")  # recency counts to the day after the latest order
 
 
 def prepare_transactions(tx: pd.DataFrame, problems: Problems) -> Transactions:
@@ -208,6 +208,11 @@ def customer_inputs(frame: pd.DataFrame, as_of: pd.Timestamp | None,
                     problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Timestamp]:
     """Recency days, frequency and monetary from the customer table's system-generated columns."""
     last = dates(frame, "last_order_date", problems)
+    late = last > LAST_ORDER_DAY  # no day after it to count recency to: as in the transactions
+    if late.any():
+        problems.add("out-of-range", "last_order_date", late, last, low=str(values.FIRST_DAY.astype("datetime64[D]")),
+                     high=str(LAST_ORDER_DAY.astype("datetime64[D]")))
+        last = np.where(late, np.datetime64("NaT"), last).astype(values.DATE_UNIT)
     as_of = as_of if as_of is not None else default_as_of(last)
     return (recency_days(last, as_of), numbers(frame, "orders_12m", problems, required=True),
             numbers(frame, "amount_12m", problems), as_of)
