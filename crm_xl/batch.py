@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
@@ -17,7 +18,8 @@ from crm_xl.isolation import read_untrusted
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.sheets.adapters import OpenpyxlSheet
-from crm_xl.sheets.reading import Table, read_untrusted_tables
+from crm_xl.scoring.inputs import texts
+from crm_xl.sheets.reading import Table, column_type, read_untrusted_tables
 from crm_xl.sheets.regrade import regrade, validate
 from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS, write_scored_workbook
 from crm_xl.xlsx.safety import check_xlsx
@@ -73,11 +75,20 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
 
     clock = time.perf_counter()
     advance = stage("scoring", len(table.frame))
-    scored = score_customers(table.frame, model, indicator_set=indicator_set, tier_preset=tier_preset,
-                             transactions=tx_table.frame if tx_table else None, as_of=as_of, language=language)
+    errors = table.error_cells()  # Excel error values: reported as the errors they are, scored as empty
+    scored = score_customers(_without(table.frame, errors), model, indicator_set=indicator_set,
+                             tier_preset=tier_preset, transactions=tx_table.frame if tx_table else None,
+                             as_of=as_of, language=language)
+    found = len(scored.problems)
+    _add_error_values(scored, table.frame, errors)
+    for name in table.frame.columns:  # text the scored workbook could not hold as it is (too long, control characters)
+        if column_type(name) == "text":
+            texts(table.frame, name, scored.problems)
+    if len(scored.problems) > found:
+        scored.computed["scoring_issues"] = scored.problems.per_row()
     scored.problems.add("missing-value", "customer_code", table.frame["customer_code"].isna().to_numpy())
-    problems = scored.problems.frame()
-    out = scored.table().reset_index(drop=True)
+    problems = _outside(scored.problems.frame(), errors)
+    out = _restored(scored.table().reset_index(drop=True), table.frame, errors)
     advance(len(out))
     score_s = time.perf_counter() - clock
 
@@ -95,7 +106,9 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         write_scored_workbook(output, _inputs_as_meant(out), problems, model, facts, advance)
     write_s = time.perf_counter() - clock
 
-    issues = table.findings(scored.problems.batches)
+    covered = {(table.sheet_row(position), column) for position, column in errors}
+    issues = [f for f in table.findings(scored.problems.batches)
+              if f.code == "error-value" or (f.row, f.column) not in covered]
     if tx_table is not None:
         issues += tx_table.findings(scored.transaction_problems.batches)
     return ScoreResult(
@@ -110,6 +123,44 @@ def _inputs_as_meant(table: pd.DataFrame) -> pd.DataFrame:
     typed = {c: as_meant(table[c], columns()[c].type, in_percent_points(c)) for c in table.columns
              if c in columns() and columns()[c].type in ("number", "date")}
     return table.assign(**typed) if typed else table
+
+
+def _without(frame: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame:
+    """The frame with these (position, column) cells empty."""
+    if not cells:
+        return frame
+    frame = frame.copy()
+    for column in {c for _, c in cells}:
+        values = frame[column].to_numpy(dtype=object, copy=True)
+        values[[p for p, c in cells if c == column]] = None
+        frame[column] = pd.Series(values, index=frame.index, dtype=object)
+    return frame
+
+
+def _add_error_values(scored, frame: pd.DataFrame, cells: list[tuple[int, str]]) -> None:
+    """An error-value problem at each error cell, in the Issues sheet and the scoring_issues column."""
+    for column in dict.fromkeys(c for _, c in cells):
+        mask = np.zeros(len(frame), bool)
+        mask[[p for p, c in cells if c == column]] = True
+        scored.problems.add("error-value", column, mask, frame[column].to_numpy(dtype=object))
+
+
+def _outside(problems: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame:
+    """Problems other than error-value at error cells left out: what the cell holds is no typed value."""
+    if not cells or problems.empty:
+        return problems
+    at_error = pd.Series(list(zip(problems["row"], problems["column"]))).isin(set(cells)).to_numpy()
+    return problems[~at_error | (problems["code"] == "error-value").to_numpy()].reset_index(drop=True)
+
+
+def _restored(out: pd.DataFrame, frame: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame:
+    """The scored table with each error cell showing its error again (nothing typed is lost)."""
+    for column in {c for _, c in cells}:
+        positions = [p for p, c in cells if c == column]
+        values = out[column].to_numpy(dtype=object, copy=True)
+        values[positions] = frame[column].to_numpy(dtype=object)[positions]
+        out[column] = pd.Series(values, index=out.index, dtype=object)
+    return out
 
 
 def _no_progress(stage: str, total: int) -> Callable[[int], None]:

@@ -15,7 +15,7 @@ and export all call these functions, so what validates is exactly what is stored
   `2026.10.05`, `20261005`, `2026년 10월 5일`, `2026年10月5日`) or with an English month name
   (`5 Oct 2026`, `Oct 5, 2026`). Day-month ambiguous forms (`05/10/2026`) are refused. Years
   1900–9999 (a licence that never expires is 9999-12-31): kept as datetime64[s], never wrapped.
-- Text: kept as typed (trimmed); over 32,767 characters (a cell's limit) or holding characters
+- Text: kept as typed (trimmed); over 32,767 UTF-16 units (a cell's limit) or holding characters
   a workbook cannot store (control characters) is rejected rather than cut or dropped later.
 
 Imports nothing of crm_xl but the field definitions: everything else may build on it.
@@ -33,6 +33,10 @@ import pandas as pd
 MAX_NUMBER = 1e15
 MAX_TEXT = 32_767
 FIRST_YEAR, LAST_YEAR = 1900, 9999
+FIRST_DAY, LAST_DAY = np.datetime64(f"{FIRST_YEAR}-01-01", "s"), np.datetime64(f"{LAST_YEAR}-12-31", "s")
+FIRST_MONTH, LAST_MONTH = f"{FIRST_YEAR}-01", f"{LAST_YEAR}-11"  # a month is scored as of the day after it
+FORMULA_START = ("=", "@")  # always a formula in a spreadsheet
+SIGN_START = ("+", "-")  # a formula unless it reads as a number (+82 10 … is a phone number)
 EXCEL_EPOCH = np.datetime64("1899-12-30", "s")
 LAST_SERIAL = 2_958_465  # 9999-12-31
 DATE_UNIT = "datetime64[s]"
@@ -103,7 +107,7 @@ def numbers(s: pd.Series, percent_points: bool = False) -> Parsed:
 def money(s: pd.Series) -> Parsed:
     """`numbers` of a column of amounts of money (an order amount, a balance): the same contract,
     except that text marked as a percentage (`5%`) is rejected (`percent-not-money`) rather than
-    read as 5, since a share of something is no amount. Other marks are units (`1,000원` is 1000)."""
+    read as 0.05, since a share of something is no amount. Other marks are units (`1,000원` is 1000)."""
     parsed = numbers(s)
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
         return parsed
@@ -268,14 +272,52 @@ def texts(s: pd.Series) -> Parsed:
         values = np.array([text_of(v) for v in obj.tolist()], dtype=object)
     present = values[values != None]  # noqa: E711 - elementwise
     rejected = []
-    if len(present) and max(map(len, present)) > MAX_TEXT:
-        long = np.fromiter((v is not None and len(v) > MAX_TEXT for v in values), bool, len(values))
-        rejected.append(Rejected("text-too-long", long, {"limit": MAX_TEXT}, show_value=False))
+    if len(present) and max(map(len, present)) > MAX_TEXT // 2:  # only then can it hold too many UTF-16 units
+        long = np.fromiter((v is not None and cell_length(v) > MAX_TEXT for v in values), bool, len(values))
+        if long.any():
+            rejected.append(Rejected("text-too-long", long, {"limit": MAX_TEXT}, show_value=False))
     if len(present) and _BAD_CHARACTERS.search("".join(present)):  # one search: almost never any
-        odd = np.fromiter((v is not None and len(v) <= MAX_TEXT and _BAD_CHARACTERS.search(v) is not None
+        odd = np.fromiter((v is not None and cell_length(v) <= MAX_TEXT and _BAD_CHARACTERS.search(v) is not None
                            for v in values), bool, len(values))
         rejected.append(Rejected("bad-characters", odd))
     return Parsed(values, values == None, rejected)  # noqa: E711
+
+
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def month_start(text: str | None) -> pd.Timestamp | None:
+    """The first day of a month typed YYYY-MM; None when it is no month or outside FIRST_MONTH to
+    LAST_MONTH (a month is scored as of the day after it ends, which must be a day a workbook holds)."""
+    match = _MONTH.fullmatch((text or "").strip())
+    if not match or not FIRST_MONTH <= match.group(0) <= LAST_MONTH:
+        return None
+    return pd.Timestamp(np.datetime64(f"{match.group(0)}-01", "s"))
+
+
+def in_date_range(day: pd.Timestamp) -> bool:
+    """Whether a day lies within FIRST_DAY to LAST_DAY (what a workbook holds)."""
+    return FIRST_DAY <= np.datetime64(day, "s") <= LAST_DAY
+
+
+MONTH_PROBLEM = f"is not a month from {FIRST_MONTH} to {LAST_MONTH}"
+MONTH_HINT = (f"Give the month as YYYY-MM, e.g. 2026-10 (a month is scored as of the day after it ends, and "
+              f"{LAST_YEAR}-12-31 is the last day a workbook holds).")
+
+
+def runs_as_formula(text: str) -> bool:
+    """Whether a typed text would run as a formula when a spreadsheet opens it (=…, @…, a leading tab or
+    line break, +/- not followed by a number)."""
+    if text.startswith(FORMULA_START) or text.startswith(("\t", "\r", "\n")):
+        return True
+    if text.startswith(SIGN_START):
+        return not re.fullmatch(r"[+-][0-9][0-9 \-]*", text)  # a signed number or phone is data
+    return False
+
+
+def cell_length(text: str) -> int:
+    """The length of a text as a spreadsheet cell counts it (UTF-16 units: an emoji is two)."""
+    return len(text) if len(text) <= MAX_TEXT // 2 else len(text.encode("utf-16-le")) // 2
 
 
 def parse(s: pd.Series, kind: str, percent_points: bool = False) -> Parsed:

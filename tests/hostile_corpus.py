@@ -530,7 +530,7 @@ def single_quoted_boolean(d):
         b'<c r="E2"><v>7</v></c>', b"<c r='E2' t='b'><v>1</v></c>"))
 
 
-@kind("flag", "not-a-number", "E2")
+@kind("flag", "error-value", "E2")
 def error_value_in_a_number_column(d):
     return altered(d / "error_value_in_a_number_column.xlsx", SHEET, sheet_change(
         b'<c r="E2"><v>7</v></c>', b'<c r="E2" t="e"><v>#DIV/0!</v></c>'))

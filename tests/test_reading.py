@@ -116,11 +116,15 @@ def test_a_header_without_rows_is_an_empty_table(tmp_path, rows):
 
 
 def test_error_cells_arrive_as_excel_shows_them(tmp_path):
-    """A cached #DIV/0! or #N/A (t="e") is a value to report, in a text, number or date column alike."""
+    """A cached #DIV/0! or #N/A (t="e") is reported as the error it is, in a text, number or date column alike."""
     path = openpyxl_sheet(tmp_path / "u.xlsx", [HEADERS, ["C1", "#DIV/0!", "#N/A", 10, "#REF!"]])
-    assert read_table(path).frame.iloc[0].tolist() == ["C1", "#DIV/0!", "#N/A", 10.0, "#REF!"]
+    table = read_table(path)
+    assert table.frame.iloc[0].tolist() == ["C1", "#DIV/0!", "#N/A", 10.0, "#REF!"]
+    names = list(table.frame.columns)
+    assert table.error_cells() == [(0, names[1]), (0, names[2]), (0, names[4])]
     report = validate_files([path], default_model())[0]
-    assert {(f.fields["cell"], f.code) for f in report.findings} == {("C2", "not-a-number"), ("E2", "not-a-date")}
+    assert {(f.fields["cell"], f.code, f.fields["value"]) for f in report.findings} == {
+        ("B2", "error-value", "#DIV/0!"), ("C2", "error-value", "#N/A"), ("E2", "error-value", "#REF!")}
 
 
 def test_a_damaged_sheet_is_a_finding_not_a_crash(tmp_path):

@@ -83,9 +83,9 @@ def test_validate_command_json_and_exit_codes(tmp_path, capsys):
 @pytest.mark.parametrize("text, runs", [("=SUM(A1)", True), ("@cmd", True), ("+82 10 1234 5678", False),
                                         ("-5", False), ("-cmd", True), ("\tx", True), ("plain", False)])
 def test_what_runs_as_a_formula(text, runs):
-    from crm_xl.sheets.validation import _runs_as_formula
+    from crm_xl.values import runs_as_formula
 
-    assert _runs_as_formula(text) is runs
+    assert runs_as_formula(text) is runs
 
 
 def test_annotated_copy_marks_cells_and_can_be_uploaded_again(tmp_path):

@@ -71,7 +71,7 @@ def _monthly_report(book) -> str:
 
     from crm_xl.reports.figures import build_figures
     from crm_xl.reports.monthly import latest_month, write_report
-    from crm_xl.sheets.reading import table_from_grid
+    from crm_xl.sheets.reading import table_from_grid, typed_transactions
 
     if not Path(book.fullname or "").is_absolute() or not Path(book.fullname).parent.is_dir():
         return ("Save the workbook first: the report is written next to it "
@@ -83,7 +83,8 @@ def _monthly_report(book) -> str:
     if TRANSACTIONS_SHEET not in names:
         return f"Add a sheet named {TRANSACTIONS_SHEET} (customer_code, date, quantity, amount) to report on a month."
     orders = XlwingsSheet(book.sheets[TRANSACTIONS_SHEET])
-    tx = table_from_grid(pd.DataFrame(orders.values(), dtype=object), Path(book.name), orders.name).frame
+    tx, issues = typed_transactions(table_from_grid(pd.DataFrame(orders.values(), dtype=object), Path(book.name),
+                                                    orders.name))
     month = latest_month(tx)
     if month is None:
         return f"The {TRANSACTIONS_SHEET} sheet has no dated orders."
@@ -91,5 +92,8 @@ def _monthly_report(book) -> str:
     figures = build_figures(customers, tx, month, model_of(book))
     write_report(figures, output)
     sales = figures.kpi["sales"]
+    bad = [f for f in issues if f.severity == "error"]
+    left_out = (f" {len(bad):,} bad cells on the {TRANSACTIONS_SHEET} sheet were left out, first {bad[0].cell}: "
+                f"{bad[0].message} ({bad[0].fix})" if bad else "")
     return (f"Report {month}: {figures.kpi['customers']['value']:,} customers, sales {sales['value']:,.0f} "
-            f"({sales['change']:+,.0f} vs {figures.previous_month}). Written to {output}")
+            f"({sales['change']:+,.0f} vs {figures.previous_month}). Written to {output}.{left_out}")

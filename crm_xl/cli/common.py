@@ -9,6 +9,9 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
+from crm_xl import values
+from crm_xl.findings import InputError, finding
+
 EXIT_FINDINGS, EXIT_CANNOT_RUN, EXIT_INTERNAL = 1, 2, 3
 
 MODEL_OPTION = click.option("--model", "model_path", type=click.Path(path_type=Path),
@@ -24,13 +27,19 @@ def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def parse_date(value: str | None) -> pd.Timestamp | None:
+def parse_date(value: str | None, option: str = "--as-of") -> pd.Timestamp | None:
     if value is None:
         return None
     try:
-        return pd.Timestamp(value).normalize()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+        day = pd.Timestamp(value).normalize()
+    except (ValueError, OverflowError):
+        day = None
+    if day is None or day is pd.NaT or not values.in_date_range(day):
+        raise InputError([finding("bad-option", option=option, value=value,
+                                  problem=f"is not a date from {values.FIRST_DAY.astype('datetime64[D]')} to "
+                                          f"{values.LAST_DAY.astype('datetime64[D]')}",
+                                  hint="Give the date as YYYY-MM-DD, e.g. 2026-10-31.")])
+    return day
 
 
 def progress_bar(quiet: bool):
@@ -60,3 +69,18 @@ class DefaultGroup(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = [self.default, *args]
         return super().parse_args(ctx, args)
+
+
+def print_issues(issues, consequence: str, show: int = 50) -> None:
+    """Findings at the cells of the input files, errors first: `file [sheet] cell: message (fix: …)`."""
+    rank = {"error": 0, "warning": 1}
+    listed = sorted((f for f in issues if f.severity in rank), key=lambda f: (rank[f.severity], f.file or "", f.row or 0))
+    if not listed:
+        return
+    click.secho(f"  {len(listed):,} {'cell has an issue' if len(listed) == 1 else 'cells have issues'} "
+                f"(rows with an error are {consequence}):", fg="yellow")
+    for f in listed[:show]:
+        where = f"{Path(f.file).name} [{f.fields.get('sheet')}] {f.cell or f'row {f.row}'}"
+        click.echo(f"    {where}: {f.message} (fix: {f.fix})")
+    if len(listed) > show:
+        click.echo(f"    … and {len(listed) - show:,} more")

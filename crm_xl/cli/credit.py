@@ -13,6 +13,7 @@ from crm_xl.cli.common import (
     MODEL_OPTION,
     emit_json,
     parse_date,
+    print_issues,
 )
 from crm_xl.model import load_model
 from crm_xl.store.db import connect
@@ -39,7 +40,7 @@ def check(orders, output, db_url, on, sheet, language, model_path, as_json):
     """Check a day's orders (customer_code, amount[, date]) against the limits in force, in order."""
     from crm_xl.credit.orders import check_orders_file
 
-    day = parse_date(on)
+    day = parse_date(on, "--on")
     result = check_orders_file(orders, output, connect(db_url), load_model(model_path), language=language,
                                sheet=sheet, on=day.strftime("%Y-%m-%d") if day is not None else None,
                                user=current_user())
@@ -161,12 +162,12 @@ def _text(value) -> str:
 def snapshot(month, db_url, transactions, language, model_path, as_json):
     """Keep each customer's grade, limit, tier, class, segment and RFM cell for a month (again replaces it)."""
     from crm_xl.credit.snapshot import take_snapshot
-    from crm_xl.sheets.reading import read_untrusted_table
+    from crm_xl.sheets.reading import read_untrusted_table, typed_transactions
 
-    tx = read_untrusted_table(transactions).frame if transactions else None
+    tx, issues = typed_transactions(read_untrusted_table(transactions)) if transactions else (None, [])
     result = take_snapshot(connect(db_url), month, load_model(model_path), current_user(), tx, language)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_dict() | {"issues": [f.as_dict() for f in issues]})
         return
     again = f" (replaced {result.replaced:,} rows taken before)" if result.replaced else ""
     click.echo(f"Snapshot {month}: {result.customers:,} customers{again}; limits in force: "
@@ -176,3 +177,4 @@ def snapshot(month, db_url, transactions, language, model_path, as_json):
         click.echo(f"  review {r['id']}: {r['customer_code']} {r['why']}")
     if result.queued:
         click.echo("  decide with: crm-xl credit review approve IDS --as credit_manager")
+    print_issues(issues, "not counted in the system-generated columns")

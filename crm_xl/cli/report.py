@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from crm_xl.cli.common import DB_OPTION, MODEL_OPTION
+from crm_xl.cli.common import DB_OPTION, MODEL_OPTION, print_issues
 from crm_xl.findings import InputError, finding
 from crm_xl.model import load_model
 from crm_xl.reports.monthly import run_report
@@ -54,6 +54,7 @@ def report(month, customers, db_url, transactions, previous, template, output, m
                f"({change}) in {sum(result.seconds.values()):.1f} s")
     for note in result.figures.notes:
         click.secho(f"  note: {note}", fg="yellow")
+    print_issues(result.issues, "not counted in the figures")
     for path in (result.workbook, result.html, result.pdf):
         if path:
             click.echo(f"Wrote {path}")

@@ -143,7 +143,7 @@ def _dates_of(frame, column: str):
 
 def _latest_order(part: pd.DataFrame, column: str) -> pd.DataFrame:
     days = dates(part, column, Problems(len(part))) if column in part.columns else np.empty(0, "datetime64[s]")
-    days = days[~np.isnat(days)]
+    days = days[~np.isnat(days) & (days <= rfm.LAST_ORDER_DAY)]  # a later order is out-of-range (prepare_transactions)
     return pd.DataFrame({"latest": [days.max() if len(days) else np.datetime64("NaT", "s")]})
 
 

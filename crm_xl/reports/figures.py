@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from crm_xl import values
 from crm_xl.credit import monitoring
 from crm_xl.findings import CATALOGUE
 from crm_xl.model import ScoringModel
@@ -43,7 +44,9 @@ class ReportFigures:
 
 def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First day of the month and first day of the next."""
-    start = pd.Timestamp(f"{month}-01")
+    start = values.month_start(month)
+    if start is None:  # checked where the month is given (reports.monthly.check_request)
+        raise ValueError(f"{month!r}: {values.MONTH_PROBLEM}")
     return start, start + pd.DateOffset(months=1)
 
 

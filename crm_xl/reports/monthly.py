@@ -1,9 +1,8 @@
 """`crm-xl report`: the monthly report workbook, an HTML summary for e-mail, and a PDF."""
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -12,6 +11,7 @@ from markupsafe import Markup
 import openpyxl
 import pandas as pd
 
+from crm_xl import values
 from crm_xl.files import atomic_path, refuse_overwriting
 from crm_xl.findings import InputError, finding
 from crm_xl.model import ScoringModel
@@ -19,13 +19,14 @@ from crm_xl.reports import svg
 from crm_xl.reports.figures import CreditHistory, ReportFigures, build_figures
 from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
-from crm_xl.sheets.reading import read_untrusted_tables
+from crm_xl.scoring.problems import Problems
+from crm_xl.scoring.rfm import Transactions, prepare_transactions
+from crm_xl.sheets.reading import read_untrusted_tables, typed_transactions
 from crm_xl.store.db import existing
 from crm_xl.store.export import master_frame, pending_reviews
 from crm_xl.xlsx.safety import check_thoroughly
 from crm_xl.texts import text
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 HTML_TEMPLATE = "monthly_summary.html.j2"
 ONE_PAGE_ROWS = 60  # sheets up to this long print on one page; longer lists run on, one page wide
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the project's templates/ (editable install)
@@ -38,6 +39,7 @@ class ReportResult:
     pdf: Path | None
     figures: ReportFigures
     seconds: dict
+    issues: list = field(default_factory=list)  # bad cells of the input files (findings at their cells)
 
 
 def report_context(figures: ReportFigures) -> dict:
@@ -100,21 +102,25 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
         history = CreditHistory(snapshot_frame(engine), receivables_history(engine))
     else:
         frame = tables["customers"].frame
-    tx = tables["transactions"].frame if transactions else None
+    tx, issues = None, []
+    if transactions:  # typed once here, so its bad cells are said at their cells of the file
+        tx, issues = typed_transactions(tables["transactions"])
     before = tables["previous"].frame if previous else None
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
     progress(f"scoring {len(frame):,} customers for {month} and the month before")
     figures = build_figures(frame, tx, month, model, before, pending_reviews=pending, history=history)
     seconds = {"read": round(read_s, 3), "figures": round(time.perf_counter() - clock, 3)}
-    return write_outputs(figures, output, seconds, template=template, html=html, pdf=pdf, progress=progress)
+    result = write_outputs(figures, output, seconds, template=template, html=html, pdf=pdf, progress=progress)
+    result.issues = issues
+    return result
 
 
 def check_request(month: str, output: Path) -> None:
     """A month as YYYY-MM and an .xlsx to write, before any work is done."""
-    if not MONTH.match(month or ""):
-        raise InputError([finding("bad-option", option="--month", value=month, problem="is not a month",
-                                  hint="Give the month as YYYY-MM, e.g. 2026-10.")])
+    if values.month_start(month) is None:
+        raise InputError([finding("bad-option", option="--month", value=month, problem=values.MONTH_PROBLEM,
+                                  hint=values.MONTH_HINT)])
     if output.suffix.lower() != ".xlsx":
         raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx")])
 
@@ -194,7 +200,12 @@ def _write_pdf(workbook: Path) -> Path | None:
         return None
 
 
-def latest_month(transactions: pd.DataFrame) -> str | None:
-    """The month of the latest order: what a report button reports on by default."""
-    when = pd.to_datetime(transactions["date"], errors="coerce", format="mixed") if len(transactions) else None
-    return None if when is None or when.isna().all() else when.max().strftime("%Y-%m")
+def latest_month(transactions: pd.DataFrame | Transactions) -> str | None:
+    """The month of the latest order that counts (crm_xl.scoring.rfm.prepare_transactions: bad rows
+    left out): what a report button reports on by default."""
+    if not isinstance(transactions, Transactions):
+        transactions = prepare_transactions(transactions, Problems(len(transactions)))
+    if not len(transactions):
+        return None
+    month = str(transactions.date.max().astype("datetime64[M]"))
+    return month if values.month_start(month) is not None else None

@@ -285,7 +285,8 @@ def _days_since_last_order(recency: Sequence) -> Sequence:
     last = np.array([np.datetime64(dt.date(v.year, v.month, v.day), "s") if d else np.datetime64("NaT", "s")
                      for v, d in zip(recency, is_date)])
     days = rfm.recency_days(last, rfm.default_as_of(last))
-    return [float(days[i]) if d else v for i, (v, d) in enumerate(zip(recency, is_date))]
+    counted = ~np.isnat(last) & (last <= rfm.LAST_ORDER_DAY)  # a later date has no day after it: left as typed, reported
+    return [float(days[i]) if d and counted[i] else v for i, (v, d) in enumerate(zip(recency, is_date))]
 
 
 def credit_reasons(scores: Sequence[Sequence], model: ScoringModel, count: int = 3, language: str | None = None,

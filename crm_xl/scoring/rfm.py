@@ -8,6 +8,7 @@ import pandas as pd
 
 from crm_xl import values
 from crm_xl.model.schema import RfmDimension, RfmModel
+from crm_xl.fields import columns
 from crm_xl.scoring.inputs import dates, numbers
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.ranks import equal_frequency
@@ -15,6 +16,7 @@ from crm_xl.scoring.categories import categorical
 
 QUINTILES = 5
 NO_ORDER = np.iinfo(np.int64).min  # "latest order" of a customer without one, in seconds
+LAST_ORDER_DAY = values.LAST_DAY - np.timedelta64(1, "D")  # recency counts to the day after the latest order
 SYSTEM_COLUMNS = ("last_order_date", "orders_12m", "amount_12m", "avg_monthly_qty", "avg_monthly_amount")
 
 
@@ -24,8 +26,10 @@ def _seconds(when: pd.Timestamp) -> np.datetime64:
 
 
 def default_as_of(last_order: np.ndarray) -> pd.Timestamp:
-    """The day after the latest order: a run over the same data always gives the same recency."""
-    latest = pd.Series(last_order).max()
+    """The day after the latest order: a run over the same data always gives the same recency.
+    An order after LAST_ORDER_DAY (reported as out-of-range where it is read) has no day after it."""
+    last_order = np.asarray(last_order).astype(values.DATE_UNIT)
+    latest = pd.Series(last_order[last_order <= LAST_ORDER_DAY]).max()
     return (latest.normalize() + pd.Timedelta(days=1)) if pd.notna(latest) else pd.Timestamp.today().normalize()
 
 
@@ -54,12 +58,50 @@ class Transactions:
 
 
 def prepare_transactions(tx: pd.DataFrame, problems: Problems) -> Transactions:
-    """Type a transaction table (customer_code, date, quantity, amount); bad cells become problems."""
-    when = dates(tx, "date", problems)
-    qty = np.nan_to_num(numbers(tx, "quantity", problems))
-    amount = np.nan_to_num(numbers(tx, "amount", problems))
-    customer, codes = pd.factorize(tx["customer_code"].astype(str).str.strip())
-    return Transactions(customer, np.asarray(codes, dtype=object), when, qty, amount)
+    """Type a transaction table (customer_code, date, quantity, amount) by the value contract.
+
+    Every bad cell is a problem at its row (`problems` counts the table's rows), and its order is left
+    out: an order without a usable customer, day, quantity or amount never counts, as 0 or otherwise.
+    Bad: a date that is empty, no date, or past the last day that has a day after it (recency needs
+    it); a quantity or amount that is no number, out of range or below 0; a customer code that is
+    empty, unstorable or would run as a formula. An empty quantity or amount is a warning, and counts as 0.
+    """
+    day = _parsed(tx, "date", "date", problems)
+    when, bad = day.values, np.isnat(day.values)
+    problems.add("required-missing", "date", day.empty)
+    late = ~bad & (when > LAST_ORDER_DAY)
+    problems.add("out-of-range", "date", late, when, low=str(values.FIRST_DAY.astype("datetime64[D]")),
+                 high=str(LAST_ORDER_DAY.astype("datetime64[D]")))
+    bad |= late
+    figures = []
+    for name in ("quantity", "amount"):
+        parsed = _parsed(tx, name, "money" if name == "amount" else "number", problems)
+        column = parsed.values
+        negative = column < 0
+        problems.add("out-of-range", name, negative, column, low=0, high=f"{values.MAX_NUMBER:,.0f}")
+        if name in tx.columns:
+            problems.add("missing-value", name, parsed.empty)
+        bad |= negative | (np.isnan(column) & ~parsed.empty)
+        figures.append(np.where(parsed.empty, 0.0, column))
+    code = _parsed(tx, "customer_code", "text", problems)
+    problems.add("required-missing", "customer_code", code.empty)
+    positions, distinct = pd.factorize(np.where(code.bad, None, code.values), use_na_sentinel=True)  # -1: none
+    formula = np.append([values.runs_as_formula(c) for c in distinct.tolist()], False).astype(bool)[positions]
+    problems.add("bad-pattern", "customer_code", formula, code.values, hint=columns()["customer_code"].pattern_hint)
+    keep = ~(bad | (positions < 0) | formula)
+    customer, codes = pd.factorize(positions[keep])  # only customers with an order that counts
+    return Transactions(customer, np.asarray(distinct, dtype=object)[codes], when[keep], figures[0][keep],
+                        figures[1][keep])
+
+
+def _parsed(tx: pd.DataFrame, name: str, kind: str, problems: Problems) -> values.Parsed:
+    """A column parsed by the value contract (an absent one: empty throughout), its rejected cells reported."""
+    raw = tx[name] if name in tx.columns else pd.Series(None, index=tx.index, dtype=object)
+    parsed = values.money(raw) if kind == "money" else values.parse(raw, kind)
+    for rejected in parsed.rejected:
+        problems.add(rejected.code, name, rejected.mask, raw.to_numpy(dtype=object) if rejected.show_value else None,
+                     **rejected.fields)
+    return parsed
 
 
 def transaction_totals(t: Transactions, as_of: pd.Timestamp, window_months: int) -> pd.DataFrame:
@@ -167,6 +209,11 @@ def customer_inputs(frame: pd.DataFrame, as_of: pd.Timestamp | None,
                     problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Timestamp]:
     """Recency days, frequency and monetary from the customer table's system-generated columns."""
     last = dates(frame, "last_order_date", problems)
+    late = last > LAST_ORDER_DAY  # no day after it to count recency to: as in the transactions
+    if late.any():
+        problems.add("out-of-range", "last_order_date", late, last, low=str(values.FIRST_DAY.astype("datetime64[D]")),
+                     high=str(LAST_ORDER_DAY.astype("datetime64[D]")))
+        last = np.where(late, np.datetime64("NaT"), last).astype(values.DATE_UNIT)
     as_of = as_of if as_of is not None else default_as_of(last)
     return (recency_days(last, as_of), numbers(frame, "orders_12m", problems, required=True),
             numbers(frame, "amount_12m", problems), as_of)

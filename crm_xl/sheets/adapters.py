@@ -14,6 +14,12 @@ class OpenpyxlSheet:
     def values(self) -> list[list]:
         return [list(row) for row in self.ws.iter_rows(min_row=1, min_col=1, values_only=True)]
 
+    def error_cells(self) -> list[tuple[int, int]]:
+        """0-based (row, column) of the cells holding an Excel error value (t="e"; `#N/A` typed as
+        text is text). xlwings cannot tell the two apart, so XlwingsSheet has no such method."""
+        return [(cell.row - 1, cell.column - 1) for row in self.ws.iter_rows(min_row=1, min_col=1)
+                for cell in row if cell.data_type == "e"]
+
     def write(self, row: int, col: int, block: list[list], number_format: str | None = None) -> None:
         for i, values in enumerate(block):
             for j, value in enumerate(values):

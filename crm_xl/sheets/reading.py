@@ -12,7 +12,8 @@ import pandas as pd
 from crm_xl.fields import canonical, columns
 from crm_xl.findings import Finding, InputError, finding
 from crm_xl.isolation import read_untrusted, read_untrusted_many
-from crm_xl.scoring.problems import display_value
+from crm_xl.scoring.problems import Problems, display_value
+from crm_xl.scoring.rfm import Transactions, prepare_transactions
 from crm_xl.sheets.template import META_SHEET
 from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
 from crm_xl.xlsx.refs import letter
@@ -35,6 +36,7 @@ class Table:
     headers: dict[str, str] = field(default_factory=dict)  # column name -> the header as the file spells it
     notices: list[Finding] = field(default_factory=list)
     formulas: list[tuple[int, str]] = field(default_factory=list)  # (offset below the header, column)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # cells holding an Excel error value, as formulas
 
     def sheet_row(self, position: int) -> int:
         """The row number the sheet shows for the `position`-th data row (blank rows counted)."""
@@ -65,9 +67,27 @@ class Table:
                 out.setdefault((f.row, f.column, f.code), f)
         return sorted(out.values(), key=lambda f: f.row)
 
+    def error_cells(self) -> list[tuple[int, str]]:
+        """(position, column) of every cell holding an Excel error value (#N/A, #REF!, …: t="e" in the
+        sheet; text typed as `#N/A` is text), positions counted like Problems rows."""
+        positions = {int(i): p for p, i in enumerate(self.frame.index)}
+        return [(positions[offset], column) for offset, column in self.errors if offset in positions]
+
+    def error_findings(self) -> list[Finding]:
+        """An `error-value` finding at every error cell, naming the error the sheet shows."""
+        return [self.finding("error-value", position, column, value=self.frame[column].iat[position])
+                for position, column in self.error_cells()]
+
     @property
     def where(self) -> str:
         return f"{self.file} [{self.sheet}]"
+
+
+def typed_transactions(table: Table) -> tuple[Transactions, list[Finding]]:
+    """A transactions table typed by the value contract (crm_xl.scoring.rfm.prepare_transactions):
+    the orders that count, and a finding at every bad cell (whose order is left out)."""
+    problems = Problems(len(table.frame))
+    return prepare_transactions(table.frame, problems), table.findings(problems.batches)
 
 
 def read_untrusted_table(path: str | Path, sheet: str | None = None, key: str = "customer_code",
@@ -139,7 +159,8 @@ def _xlsx_table(path: Path, sheet: str | None, key: str, headers=None) -> Table:
     frame = pd.DataFrame({header.names[j]: _typed_column(values[start:], types[j])
                           for j, values in read.values.items()})
     formulas = [(row - start, header.names[col]) for row, col in read.formulas if row >= start and col in types]
-    return _table(frame, path, name, header, formulas)
+    errors = [(row - start, header.names[col]) for row, col in read.errors if row >= start and col in types]
+    return _table(frame, path, name, header, formulas, errors)
 
 
 def _header_sheet(path: Path, candidates: list[str], key: str, headers=None) -> tuple[str, Header]:
@@ -273,12 +294,12 @@ def table_from_grid(grid: pd.DataFrame, path: Path, sheet: str, key: str = "cust
     return _table(frame, path, sheet, header)
 
 
-def _table(frame: pd.DataFrame, path: Path, sheet: str, header: Header, formulas=()) -> Table:
+def _table(frame: pd.DataFrame, path: Path, sheet: str, header: Header, formulas=(), errors=()) -> Table:
     frame.index = pd.RangeIndex(len(frame))
     # Blank rows are dropped but the index keeps each row's offset below the header, for cell references.
     frame = frame.loc[frame.notna().any(axis=1).to_numpy(dtype=bool)] if len(frame.columns) else frame
     return Table(frame, path, sheet, header.at + 1, header.letters, header.headers, notices=header.unknown,
-                 formulas=list(formulas))
+                 formulas=list(formulas), errors=list(errors))
 
 
 def column_type(name: str) -> str:

@@ -50,6 +50,10 @@ class SheetResult:
 def _score(sheet: SheetLike, model: ScoringModel) -> tuple[Table, ScoredCustomers]:
     grid = pd.DataFrame(sheet.values(), dtype=object)
     table = table_from_grid(grid, Path(sheet.name), sheet.name)
+    if hasattr(sheet, "error_cells"):  # error values, told apart from text typed as #N/A where the sheet can
+        names = {column_index(letter): name for name, letter in table.letters.items()}
+        table.errors = [(row - table.header_row, names[col]) for row, col in sheet.error_cells()
+                        if row >= table.header_row and col in names]
     return table, score_customers(table.frame, model)
 
 
@@ -86,7 +90,7 @@ def sheet_issues(table: Table, scored: ScoredCustomers, model: ScoringModel) -> 
     rejects, and every empty cell that keeps a score from being computed."""
     blocking = [b for b in scored.problems.batches if b.code == "missing-value"]
     found: dict[tuple, Finding] = {}
-    for f in validate_table(table, model) + table.findings(blocking):
+    for f in validate_table(table, model, table.error_findings()) + table.findings(blocking):
         if f.severity != "info" and f.cell:
             found.setdefault((f.row, f.column, f.code), f)
     return sorted(found.values(), key=lambda f: (f.row, f.cell))

@@ -8,7 +8,6 @@ the files of one batch. A file that cannot be read is a finding, never an except
 """
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +25,10 @@ from crm_xl.scoring.problems import Problems
 from crm_xl.sheets.reading import Table, column_type, read_table
 from crm_xl.sheets.template import SCHEMA_VERSION, read_metadata, row_fingerprints
 from crm_xl.texts import LANGUAGES, language_of
-from crm_xl.values import stored_texts
+from crm_xl.values import FORMULA_START, SIGN_START, runs_as_formula, stored_texts
 from crm_xl.xlsx.safety import check_xlsx
 
 KEY = "customer_code"
-FORMULA_START = ("=", "@")  # always a formula in a spreadsheet
-SIGN_START = ("+", "-")  # a formula unless it reads as a number (+82 10 … is a phone number)
 
 
 @dataclass
@@ -127,18 +124,22 @@ def validate_file(path: Path, model: ScoringModel, known: Known | None = None,
     template_findings = _template_checks(table, meta_found, known)
     report.findings.extend(table.notices)
     report.findings.extend(f for f in template_findings if f.cell is None)
-    cell_findings = validate_table(table, model, _formula_cells(table)) + [f for f in template_findings
+    cell_findings = validate_table(table, model, _formula_cells(table) + table.error_findings()) + [f for f in template_findings
                                                                            if f.cell is not None]
     report.findings.extend(sorted(cell_findings, key=lambda f: (f.row, f.cell)))
     return report, table
 
 
 def validate_table(table: Table, model: ScoringModel, formulas: list[Finding] = ()) -> list[Finding]:
-    """The cell checks of a table however it was read (a file, or a sheet open in Excel)."""
+    """The cell checks of a table however it was read (a file, or a sheet open in Excel).
+
+    `formulas`: findings about what a cell is rather than what it holds (a formula, an Excel error
+    value); other checks of those cells are left out, their value not being what was typed."""
     cells: dict[tuple[int, str, str], Finding] = {}
     covered = {(f.row, f.column) for f in formulas}  # its value is not what was typed
+    marks = {f.code for f in formulas}
     for f in list(formulas) + _schema_checks(table) + _model_checks(table, model):
-        if (f.row, f.column) in covered and f.code != "formula-cell":
+        if (f.row, f.column) in covered and f.code not in marks:
             continue
         cells.setdefault((f.row, f.column, f.code), f)
     return list(cells.values())
@@ -237,7 +238,7 @@ def _schema_checks(table: Table) -> list[Finding]:
             out += [table.finding("bad-pattern", i, name, value=v, hint=spec.pattern_hint) for i, v in _rows(bad, frame)]
         suspect = text[text.str.startswith(FORMULA_START + SIGN_START + ("\t", "\r", "\n"))]
         out += [table.finding("formula-text", i, name, value=v, first=v[0]) for i, v in _rows(suspect, frame)
-                if _runs_as_formula(v)]
+                if runs_as_formula(v)]
     if KEY in frame.columns:
         codes = frame[KEY]
         repeated = np.flatnonzero((codes.notna() & codes.duplicated()).to_numpy())
@@ -252,14 +253,6 @@ def _rows(selected: pd.Series, frame: pd.DataFrame):
     """(position, value) of a subset of a column, positions counted like Problems rows."""
     positions = frame.index.get_indexer(selected.index)
     return zip(positions.tolist(), selected.to_numpy(dtype=object))
-
-
-def _runs_as_formula(text: str) -> bool:
-    if text.startswith(FORMULA_START) or text.startswith(("\t", "\r", "\n")):
-        return True
-    if text.startswith(SIGN_START):
-        return not re.fullmatch(r"[+-][0-9][0-9 \-]*", text)  # a signed number or phone is data
-    return False
 
 
 def _model_checks(table: Table, model: ScoringModel) -> list[Finding]:

@@ -50,6 +50,7 @@ class SheetColumns:
 
     values: dict[int, np.ndarray]  # 0-based column index -> float, datetime64 or object (text, None) array
     formulas: list[tuple[int, int]] = field(default_factory=list)  # (row, column), 0-based
+    errors: list[tuple[int, int]] = field(default_factory=list)  # cells holding an Excel error (t="e")
 
 
 def fast_reader():
@@ -228,7 +229,7 @@ def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_
     """
     with ThreadPoolExecutor(1) as pool:
         typed = pool.submit(_typed_read, workbook, path, sheet, types, first_row)
-        formulas, booleans, nans = cell_marks(path, sheet)
+        formulas, booleans, nans, errors = cell_marks(path, sheet)
         values = typed.result()
     for row, col in booleans:  # as Excel shows them (a number column would hold 1/0, a text one true/false)
         if types.get(col) in ("number", "text") and first_row <= row < len(values[col]):
@@ -238,7 +239,11 @@ def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_
         if types.get(col) == "number" and first_row <= row < len(values[col]):
             values[col] = _as_objects(values[col])
             values[col][row] = "NaN"
-    return SheetColumns(values, formulas)
+    for (row, col), shown in errors:  # as Excel shows them, in any column (a reader may leave them empty)
+        if col in types and first_row <= row < len(values[col]) and shown and values[col][row] != shown:
+            values[col] = _as_objects(values[col])
+            values[col][row] = shown
+    return SheetColumns(values, formulas, [cell for cell, _ in errors])
 
 
 def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_row: int) -> dict[int, np.ndarray]:
@@ -334,11 +339,14 @@ def _original(detail: str):
 _CELL = rb"""<(?:\w+:)?c\s[^>]*?\br=["']([A-Z]{1,3})(\d{1,7})["']"""  # either quote, r anywhere
 _FORMULA = re.compile(_CELL + rb'[^>]*>\s*<(?:\w+:)?f[ >/]')
 _BOOLEAN = re.compile(_CELL + rb"""[^>]*\bt=["']b["']""")
+_ERROR = re.compile(_CELL + rb"""[^>]*\bt=["']e["'][^>]*>\s*"""  # then the formula, if any, and the error's text
+                    rb"""(?:<(?:\w+:)?f\b[^>]*/>\s*|<(?:\w+:)?f\b[^>]*>[^<]*</(?:\w+:)?f>\s*)?(?:<(?:\w+:)?v>([^<]*)<)?""")
 
 
-def cell_marks(path: Path, sheet: str) -> tuple[list, list, list]:
-    """0-based (row, column) of every formula cell, every TRUE/FALSE cell and every text cell reading
-    `NaN` (the typed read would give an empty number) of a sheet.
+def cell_marks(path: Path, sheet: str) -> tuple[list, list, list, list]:
+    """0-based (row, column) of every formula cell, every TRUE/FALSE cell, every text cell reading
+    `NaN` (the typed read would give an empty number) and every cell holding an Excel error value
+    (t="e": readers give its text, the same as a person typing `#N/A`) of a sheet.
 
     The sheet's text comes from the safety scan of the whole workbook (safety.scan_parts), which
     inflates every part once with its caps and checks: one pass does both.
@@ -348,7 +356,7 @@ def cell_marks(path: Path, sheet: str) -> tuple[list, list, list]:
         nan_ids = _nan_string_ids(z) if member else set()
     marks = _Marks(path, nan_ids)
     scan_parts(path, {member: marks.feed} if member else {})
-    return sorted(marks.formulas), sorted(marks.booleans), sorted(marks.nans)
+    return sorted(marks.formulas), sorted(marks.booleans), sorted(marks.nans), sorted(marks.errors.items())
 
 
 class _Marks:
@@ -357,6 +365,7 @@ class _Marks:
         self.nans: set[tuple[int, int]] = set()
         self.formulas: set[tuple[int, int]] = set()
         self.booleans: set[tuple[int, int]] = set()
+        self.errors: dict[tuple[int, int], str] = {}  # cell -> the error as the sheet holds it (#N/A)
         self.tail, self.formula_tag = b"", None
 
     def feed(self, chunk: bytes) -> None:
@@ -372,6 +381,9 @@ class _Marks:
             self.formulas.update(found)
         if b't="b"' in text or b"t='b'" in text:
             self.booleans.update(_refs(_BOOLEAN, text))
+        if b't="e"' in text or b"t='e'" in text:
+            for letters, row, shown in _ERROR.findall(text):
+                self.errors[(int(row) - 1, column_index(letters.decode()))] = shown.decode("utf-8", "replace").strip()
         if self.nan_ids:
             self.nans.update((row, col) for row, col, index in _shared_refs(text) if index in self.nan_ids)
         if b"inlineStr" in text and _may_hold_nan(text):
