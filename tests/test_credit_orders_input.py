@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from crm_xl.cli import main
 from crm_xl.credit.orders import check_orders_file
 from crm_xl.store import credit as store_credit
 from crm_xl.store import db
 from crm_xl.values import money
+from tests.test_cli import run
 
 QA = Path(__file__).parent / "data" / "orders"
 
@@ -41,16 +41,6 @@ def orders_file(tmp_path, rows: str, header="order_no,customer_code,date,amount"
     path = tmp_path / "orders.csv"
     path.write_text(f"{header}\n{rows}", "utf-8")
     return path
-
-
-def run(args, capsys) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def sheet_values(path: Path, sheet: str) -> list[list]:

@@ -23,6 +23,17 @@ LANG_OPTION = click.option("--lang", type=click.Choice(["ko", "zh", "en"]),
 QUIET_OPTION = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 
 
+def dask_options(command):
+    """--scheduler, --workers and --memory-limit of the commands with an --engine dask."""
+    for option in reversed([
+            click.option("--scheduler", help="Dask scheduler address (tcp://host:8786); default: a local cluster."),
+            click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
+                         help="Local cluster workers (--engine dask without --scheduler)."),
+            click.option("--memory-limit", default="2GB", show_default=True, help="Memory limit per local worker.")]):
+        command = option(command)
+    return command
+
+
 def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

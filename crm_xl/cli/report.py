@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from crm_xl.cli.common import DB_OPTION, MODEL_OPTION, print_issues
+from crm_xl.cli.common import DB_OPTION, MODEL_OPTION, dask_options, print_issues
 from crm_xl.findings import InputError, finding
 from crm_xl.model import load_model
 from crm_xl.reports.monthly import run_report
@@ -26,10 +26,7 @@ from crm_xl.texts import text
 @click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True,
               help="dask: --customers, --transactions and --previous are directories or globs of Parquet/CSV "
                    "partitions; the figures are computed on a Dask cluster, only aggregates reach the workbook.")
-@click.option("--scheduler", help="Dask scheduler address (tcp://host:8786); default: a local cluster.")
-@click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
-              help="Local cluster workers (--engine dask without --scheduler).")
-@click.option("--memory-limit", default="2GB", show_default=True, help="Memory limit per local worker.")
+@dask_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def report(month, customers, db_url, transactions, previous, template, output, model_path, pdf, no_html, engine,
            scheduler, workers, memory_limit, quiet):

@@ -14,6 +14,7 @@ from crm_xl.cli.common import (
     LANG_OPTION,
     MODEL_OPTION,
     QUIET_OPTION,
+    dask_options,
     emit_json,
     parse_date,
     progress_bar,
@@ -41,10 +42,7 @@ from crm_xl.reports.monthly import run_report
 @click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True,
               help="dask: SOURCE (and --transactions) are a directory or glob of Parquet/CSV partitions; "
                    "OUTPUT is a directory of Parquet files, one per partition.")
-@click.option("--scheduler", help="Dask scheduler address (tcp://host:8786); default: a local cluster.")
-@click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
-              help="Local cluster workers (--engine dask without --scheduler).")
-@click.option("--memory-limit", default="2GB", show_default=True, help="Memory limit per local worker.")
+@dask_options
 @QUIET_OPTION
 def score(source, output, model_path, transactions, as_of, indicator_set, tier_preset, sheet, language, as_json,
           strict, engine, scheduler, workers, memory_limit, quiet):
