@@ -1,8 +1,9 @@
 """Reading customer and transaction tables from xlsx or csv, headers matched to canonical names."""
 from __future__ import annotations
 
+import codecs
+import io
 import re
-
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,14 +187,16 @@ def _typed_column(values: np.ndarray, kind: str) -> pd.Series:
 
 
 def _csv_grid(path: Path) -> pd.DataFrame:
-    data = path.read_bytes()
-    encoding = csv_encoding(data)
+    with open(path, "rb") as fh:
+        encoding = csv_encoding(fh)
+        fh.seek(0)
+        head = fh.read(65_536)
     if encoding is None:
         raise InputError([finding("file-unreadable", file=path,
                                   detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
     try:
         grid = pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding,
-                           sep=_separator(data[:65_536].decode(encoding, "ignore")))
+                           sep=_separator(head.decode(encoding, "ignore")))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         detail = " ".join(str(exc).split())  # pandas' message has a line break in it
         raise InputError([finding("file-unreadable", file=path, detail=f"is not a readable CSV ({detail})")]) from None
@@ -210,29 +213,39 @@ def _separator(head: str) -> str:
     return max((",", ";", "\t"), key=line.count)
 
 
-def csv_encoding(data: bytes) -> str | None:
+def csv_encoding(source) -> str | None:
     """The encoding a CSV was saved in: UTF-8, else the Korean or Chinese code page Excel uses there.
 
     Text saved as GBK almost always decodes as CP949 too (and Korean as GB18030), into nonsense that
     no check would notice, so the first code page that decodes is not enough: Korean text decoded
     as CP949 is Hangul syllables; Chinese text decoded as CP949 is Hangul mixed with Hanja.
-    UTF-16 with its byte-order mark is Excel's "Unicode text"."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    UTF-16 with its byte-order mark is Excel's "Unicode text". `source`: bytes, or a binary file read
+    in chunks (a large file is never held as text three times over)."""
+    read = io.BytesIO(source).read if isinstance(source, bytes) else source.read
+    first = read(1 << 20)
+    if first[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16"
-    try:
-        data.decode("utf-8")
+    decoders = {e: codecs.getincrementaldecoder(e)() for e in ("utf-8", "cp949", "gb18030")}
+    sample = {e: "" for e in decoders}  # the first megabyte as each code page reads it
+    chunk = first
+    while decoders:
+        final = len(chunk) == 0
+        for encoding, decoder in list(decoders.items()):
+            try:
+                text = decoder.decode(chunk, final=final)
+            except UnicodeDecodeError:
+                del decoders[encoding]
+                continue
+            if len(sample[encoding]) < 1_000_000:
+                sample[encoding] += text[:1_000_000]
+        if final:
+            break
+        chunk = read(1 << 20)
+    if "utf-8" in decoders:
         return "utf-8-sig"
-    except UnicodeDecodeError:
-        pass
-    decoded = {}
-    for encoding in ("cp949", "gb18030"):
-        try:
-            decoded[encoding] = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    if len(decoded) < 2:
-        return next(iter(decoded), None)
-    return "cp949" if _reads_as_korean(decoded["cp949"][:1_000_000]) else "gb18030"
+    if len(decoders) < 2:
+        return next(iter(decoders), None)
+    return "cp949" if _reads_as_korean(sample["cp949"][:1_000_000]) else "gb18030"
 
 
 def _reads_as_korean(text: str) -> bool:
