@@ -2,6 +2,7 @@
 import datetime as dt
 import re
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -214,3 +215,26 @@ def test_a_csv_with_another_separator_or_excels_unicode_text_reads(tmp_path, sep
     path.write_bytes(text.encode(encoding))
     frame = read_table(path).frame
     assert frame.iloc[0, :3].tolist() == rows[1]
+
+
+@pytest.mark.parametrize("name, encoding", [
+    ("enc_cp949.csv", "cp949"), ("enc_cp949_enghdr_hanja.csv", "cp949"), ("enc_cp949_hanja.csv", "cp949"),
+    ("enc_gb18030.csv", "gb18030"), ("enc_gb18030_4b.csv", "gb18030"), ("enc_gbk.csv", "gb18030"),
+    ("enc_gbk_enghdr.csv", "gb18030"), ("enc_gbk_enghdr_short.csv", None), ("enc_gbk_short.csv", None)])
+def test_korean_and_chinese_code_pages_told_apart_or_refused(name, encoding):
+    """Files a tester wrote (Hanja names in CP949, a few GBK names that read as pure Hangul): each is
+    read in its own code page, or refused as unclear; never stored as the other language's nonsense."""
+    from crm_xl.findings import InputError
+    from crm_xl.sheets.reading import csv_encoding
+
+    path = Path(__file__).parent / "data" / "encodings" / name
+    data = path.read_bytes()
+    if encoding is None:
+        with pytest.raises(InputError) as err:
+            read_table(path)
+        assert "too little of it to tell" in err.value.findings[0].message
+        return
+    assert csv_encoding(data) == encoding
+    text = data.decode(encoding)
+    frame = read_table(path).frame
+    assert all(v in text for v in frame.astype(object).stack().tolist() if isinstance(v, str))

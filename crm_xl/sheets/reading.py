@@ -194,6 +194,9 @@ def _csv_grid(path: Path) -> pd.DataFrame:
     if encoding is None:
         raise InputError([finding("file-unreadable", file=path,
                                   detail=f"is not text in {', '.join(CSV_ENCODINGS)}")])
+    if encoding == UNCLEAR:  # a wrong guess would be stored as nonsense no check notices
+        raise InputError([finding("file-unreadable", file=path, detail="could be Korean (CP949) or Chinese (GBK) "
+                                  "text, and holds too little of it to tell which; save it as CSV UTF-8")])
     try:
         grid = pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding,
                            sep=_separator(head.decode(encoding, "ignore")))
@@ -245,14 +248,31 @@ def csv_encoding(source) -> str | None:
         return "utf-8-sig"
     if len(decoders) < 2:
         return next(iter(decoders), None)
-    return "cp949" if _reads_as_korean(sample["cp949"][:1_000_000]) else "gb18030"
+    return _korean_or_chinese(sample["cp949"][:1_000_000], sample["gb18030"][:1_000_000]) or UNCLEAR
 
 
-def _reads_as_korean(text: str) -> bool:
-    """Most of the non-ASCII letters are Hangul syllables (Korean business data rarely uses Hanja)."""
-    letters = len(re.findall(r"[^\x00-\x7f\s\u3000-\u303f\uff00-\uffef]", text))
-    hangul = len(re.findall(r"[\uac00-\ud7a3\u3130-\u318f]", text))
-    return hangul >= 0.9 * letters
+def _korean_or_chinese(as_korean: str, as_chinese: str) -> str | None:
+    """cp949 or gb18030 for a text both decode, None when too little of it says which.
+
+    Read with the wrong code page the text still decodes: Chinese read as CP949 mixes Hangul and
+    Hanja inside one word (幸福超市 -> 妗르낚懇); Korean read as GB18030 meets private-use characters
+    where its Hanja are. Korean without Hanja reads as Hangul only, and so do a few Chinese
+    characters: only a longer text of pure Hangul is taken as Korean."""
+    if _PRIVATE_USE.search(as_chinese):
+        return "cp949"
+    words = _CJK_WORD.findall(as_korean)
+    if any(_HANGUL.search(w) and _HANJA.search(w) for w in words):
+        return "gb18030"
+    if not _HANJA.search(as_korean) and len(_HANGUL.findall(as_korean)) >= 10:  # 10 GBK characters as Hangul: <1 %
+        return "cp949"
+    return None
+
+
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_HANJA = re.compile("[\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_WORD = re.compile("[\uac00-\ud7a3\u4e00-\u9fff\uf900-\ufaff]+")
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+UNCLEAR = "unclear"  # csv_encoding: Korean or Chinese, and too little text to tell
 
 
 @dataclass
