@@ -346,3 +346,21 @@ def test_one_bad_cell_leaves_its_column_numbers_and_dates_in_the_scored_outputs(
     run(["score", source, "-o", tmp_path / "s.csv"], capsys)
     lines = (tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[1].startswith("A1,S,100000,2020-01-01,30,")  # as typed: no 30.0
+
+
+def test_no_command_writes_over_its_own_inputs_or_makes_a_master_data_from_a_typo(tmp_path, capsys):
+    source = tmp_path / "customers.xlsx"
+    customers().to_excel(source, index=False)
+    model = tmp_path / "model.xlsx"
+    run(["model", "export", model], capsys)
+    kept = {p: p.read_bytes() for p in (source, model)}
+    for args in (["regrade", source, "--model", model, "-o", model], ["check-sheet", source, "--model", model, "-o", model],
+                 ["score", source, "--model", model, "-o", model], ["duplicates", source, "-o", source],
+                 ["credit", "check", source, "--db", f"sqlite:///{tmp_path / 'x.db'}", "-o", source]):
+        code, _, err = run(args, capsys)
+        assert code == 2 and ("is also an input of this command" in err or "does not exist" in err), (args, err)
+    assert all(p.read_bytes() == b for p, b in kept.items())
+    typo = tmp_path / "typo.db"
+    for args in (["credit", "holds", "list"], ["credit", "review", "list"], ["snapshot", "--month", "2026-10"]):
+        code, _, err = run([*args, "--db", f"sqlite:///{typo}"], capsys)
+        assert code == 2 and "does not exist" in err and not typo.exists(), (args, err)

@@ -15,8 +15,9 @@ from crm_xl.cli.common import (
     parse_date,
     print_issues,
 )
+from crm_xl.files import refuse_overwriting
 from crm_xl.model import load_model
-from crm_xl.store.db import connect
+from crm_xl.store.db import existing
 
 LANG_OPTION = click.option("--lang", "language", help="Language of the reason texts: ko, zh or en (default: the model's).")
 
@@ -40,8 +41,9 @@ def check(orders, output, db_url, on, sheet, language, model_path, as_json):
     """Check a day's orders (customer_code, amount[, date]) against the limits in force, in order."""
     from crm_xl.credit.orders import check_orders_file
 
+    refuse_overwriting(output, orders, model_path)
     day = parse_date(on, "--on")
-    result = check_orders_file(orders, output, connect(db_url), load_model(model_path), language=language,
+    result = check_orders_file(orders, output, existing(db_url), load_model(model_path), language=language,
                                sheet=sheet, on=day.strftime("%Y-%m-%d") if day is not None else None,
                                user=current_user())
     counts = result.counts()
@@ -75,7 +77,7 @@ def balances(file, as_of, db_url, sheet):
     from crm_xl.credit.collection import load_balances_file
 
     day = parse_date(as_of).strftime("%Y-%m-%d")
-    count = load_balances_file(file, connect(db_url), day, current_user(), sheet=sheet)
+    count = load_balances_file(file, existing(db_url), day, current_user(), sheet=sheet)
     click.echo(f"Loaded balances of {count:,} customers as of {day}")
 
 
@@ -90,7 +92,7 @@ def review(action, ids, role, db_url, model_path, as_json):
     """List, approve or reject limit rises and grade moves waiting for a credit manager."""
     from crm_xl.store.credit import decide_credit_reviews, pending_credit_reviews
 
-    engine = connect(db_url)
+    engine = existing(db_url)
     if action == "list":
         pending = pending_credit_reviews(engine)
         if as_json:
@@ -122,7 +124,7 @@ def holds(action, ids, role, db_url, model_path, as_json):
     """List held orders, or release them (the order may go ahead; the release is logged)."""
     from crm_xl.store.credit import held_orders, release_holds
 
-    engine = connect(db_url)
+    engine = existing(db_url)
     if action == "list":
         held = held_orders(engine)
         if as_json:
@@ -165,7 +167,7 @@ def snapshot(month, db_url, transactions, language, model_path, as_json):
     from crm_xl.sheets.reading import read_untrusted_table, typed_transactions
 
     tx, issues = typed_transactions(read_untrusted_table(transactions)) if transactions else (None, [])
-    result = take_snapshot(connect(db_url), month, load_model(model_path), current_user(), tx, language)
+    result = take_snapshot(existing(db_url), month, load_model(model_path), current_user(), tx, language)
     if as_json:
         emit_json(result.as_dict() | {"issues": [f.as_dict() for f in issues]})
         return

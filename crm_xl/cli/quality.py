@@ -7,6 +7,7 @@ import click
 
 from crm_xl.archive import current_user
 from crm_xl.cli.common import DB_OPTION, EXIT_FINDINGS, DefaultGroup, emit_json
+from crm_xl.files import refuse_overwriting
 from crm_xl.findings import InputError, finding
 
 CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(path_type=Path),
@@ -97,6 +98,8 @@ def find(files, db_url, output, threshold, config_path, show, as_json):
 
     if files and db_url:
         raise click.UsageError("check FILES or the master data (--db), not both")
+    if output is not None:
+        refuse_overwriting(output, *files, config_path)
     if files:
         frame = read_customers(list(files))
     else:

@@ -20,6 +20,7 @@ from crm_xl.cli.common import (
     progress_bar,
 )
 from crm_xl.demo import make_credit_demo, make_demo, write_credit_demo, write_demo
+from crm_xl.files import refuse_overwriting
 from crm_xl.model import load_model
 from crm_xl.model.export import export_model
 from crm_xl.reports.monthly import run_report
@@ -47,6 +48,7 @@ from crm_xl.reports.monthly import run_report
 def score(source, output, model_path, transactions, as_of, indicator_set, tier_preset, sheet, language, as_json,
           strict, engine, scheduler, workers, memory_limit, quiet):
     """Add every computed column to a customer table (xlsx or csv) and write a scored workbook."""
+    refuse_overwriting(output, model_path)  # the customers and transactions: score_file checks them
     if engine == "dask":
         from crm_xl.engines.partitions import score_partitions
 
@@ -103,6 +105,8 @@ def print_partitioned_summary(result) -> None:
 
 def _sheet_command(action: str):
     def run(source, output, model_path, sheet, lang):
+        if output is not None:
+            refuse_overwriting(output, source, model_path)
         result = sheet_job(source, output, load_model(model_path), action, sheet, lang)
         click.echo(result.summary)
         click.echo(f"Wrote {output or source}")

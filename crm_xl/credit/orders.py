@@ -30,7 +30,7 @@ from crm_xl.scoring.credit import positions_of_grades
 from crm_xl.scoring.inputs import money
 from crm_xl.scoring.problems import Problems
 from crm_xl.values import stored_texts
-from crm_xl.xlsx.writing import new_workbook, write_table
+from crm_xl.xlsx.writing import new_workbook, write_csv_to, write_table
 
 NOT_CHECKED = "not checked"  # a row with an error finding: no decision, no hold, it uses no limit
 FAR_FUTURE_DAYS = 366  # an order dated more than a year ahead is most likely a typo (a warning)
@@ -278,7 +278,7 @@ def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *
     # every value is checked by now; the checked file appears only once the holds are kept
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".csv":
-            result.table.to_csv(tmp, index=False, encoding="utf-8-sig")
+            write_csv_to(tmp, result.table)  # formula-like text quoted, as every CSV we write
         else:
             wb = new_workbook(tmp)
             ws = write_table(wb, "Orders", result.table)

@@ -114,6 +114,12 @@ def safe_csv_text(value):
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
+        write_csv_to(tmp, frame)
+
+
+def write_csv_to(path: Path, frame: pd.DataFrame) -> None:
+    """The frame as CSV: text that a spreadsheet would run as a formula gets a leading quote."""
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object or isinstance(safe[col].dtype, (pd.CategoricalDtype, pd.StringDtype)):
@@ -124,5 +130,4 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
             finite = np.isfinite(values)
             text[finite] = number_texts(values[finite])
             safe[col] = text
-    with atomic_path(path) as tmp:
-        safe.to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+    safe.to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
