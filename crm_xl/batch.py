@@ -98,19 +98,19 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     facts = {"input": str(source), "customers": len(out), "model": model.title,
              "as of": scored.as_of.date().isoformat(),
              "rows with issues": int(problems.loc[problems.severity != "info", "row"].nunique())}
+    tx_issues = tx_table.findings(scored.transaction_problems.batches) if tx_table is not None else []
     advance = stage("writing", len(out))
     if output.suffix.lower() == ".csv":
         write_csv(output, out)
         advance(len(out))
     else:
-        write_scored_workbook(output, _inputs_as_meant(out), problems, model, facts, advance)
+        write_scored_workbook(output, _inputs_as_meant(out), problems, model, facts, advance, tx_issues)
     write_s = time.perf_counter() - clock
 
     covered = {(table.sheet_row(position), column) for position, column in errors}
     issues = [f for f in table.findings(scored.problems.batches)
               if f.code == "error-value" or (f.row, f.column) not in covered]
-    if tx_table is not None:
-        issues += tx_table.findings(scored.transaction_problems.batches)
+    issues += tx_issues
     return ScoreResult(
         source=str(source), output=output, rows=len(out), model=model.title, as_of=scored.as_of.date().isoformat(),
         counts=counts, issues=issues,

@@ -117,6 +117,9 @@ def test_the_first_and_last_months_report_without_a_crash(customers_csv, tmp_pat
 
 def test_snapshot_month_outside_the_range_is_a_bad_option(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'crm.db'}"
+    from crm_xl.store.db import connect
+
+    connect(db)  # a master data to take it from (a missing one is its own finding)
     code, out, err = run(["snapshot", "--month", "9999-12", "--db", db], capsys)
     assert code == 2 and "Traceback" not in err + out and "error [bad-option] --month" in err
 
@@ -247,3 +250,13 @@ def test_a_last_order_date_with_no_day_after_it_is_a_finding(tmp_path, capsys):
     assert result["as_of"] == "2026-10-02"
     assert ("C2", "out-of-range") in {(f["cell"], f["code"]) for f in result["issues"]}
     assert rfm.default_as_of(pd.to_datetime(pd.Series(["9999-12-31"])).to_numpy()) == pd.Timestamp.today().normalize()
+
+
+def test_the_scored_workbook_lists_the_transaction_findings_too(customers_csv, hostile_tx, tmp_path, capsys):
+    import openpyxl
+
+    code, out, _ = run(["score", customers_csv, "--transactions", hostile_tx, "-o", tmp_path / "s.xlsx"], capsys)
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    listed = {row[0]: row[2] for row in wb["Transaction issues"].iter_rows(min_row=2, values_only=True)}
+    assert {cell: listed.get(cell) for cell in BAD_CELLS} == BAD_CELLS
+    assert "Transaction issues sheet" in out

@@ -88,7 +88,9 @@ def print_score_summary(result, show: int = 10) -> None:
         for f in errors[:show]:
             where = f"{Path(f.file).name} [{f.fields['sheet']}] {f.cell or f'row {f.row}'}"
             click.echo(f"    {where}: {f.message} (fix: {f.fix})")
-        click.echo("  Every issue is listed on the Issues sheet and in the scoring_issues column.")
+        in_tx = any(Path(f.file) != Path(result.source) for f in errors)
+        click.echo("  Every issue is listed on the Issues sheet and in the scoring_issues column"
+                   + ("; the transactions file's on the Transaction issues sheet." if in_tx else "."))
     click.echo(f"Wrote {result.output}")
 
 

@@ -14,19 +14,26 @@ from crm_xl.xlsx.printing import print_setup
 from crm_xl.xlsx.refs import letter
 from crm_xl.xlsx.writing import new_workbook, write_findings_sheet, write_table
 
-CUSTOMERS, SUMMARY, ISSUES = "Customers", "Summary", "Issues"
+CUSTOMERS, SUMMARY, ISSUES, TRANSACTION_ISSUES = "Customers", "Summary", "Issues", "Transaction issues"
 MAX_ISSUE_ROWS = 200_000
 SUMMARY_COLUMNS = ("credit_grade", "customer_tier", "value_segment", "rfm_segment")
 
 
 def write_scored_workbook(path: Path, table: pd.DataFrame, problems: pd.DataFrame, model: ScoringModel,
-                          facts: dict[str, object], progress: Callable[[int], None] | None = None) -> None:
+                          facts: dict[str, object], progress: Callable[[int], None] | None = None,
+                          transaction_issues: list | None = None) -> None:
+    """The scored table, its Summary, Issues, the model; and the transactions file's findings, when it
+    had any, on a sheet of their own (their cells are in that file)."""
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
         ws = write_table(wb, CUSTOMERS, table, progress)
         _grade_colours(wb, ws, table, model)
         _summary(wb, table, model, facts)
         _issues(wb, table, problems)
+        if transaction_issues:
+            write_findings_sheet(wb, TRANSACTION_ISSUES, None, (
+                (f.cell, f.severity, f.code, f.column, f.fields.get("value"), f.message, f.fix)
+                for f in transaction_issues[:MAX_ISSUE_ROWS]))
         write_model_sheet(wb, model)
         wb.close()
 

@@ -83,10 +83,10 @@ FINDING_HEADERS = ("cell", "severity", "code", "column", "value", "message", "fi
 MAX_LINKS = 65_000  # Excel keeps at most 65,530 hyperlinks per sheet
 
 
-def write_findings_sheet(wb, name: str, target_sheet: str, rows, headers=FINDING_HEADERS,
+def write_findings_sheet(wb, name: str, target_sheet: str | None, rows, headers=FINDING_HEADERS,
                          footer: str | None = None) -> None:
-    """One row per finding (cell, severity, code, column, value, message, fix), each cell linked;
-    `headers` in the reader's language."""
+    """One row per finding (cell, severity, code, column, value, message, fix), each cell linked to
+    `target_sheet` (None: the cells are in another file); `headers` in the reader's language."""
     ws = wb.add_worksheet(name)
     ws.write_row(0, 0, list(headers), wb.add_format({"bold": True, "bg_color": "#FCE4D6", "valign": "top"}))
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -96,7 +96,7 @@ def write_findings_sheet(wb, name: str, target_sheet: str, rows, headers=FINDING
     ws.freeze_panes(1, 0)
     print_setup(ws, width=sum(widths), **({"footer": footer} if footer else {}))
     for i, (cell, *rest) in enumerate(rows, start=1):
-        if cell and i <= MAX_LINKS:
+        if cell and target_sheet and i <= MAX_LINKS:
             ws.write_url(i, 0, "internal:" + sheet_ref(target_sheet, cell), string=cell)
         else:
             ws.write_string(i, 0, cell or "")
