@@ -260,3 +260,12 @@ def test_the_scored_workbook_lists_the_transaction_findings_too(customers_csv, h
     listed = {row[0]: row[2] for row in wb["Transaction issues"].iter_rows(min_row=2, values_only=True)}
     assert {cell: listed.get(cell) for cell in BAD_CELLS} == BAD_CELLS
     assert "Transaction issues sheet" in out
+
+
+def test_one_order_dated_years_ahead_is_left_out_instead_of_rescoring_everyone(customers_csv, tmp_path, capsys):
+    tx = tmp_path / "tx.csv"
+    tx.write_text("customer_code,date,quantity,amount\nQ0001,2026-10-01,5,1000\nQ0001,9999-01-01,5,1000\n")
+    code, out, _ = run(["score", customers_csv, "--transactions", tx, "-o", tmp_path / "s.xlsx", "--json"], capsys)
+    result = json.loads(out)
+    assert result["as_of"] == "2026-10-02"
+    assert any(i["code"] == "order-in-future" and i["cell"] == "B3" for i in result["issues"])

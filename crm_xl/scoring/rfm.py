@@ -1,6 +1,7 @@
 """Behaviour (RFM): per-customer figures from transactions, 1-5 scores and R x F segments."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,9 @@ class Transactions:
         return (self.date >= _seconds(start)) & (self.date < _seconds(end))
 
 
+FUTURE_DAYS = 366  # an order in the history dated more than a year ahead is a typo
+
+
 def prepare_transactions(tx: pd.DataFrame, problems: Problems) -> Transactions:
     """Type a transaction table (customer_code, date, quantity, amount) by the value contract.
 
@@ -73,6 +77,9 @@ def prepare_transactions(tx: pd.DataFrame, problems: Problems) -> Transactions:
     problems.add("out-of-range", "date", late, when, low=str(values.FIRST_DAY.astype("datetime64[D]")),
                  high=str(LAST_ORDER_DAY.astype("datetime64[D]")))
     bad |= late
+    ahead = ~bad & (when > np.datetime64(dt.date.today() + dt.timedelta(days=FUTURE_DAYS), "s"))
+    problems.add("order-in-future", "date", ahead, when, days=FUTURE_DAYS)
+    bad |= ahead  # one typo'd year (9999) would otherwise set as_of and rescore everyone
     figures = []
     for name in ("quantity", "amount"):
         parsed = _parsed(tx, name, "money" if name == "amount" else "number", problems)
