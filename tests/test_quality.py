@@ -460,3 +460,15 @@ def test_a_header_written_twice_makes_a_mapping_file_that_reads_back(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert text.count('"비고" =') == 1 and "columns C, D" in text
     assert "비고" in load_mapping(path)
+
+
+def test_a_blank_cell_is_no_evidence_either_way_in_a_read_file(tmp_path, capsys):
+    """Read from disk (pandas 3: blanks as NaN in string columns), two shops with one name and no
+    phone or address must not count as 'phone different, address different'."""
+    path = tmp_path / "shops.csv"
+    path.write_text("customer_code,store_name,phone,address\nN01,한빛상회,,\nN02,한빛 상회,,\n"
+                    "N03,다른가게,010-1111-2222,서울시 마포구 1\n", encoding="utf-8")
+    code, stdout, _ = run(capsys, "duplicates", path, "--json")
+    clusters = json.loads(stdout)["clusters"]
+    assert code == 1 and [sorted(c["customers"]) for c in clusters] == [["N01", "N02"]]
+    assert not any("different" in r for r in clusters[0]["reasons"])

@@ -36,8 +36,9 @@ def comparisons(config: dict) -> list[Comparison]:
 
 
 def _none(values: np.ndarray) -> np.ndarray:
-    """Empty entries of a matching-form column (the forms hold None, never NaN): faster than pd.isna."""
-    return values == None  # elementwise on an object array (`is None` would test the array)
+    """Empty entries of a matching-form column: None, or NaN (pandas 3 keeps a string column's
+    blanks as NaN; compared as text they made every blank cell count as a difference)."""
+    return pd.isna(values)
 
 
 def _ratio(forms: pd.DataFrame, column: str, i: np.ndarray, j: np.ndarray, scorer=fuzz.ratio) -> np.ndarray:
