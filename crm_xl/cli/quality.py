@@ -32,7 +32,7 @@ def import_(legacy, output, mapping_path, save_mapping, sheet, config_path, as_j
     from crm_xl.quality.mapping import write_mapping
 
     if output.suffix.lower() != ".xlsx":
-        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
+        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx")])
     plan = plan_import(legacy, mapping_path, sheet, load_config(config_path))
     if not as_json:
         click.echo(f"{legacy} [{plan.sheet}] headers in row {plan.header_row}:")
@@ -110,7 +110,7 @@ def find(files, db_url, output, threshold, config_path, show, as_json):
     result = find_duplicates(frame, threshold, load_config(config_path))
     if output:
         if output.suffix.lower() != ".xlsx":
-            raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
+            raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx")])
         write_review(result, output)
     if as_json:
         emit_json(result.as_dict())

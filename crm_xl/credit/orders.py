@@ -259,7 +259,7 @@ def check_orders_file(source: Path, output: Path, engine, model: ScoringModel, *
     from crm_xl.sheets.reading import read_untrusted_table
 
     if output.suffix.lower() not in (".xlsx", ".csv"):
-        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix)])
+        raise InputError([finding("unsupported-output", file=output, suffix=output.suffix, allowed=".xlsx or .csv")])
     model.credit.texts_in(language)
     clock = time.perf_counter()
     table = read_untrusted_table(source, sheet)
