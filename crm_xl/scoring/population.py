@@ -35,8 +35,8 @@ class Population:
             ranked[name] = np.sort(-v if name in rfm.REVERSED else v)
         means = tuple(float(np.nanmean(whole[k])) if (~np.isnan(whole[k])).any() else np.nan
                       for k in ("value_current", "value_potential"))
-        measures = {k[len(TIER):]: np.sort(np.concatenate([p[k] for p in parts])) for k in parts[0] if k.startswith(TIER)} \
-            if parts else {}
+        tier_keys = [k for k in parts[0] if k.startswith(TIER)] if parts else []
+        measures = {k[len(TIER):]: np.sort(np.concatenate([p[k] for p in parts])) for k in tier_keys}
         return cls(as_of, ranked, means, len(whole["frequency"]), TierPopulation(measures, None) if measures else None)
 
     def with_composites(self, parts: list[np.ndarray]) -> Population:
