@@ -194,3 +194,11 @@ def test_collection_data_reads_balances_as_money(tmp_path, store):
     assert load_balances_file(path, store, "2026-10-31", "kim") == 2
     latest = store_credit.latest_receivables(store).set_index("customer_code").outstanding.to_dict()
     assert latest == {"C001": 1_000.0, "C002": 500.0}
+
+
+def test_an_order_without_its_number_is_decided_with_a_warning(tmp_path, store, model):
+    """The order number is how a hold is traced: an empty one is said, not passed over in silence."""
+    source = orders_file(tmp_path, ",C001,2026-11-02,100\nSO-2,C001,2026-11-02,100\n")
+    result = check_orders_file(source, tmp_path / "checked.xlsx", store, model, user="kim")
+    assert result.table.decision.tolist() == ["approve", "approve"]
+    assert result.issues[["cell", "code", "severity"]].values.tolist() == [["A2", "missing-value", "warning"]]

@@ -183,6 +183,7 @@ def _repeated_order_numbers(orders: pd.DataFrame, problems: Problems, cells) -> 
         return
     numbers_ = pd.Series(stored_texts(orders["order_no"], "text"), dtype=object)
     present = numbers_.notna().to_numpy(bool)
+    problems.add("missing-value", "order_no", ~present)  # decided all the same, but it cannot be traced
     repeat = numbers_.duplicated(keep="first").to_numpy(bool) & present
     if not repeat.any():
         return
