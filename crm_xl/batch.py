@@ -17,13 +17,13 @@ from crm_xl.findings import Finding, InputError, finding
 from crm_xl.isolation import read_untrusted
 from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
-from crm_xl.sheets.adapters import OpenpyxlSheet
 from crm_xl.scoring.inputs import texts
+from crm_xl.sheets.adapters import OpenpyxlSheet
 from crm_xl.sheets.reading import Table, column_type, read_untrusted_tables
 from crm_xl.sheets.regrade import regrade, validate
 from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS, write_scored_workbook
-from crm_xl.xlsx.safety import check_xlsx
 from crm_xl.values import as_meant
+from crm_xl.xlsx.safety import check_xlsx
 from crm_xl.xlsx.writing import write_csv
 
 Progress = Callable[[str, int], Callable[[int], None]]  # (stage, total) -> advance(n)
@@ -76,7 +76,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     clock = time.perf_counter()
     advance = stage("scoring", len(table.frame))
     errors = table.error_cells()  # Excel error values: reported as the errors they are, scored as empty
-    scored = score_customers(_without(table.frame, errors), model, indicator_set=indicator_set,
+    scored = score_customers(_set_cells(table.frame, errors), model, indicator_set=indicator_set,
                              tier_preset=tier_preset, transactions=tx_table.frame if tx_table else None,
                              as_of=as_of, language=language)
     found = len(scored.problems)
@@ -88,7 +88,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
         scored.computed["scoring_issues"] = scored.problems.per_row()
     scored.problems.add("missing-value", "customer_code", table.frame["customer_code"].isna().to_numpy())
     problems = _outside(scored.problems.frame(), errors)
-    out = _restored(scored.table().reset_index(drop=True), table.frame, errors)
+    out = _set_cells(scored.table().reset_index(drop=True), errors, table.frame)  # each error cell shows its error
     advance(len(out))
     score_s = time.perf_counter() - clock
 
@@ -125,16 +125,17 @@ def _inputs_as_meant(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**typed) if typed else table
 
 
-def _without(frame: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame:
-    """The frame with these (position, column) cells empty."""
+def _set_cells(target: pd.DataFrame, cells: list[tuple[int, str]], source: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`target` with these (position, column) cells set to `source`'s (None: emptied)."""
     if not cells:
-        return frame
-    frame = frame.copy()
-    for column in {c for _, c in cells}:
-        values = frame[column].to_numpy(dtype=object, copy=True)
-        values[[p for p, c in cells if c == column]] = None
-        frame[column] = pd.Series(values, index=frame.index, dtype=object)
-    return frame
+        return target
+    target = target.copy()
+    for column in dict.fromkeys(c for _, c in cells):
+        positions = [p for p, c in cells if c == column]
+        values = target[column].to_numpy(dtype=object, copy=True)
+        values[positions] = None if source is None else source[column].to_numpy(dtype=object)[positions]
+        target[column] = pd.Series(values, index=target.index, dtype=object)
+    return target
 
 
 def _add_error_values(scored, frame: pd.DataFrame, cells: list[tuple[int, str]]) -> None:
@@ -151,16 +152,6 @@ def _outside(problems: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFra
         return problems
     at_error = pd.Series(list(zip(problems["row"], problems["column"]))).isin(set(cells)).to_numpy()
     return problems[~at_error | (problems["code"] == "error-value").to_numpy()].reset_index(drop=True)
-
-
-def _restored(out: pd.DataFrame, frame: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame:
-    """The scored table with each error cell showing its error again (nothing typed is lost)."""
-    for column in {c for _, c in cells}:
-        positions = [p for p, c in cells if c == column]
-        values = out[column].to_numpy(dtype=object, copy=True)
-        values[positions] = frame[column].to_numpy(dtype=object)[positions]
-        out[column] = pd.Series(values, index=out.index, dtype=object)
-    return out
 
 
 def _no_progress(stage: str, total: int) -> Callable[[int], None]:

@@ -21,8 +21,8 @@ from crm_xl.xlsx.refs import letter
 from crm_xl.xlsx.safety import check_text, check_xlsx
 
 HEADER_SEARCH_ROWS = 20
-CSV_ENCODINGS = ("utf-8-sig", "cp949", "gb18030")
-MAX_COLUMNS = 16_384  # Excel's last column, XFD  # Excel's CSV exports in Korea and China
+CSV_ENCODINGS = ("utf-8-sig", "cp949", "gb18030")  # Excel's CSV exports in Korea and China
+MAX_COLUMNS = 16_384  # Excel's last column, XFD
 
 
 @dataclass
