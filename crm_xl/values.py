@@ -98,8 +98,9 @@ def numbers(s: pd.Series, percent_points: bool = False) -> Parsed:
     plain = kind == NUMBER
     values[plain] = obj[plain].astype(float)
     text = kind == TEXT
-    values[text] = _each_distinct(obj[text], _number_in_points if percent_points else _number, np.nan)
-    empty = (kind == EMPTY) | (text & _blank_texts(obj, text))
+    values[text], blank = _each_distinct(obj[text], _number_in_points if percent_points else _number, np.nan)
+    empty = kind == EMPTY
+    empty[text] |= blank
     failed = ~empty & np.isnan(values) & ~plain  # text that is no number, TRUE/FALSE, a date
     return _checked_numbers(values, empty, failed)
 
@@ -183,6 +184,8 @@ _KIND_OF_TYPE = {type(None): EMPTY, float: NUMBER, int: NUMBER, np.float64: NUMB
 def _kinds(obj: np.ndarray) -> np.ndarray:
     """What each cell of an object column holds: empty, a plain number, text, or something else
     (TRUE/FALSE, a date, an error value). NaN and NaT count as empty."""
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):  # the usual (CSV) column, at C speed
+        return np.where(pd.isna(obj), EMPTY, TEXT).astype(np.int8)
     kind = np.fromiter((_KIND_OF_TYPE.get(type(v), OTHER) for v in obj), np.int8, len(obj))
     for i in np.flatnonzero(kind == OTHER):  # other number types (numpy's, Decimal-free); never TRUE/FALSE
         v = obj[i]
@@ -192,19 +195,15 @@ def _kinds(obj: np.ndarray) -> np.ndarray:
     return kind
 
 
-def _blank_texts(obj: np.ndarray, text: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(obj), bool)
-    out[text] = pd.Series(obj[text], dtype=object).str.strip().eq("").to_numpy(dtype=bool)
-    return out
-
-
-def _each_distinct(texts: np.ndarray, parse, missing) -> np.ndarray:
-    """`parse` of every text, computed once per distinct text (uploads repeat themselves)."""
+def _each_distinct(texts: np.ndarray, parse, missing) -> tuple[np.ndarray, np.ndarray]:
+    """`parse` of every text and whether it is blank (spaces only), each worked out once per distinct
+    text (uploads repeat themselves: a year of orders has a few hundred dates)."""
     if not len(texts):
-        return np.array([], dtype=object if missing is None else type(missing))
+        return np.array([], dtype=object if missing is None else type(missing)), np.zeros(0, bool)
     codes, uniques = pd.factorize(texts)
-    parsed = [parse(u) for u in uniques]
-    return np.array(parsed, dtype=object)[codes] if missing is None else np.array(parsed)[codes]
+    uniques = uniques.tolist()
+    parsed = np.array([parse(u) for u in uniques], dtype=object if missing is None else None)
+    return parsed[codes], np.array([not u.strip() for u in uniques], bool)[codes]
 
 
 def dates(s: pd.Series) -> Parsed:
@@ -221,7 +220,8 @@ def dates(s: pd.Series) -> Parsed:
         days = obj[serial].astype(float)
         ok = (days >= 1) & (days <= LAST_SERIAL)
         values[np.flatnonzero(serial)[ok]] = EXCEL_EPOCH + days[ok].astype(np.int64).astype("timedelta64[D]")
-    other = (kind == OTHER) & np.fromiter((isinstance(v, (dt.date, np.datetime64)) for v in obj), bool, len(obj))
+    other = kind == OTHER
+    other[other] = [isinstance(v, (dt.date, np.datetime64)) for v in obj[other].tolist()]
     if other.any():  # date and datetime objects, Timestamps of any resolution
         days = pd.to_datetime(pd.Series(obj[other]), errors="coerce").to_numpy().astype("datetime64[D]")
         for i in np.flatnonzero(np.isnat(days)):  # beyond pandas' chosen resolution (9999-12-31 in ns): by hand
@@ -229,8 +229,9 @@ def dates(s: pd.Series) -> Parsed:
             days[i] = np.datetime64(v.date() if isinstance(v, dt.datetime) else v, "D")
         values[other] = days
     text = kind == TEXT
-    values[text] = _each_distinct(obj[text], _date_text_or_nat, np.datetime64("NaT", "s"))
-    empty = (kind == EMPTY) | (text & _blank_texts(obj, text))
+    values[text], blank = _each_distinct(obj[text], _date_text_or_nat, np.datetime64("NaT", "s"))
+    empty = kind == EMPTY
+    empty[text] |= blank
     failed = ~empty & np.isnat(values)
     return _checked_dates(values, empty, failed)
 
@@ -266,21 +267,30 @@ def texts(s: pd.Series) -> Parsed:
     """Text values as typed (trimmed; None where empty); rejected: too long for a cell, or holding
     characters a workbook cannot store."""
     obj = s.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):  # the usual case: text or empty
-        values = np.array([v.strip() or None if isinstance(v, str) else None for v in obj.tolist()], dtype=object)
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):  # the usual case: text or empty,
+        codes, uniques = pd.factorize(obj)  # each distinct text looked at once (codes repeat themselves)
+        distinct = np.array([u.strip() or None for u in uniques.tolist()] + [None], dtype=object)  # -1: empty
+        values = distinct[codes]
+        rejected = [Rejected(r.code, r.mask[codes], r.fields, r.show_value) for r in _unstorable(distinct)]
     else:
         values = np.array([text_of(v) for v in obj.tolist()], dtype=object)
-    present = values[values != None]  # noqa: E711 - elementwise
+        rejected = _unstorable(values)
+    return Parsed(values, values == None, rejected)  # noqa: E711
+
+
+def _unstorable(values: np.ndarray) -> list[Rejected]:
+    """The texts a cell cannot hold: too long, or with characters a workbook cannot store."""
+    present = [v for v in values.tolist() if v is not None]
     rejected = []
-    if len(present) and max(map(len, present)) > MAX_TEXT // 2:  # only then can it hold too many UTF-16 units
+    if present and max(map(len, present)) > MAX_TEXT // 2:  # only then can it hold too many UTF-16 units
         long = np.fromiter((v is not None and cell_length(v) > MAX_TEXT for v in values), bool, len(values))
         if long.any():
             rejected.append(Rejected("text-too-long", long, {"limit": MAX_TEXT}, show_value=False))
-    if len(present) and _BAD_CHARACTERS.search("".join(present)):  # one search: almost never any
+    if present and _BAD_CHARACTERS.search("".join(present)):  # one search: almost never any
         odd = np.fromiter((v is not None and cell_length(v) <= MAX_TEXT and _BAD_CHARACTERS.search(v) is not None
                            for v in values), bool, len(values))
         rejected.append(Rejected("bad-characters", odd))
-    return Parsed(values, values == None, rejected)  # noqa: E711
+    return rejected
 
 
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
