@@ -80,7 +80,8 @@ def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringM
     seconds["orders_and_population"] = round(time.perf_counter() - clock, 3)
     clock = time.perf_counter()
     top = parts.top_codes(orders) if orders else []
-    sides = _customer_parts(frames, (model, populations, model.rfm.window_months, end, stale_months, top))
+    shared = _to_every_worker(populations)
+    sides = _customer_parts(frames, (model, shared, model.rfm.window_months, end, stale_months, top))
     seconds["customer_parts"] = round(time.perf_counter() - clock, 3)
     figures = figures_from_parts(month, model, sides, orders, stale_months, snapshot=frames.previous_given)
     # snapshots and reviews are the store's (--db): noted as missing, as for `crm-xl report --customers`
@@ -142,14 +143,23 @@ def _customer_parts(frames: _Frames, context: tuple) -> MonthParts:
         month_parts = dask.compute([dask.delayed(_month_part)(p, *context) for p in frames.now.to_delayed()])[0]
         before_sides = [m["before"] for m in month_parts]
     else:
-        args = (model, populations[START], window)
-        labels = frames.before.map_partitions(_previous_labels, *args, meta=_previous_labels(frames.before._meta, *args))
+        args = (model, populations, window)
+        meta = _previous_labels(frames.before._meta, model, {START: Population.of([], context[3])}, window)
+        labels = frames.before.map_partitions(_previous_labels, *args, meta=meta)
         month_parts, before_sides = dask.compute(
             [dask.delayed(_month_part)(p, *context) for p in _with_previous_labels(frames.now, labels).to_delayed()],
             [dask.delayed(parts.side_part)(p, model) for p in labels.to_delayed()])
     added = parts.add_up([{k: v for k, v in m.items() if k != "before"} for m in month_parts])
     return MonthParts(**added, before=parts.add_up(list(before_sides)),
                       has_updated="updated_at" in frames.customers.columns)
+
+
+def _to_every_worker(populations: dict):
+    """The populations as one future held by every worker: their sorted arrays (millions of values)
+    then travel once per worker, not inside every task of the graph."""
+    from distributed import default_client
+
+    return default_client().scatter([populations], broadcast=True)[0]
 
 
 def _with_positions(frame):
@@ -237,9 +247,9 @@ def _month_part(part: pd.DataFrame, model: ScoringModel, populations: dict, wind
             "current": parts.current_part(cur, _raw(part), end, stale_months, top, positions)}
 
 
-def _previous_labels(part: pd.DataFrame, model: ScoringModel, population: Population, window: int) -> pd.DataFrame:
+def _previous_labels(part: pd.DataFrame, model: ScoringModel, populations: dict, window: int) -> pd.DataFrame:
     """Last month's table scored: what its side of the figures and the movements need, per row."""
-    table = _scored(part, START, model, population, window)
+    table = _scored(part, START, model, populations[START], window)
     labels = pd.DataFrame({c: table[c].astype(object).to_numpy() for c in parts.LABELLED})
     return labels.assign(credit_limit=table["credit_limit"].to_numpy(float),
                          credit_level=table["credit_level"].to_numpy(float),
