@@ -29,6 +29,7 @@ from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.rfm import prepare_transactions
 from crm_xl.sheets.reading import read_table
 from crm_xl.sheets.template import write_template
+from crm_xl.xlsx import forked
 
 BEFORE = {"score": "17-25 s", "template": "62.8 s", "report": "72 s"}  # issue 13, measured on main
 TARGET = {"score": 5.0, "template": 10.0, "report": 10.0}
@@ -51,8 +52,11 @@ def outputs(n: int, folder: Path) -> None:
     customers, transactions = write_demo(data, folder)
     print(f"{n:,} customers, {len(data.transactions):,} orders")
     model = default_model()
-    result, score_s = timed(lambda: score_file(customers, folder / "scored.xlsx", model, transactions=transactions,
-                                               as_of=data.as_of))
+    runs = [timed(lambda: score_file(customers, folder / "scored.xlsx", model, transactions=transactions,
+                                     as_of=data.as_of)) for _ in range(3)]
+    result, score_s = sorted(runs, key=lambda run: run[1])[1]  # the median of 3: the machine is shared
+    print(f"          score runs: {', '.join(f'{s:.2f}' for _, s in runs)} s; sheet XML built by 1 + "
+          f"{forked.spare_cores()} processes, deflated by {'ISA-L' if _has_isal() else 'zlib'}")
     scored = read_table(folder / "scored.xlsx").frame
     _, pandas_score = timed(lambda: scored.to_excel(folder / "pandas.xlsx", index=False, engine="xlsxwriter"))
     print(f"          score stages: {result.seconds}")
@@ -65,6 +69,14 @@ def outputs(n: int, folder: Path) -> None:
                                                 html=False))
     print(f"          report stages: {report.seconds}")
     line("report", report_s, None)
+
+
+def _has_isal() -> bool:
+    try:
+        import isal  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def linear() -> None:
