@@ -4,7 +4,9 @@ Why: xlsxwriter spends ~20 us of Python per cell (type checks, a tuple, an XML c
 most of the 17-25 s a 100,000-row scored workbook took. Here each column is turned into cell
 XML at once (text escaped once per distinct value), so the cost is a few string operations per
 cell. xlsxwriter still writes everything else (header, formats, filters, conditional formats,
-other sheets); `FastTableWorkbook.close` puts the rows in before `</sheetData>`.
+other sheets); `FastTableWorkbook.close` puts the rows in before `</sheetData>`, built CHUNK rows
+at a time and shared with forked workers on spare cores (forked.py), deflated by ISA-L when it
+is installed (fast_deflate).
 
 Cells are what `write_value` writes: text always as an inline string (never a formula), numbers
 with the column's number format, dates as serial numbers with the date format, booleans as
