@@ -7,6 +7,7 @@ inputs are all empty get no result and no reason. Everything here calls the vect
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -18,6 +19,7 @@ from crm_xl.model import ScoringModel
 from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
 from crm_xl.scoring.inputs import SMALL, Table, number_columns, numbers
 from crm_xl.scoring.problems import Problems, display_value
+from crm_xl.values import MAX_NUMBER
 
 
 # What a spreadsheet cell holding an error passes on (xlwings' err_to_str; readers' error text).
@@ -306,6 +308,10 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
     """(decision, reason) of each order against its own outstanding balance, limit and grade."""
     from crm_xl.scoring import credit_check
 
+    clean = _clean_orders(amounts, outstanding, limits, grades, overdue_days, model.credit.grade_lookup)
+    if clean is not None:
+        decided = [credit_check.decide_row_with_grade(*row, model.credit, language) for row in clean]
+        return Column([(credit_check.DECISIONS[code], reason) for code, reason in decided], [None] * len(decided))
     problems = Problems(len(amounts))
     # no order on this row: no result (the other arguments may be one repeated cell)
     frame, empty = _frame({"amount": amounts, "outstanding": outstanding, "credit_limit": limits,
@@ -327,3 +333,42 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
     values[bad] = None
     return _result(values, problems, empty)
 
+
+
+def _clean_orders(amounts, outstanding, limits, grades, overdue_days, grade_lookup: dict[str, int]) -> list | None:
+    """A few orders as rows of (amount, outstanding, limit, grade position, overdue days), floats
+    with NaN for empty cells, when every cell would pass the checks of credit_checks without a word
+    and every order has its amount: what credit_check.decide_row takes. None otherwise."""
+    columns = [c.tolist() if isinstance(c, np.ndarray) else c for c in (amounts, outstanding, limits, grades,
+                                                                        overdue_days)]
+    if len(columns[0]) > SMALL or any(len(c) != len(columns[0]) for c in columns):
+        return None
+    out = []
+    for amount, balance, limit, grade, days in zip(*columns):
+        row = (_plain_number(amount, 0.0, empty=None), _plain_number(balance, -MAX_NUMBER),
+               _plain_number(limit, 0.0), _grade_position(grade, grade_lookup), _plain_number(days, 0.0))
+        if None in row:
+            return None
+        out.append(row)
+    return out
+
+
+def _plain_number(value, low: float, empty: float | None = math.nan) -> float | None:
+    """A cell as the float the checks pass without a word (`empty` for an empty one); None for
+    anything they would look at: text, TRUE, below `low`, beyond ±MAX_NUMBER, infinite."""
+    if value is None:
+        return empty
+    if type(value) not in PLAIN_NUMBERS:
+        return None
+    if value != value:
+        return empty
+    return float(value) if low <= value <= MAX_NUMBER else None
+
+
+def _grade_position(grade, grade_lookup: dict[str, int]) -> int | None:
+    """Position of a typed grade, -1 for an empty cell; None for text that is no grade or an error."""
+    if grade is None or type(grade) is float and grade != grade:
+        return -1
+    if type(grade) is not str or grade in EXCEL_ERRORS:
+        return None
+    return grade_lookup.get(grade.strip().casefold())
