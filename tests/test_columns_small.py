@@ -157,3 +157,38 @@ def test_one_order_alone_is_checked_as_in_a_long_column(language, monkeypatch):
     seen = {(value[0], kind) for value, _ in whole for kind, text in texts.items() if text.split("{")[0] in value[1]}
     assert {d for d, _ in seen} == {"approve", "hold", "reject"}
     assert {k for _, k in seen} >= {"within_limit", "within_tolerance", "over_limit", "no_limit", "cash_only", "overdue"}
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 5, 7])
+def test_credit_reasons_of_one_customer_alone_are_those_of_a_long_column(count):
+    """Many distinct rows (ties, full marks, half points, empty and bad cells): each customer's
+    reasons alone (plain Python) are the reasons the column gives it (distinct rows joined once)."""
+    import random
+
+    pick = random.Random(11)
+    choices = [1, 2, 5, 5.5, 7, 7, 8, 9.25, 10, 10, None, 11, "x"]
+    scores = [[pick.choice(choices) for _ in range(5)] for _ in range(300)] + [[10] * 5, [7] * 5]
+    model = default_model()
+    whole = rows(columns.credit_reasons(scores, model, count))
+    assert sum(value is not None for value, _ in whole) > 64 and any(reason for _, reason in whole)
+    for row, expected in zip(scores, whole):
+        assert rows(columns.credit_reasons([row], model, count)) == [expected], row
+
+
+@pytest.mark.parametrize("levels", [1, 3, 5, 8, 30])
+def test_equal_frequency_of_a_few_values_is_that_of_a_long_column(levels):
+    """Ranks of a few values (plain Python) as of the same values repeated past 64 (numpy):
+    ties, empty cells, zero of either sign, negatives, fractions, none present."""
+    import random
+
+    import numpy as np
+
+    from crm_xl.scoring.ranks import equal_frequency
+
+    pick = random.Random(levels)
+    choices = [0.0, -0.0, 1.0, 1.0, 2.5, -3.0, 7.0, 1e15, -1e15, 0.1 + 0.2, 0.3, NAN]
+    samples = [[pick.choice(choices) for _ in range(size)] for size in (1, 2, 5, 7, 13, 64) for _ in range(20)]
+    for values in samples + [[NAN] * 3]:
+        few = equal_frequency(np.array(values), levels)
+        many = equal_frequency(np.array(values * (64 // len(values) + 1)), levels)  # past 64 values
+        assert few.dtype == many.dtype and few.tolist() == many[:len(values)].tolist(), values

@@ -38,6 +38,7 @@ class Column:
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 PLAIN_NUMBERS = {int, float, np.float64, np.int64}  # not bool: TRUE in a number cell is not a number
+PLAIN_OR_EMPTY = PLAIN_NUMBERS | {type(None)}
 
 
 def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
@@ -67,7 +68,10 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
 
 
 def _plain_list(values) -> list:
-    """Results as plain Python values, None where there is none (NaN, no label)."""
+    """Results as plain Python values, None where there is none (NaN, no label); a list is taken as
+    plain values already (a copy)."""
+    if type(values) is list:
+        return values.copy()
     if isinstance(values, pd.Categorical):
         labels, as_list = _labels(values.dtype)
         codes = values.codes
@@ -164,8 +168,8 @@ def _column(values: Sequence) -> np.ndarray:
         values = values.tolist()
     else:
         values = list(values)
-    if all(v is None or type(v) in PLAIN_NUMBERS for v in values):
-        return np.array([np.nan if v is None else v for v in values], dtype=float)
+    if set(map(type, values)) <= PLAIN_OR_EMPTY:  # map and set at C speed
+        return np.array(values, dtype=float)  # None becomes NaN
     if array is not None:  # read only from here on: no copy
         return array
     out = np.empty(len(values), dtype=object)
@@ -322,15 +326,15 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
     days = numbers(frame, "overdue_days", problems)
     for name, values in (("amount", amount), ("credit_limit", limit), ("overdue_days", days)):
         problems.add("out-of-range", name, values < 0, values, low=0, high="∞")
-    position = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems, optional=True)
+    position = credit.positions_of_grades(frame["credit_grade"], model.credit, problems, optional=True)
     checks = credit_check.decide_with_grades(amount, balance, limit, position, days, model.credit, language)
     bad = np.isnan(amount)
     for b in problems.batches:  # a bad cell anywhere: no decision
         if CATALOGUE[b.code].severity == "error":
             bad[b.rows] = True
-    values = np.empty(len(frame), dtype=object)
-    values[:] = list(zip(checks.labels.tolist(), checks.reason.tolist()))
-    values[bad] = None
+    values = list(zip(checks.labels.tolist(), checks.reason.tolist()))  # a list: an object array of pairs
+    for i in np.flatnonzero(bad).tolist():  # is filled at a fraction of numpy's speed
+        values[i] = None
     return _result(values, problems, empty)
 
 
