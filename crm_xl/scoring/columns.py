@@ -168,7 +168,8 @@ def _column(values: Sequence) -> np.ndarray:
         values = values.tolist()
     else:
         values = list(values)
-    if set(map(type, values)) <= PLAIN_OR_EMPTY:  # map and set at C speed
+    if (not values or type(values[0]) in PLAIN_OR_EMPTY) and set(map(type, values)) <= PLAIN_OR_EMPTY:
+        # a text column is told by its first cell; map and set run at C speed
         return np.array(values, dtype=float)  # None becomes NaN
     if array is not None:  # read only from here on: no copy
         return array
