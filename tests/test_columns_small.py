@@ -104,3 +104,91 @@ def test_excel_functions_give_a_few_cells_as_in_a_long_column(name):
     for i, expected in enumerate(few):  # one cell per argument, as a formula filled down passes it
         one = function(*(c[i] for c in inputs)) if name != "credit_score" else function([inputs[0][i]])
         assert [one] == expected if name != "credit_score" else one == expected[0], i
+
+
+ORDER_AMOUNTS = [1_200_000, None, "1,000", -5, "#DIV/0!", 2e15, "abc", 4_000_000, 0.005, True, 5_250_000, 100]
+OUTSTANDING = [300_000, 0, None, "x", 1e6, -2e5, 0, "#N/A", 0, 0, 0, None]
+ORDER_LIMITS = [5e6, None, 1e6, 1e6, 1e6, 1e6, "7", 5e6, -1, 1e6, 5e6, "#REF!"]
+ORDER_GRADES = ["A", None, "AA", "ZZ", "C", "", " aaa ", "#N/A", "B", "AA", "AA", "A"]
+OVERDUE = [12, None, 45, 91, "#NUM!", -1, "3", 0, 31, 30.5, 0, 12]
+CASES["credit_checks"] = lambda *c: columns.credit_checks(*c, default_model())
+INPUTS["credit_checks"] = (ORDER_AMOUNTS, OUTSTANDING, ORDER_LIMITS, ORDER_GRADES, OVERDUE)
+CASES["credit_reasons"] = lambda *c: columns.credit_reasons(c[0], default_model())
+INPUTS["credit_reasons"] = (SCORE_ROWS,)
+EXCEL["credit_reasons"] = (f.credit_reasons, (SCORE_ROWS,))
+NAN = float("nan")
+
+
+def test_excel_credit_check_gives_a_few_rows_as_in_a_long_column():
+    limits = [[limit, grade] for limit, grade in zip([5e6, None, 1e6, -1, 1e6, 5e6, 0, 1e6, 5e6, None, 1e6, 5e6],
+                                                     ORDER_GRADES)]
+    inputs = ([[v] for v in ORDER_AMOUNTS], [[v] for v in OUTSTANDING], limits, [[v] for v in OVERDUE])
+    few = f.credit_check(*inputs)
+    assert f.credit_check(*(c * REPEAT for c in inputs)) == few * REPEAT
+    for i, expected in enumerate(few):
+        assert f.credit_check(ORDER_AMOUNTS[i], OUTSTANDING[i], [limits[i]], OVERDUE[i]) == [expected], i
+
+
+@pytest.mark.parametrize("language", [None, "ko", "zh"])
+def test_one_order_alone_is_checked_as_in_a_long_column(language, monkeypatch):
+    """Every branch of the check (within limit or tolerance, over, no limit, cash only, no grade,
+    overdue hold and reject, cents rounding, empty cells): one clean order alone takes the plain
+    Python path (credit_check.decide_row), the same orders together the vectorised one."""
+    import itertools
+
+    from crm_xl.scoring import credit_check
+
+    amounts = [0.0, 1_000, 4_700_000.0, 5_000_000.0, 5_000_000.004, 5_000_000.005, 5_249_999.99, 5_700_000.0]
+    outstanding = [None, NAN, 0, 300_000.5, -1_000.0]
+    limits = [5e6, 0.0, None, NAN, 1_234.56]
+    grades = ["AAA", " aa ", "A", "C", "b", None]
+    overdue = [None, 0, 30, 30.5, 31, 91]
+    rows_in = list(itertools.product(amounts, outstanding, limits, grades, overdue))
+    model = default_model()
+    whole = rows(columns.credit_checks(*map(list, zip(*rows_in)), model, language))
+    vectorised = credit_check.decide
+    monkeypatch.setattr(credit_check, "decide", lambda *a, **k: pytest.fail("a clean order took the column path"))
+    for row, expected in zip(rows_in, whole):
+        assert rows(columns.credit_checks(*([v] for v in row), model, language)) == [expected], row
+    monkeypatch.setattr(credit_check, "decide", vectorised)
+    if language:  # every branch is seen in English, whose texts all start with words of their own
+        return
+    texts = model.credit.texts_in(language)
+    seen = {(value[0], kind) for value, _ in whole for kind, text in texts.items() if text.split("{")[0] in value[1]}
+    assert {d for d, _ in seen} == {"approve", "hold", "reject"}
+    assert {k for _, k in seen} >= {"within_limit", "within_tolerance", "over_limit", "no_limit", "cash_only", "overdue"}
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 5, 7])
+def test_credit_reasons_of_one_customer_alone_are_those_of_a_long_column(count):
+    """Many distinct rows (ties, full marks, half points, empty and bad cells): each customer's
+    reasons alone (plain Python) are the reasons the column gives it (distinct rows joined once)."""
+    import random
+
+    pick = random.Random(11)
+    choices = [1, 2, 5, 5.5, 7, 7, 8, 9.25, 10, 10, None, 11, "x"]
+    scores = [[pick.choice(choices) for _ in range(5)] for _ in range(300)] + [[10] * 5, [7] * 5]
+    model = default_model()
+    whole = rows(columns.credit_reasons(scores, model, count))
+    assert sum(value is not None for value, _ in whole) > 64 and any(reason for _, reason in whole)
+    for row, expected in zip(scores, whole):
+        assert rows(columns.credit_reasons([row], model, count)) == [expected], row
+
+
+@pytest.mark.parametrize("levels", [1, 3, 5, 8, 30])
+def test_equal_frequency_of_a_few_values_is_that_of_a_long_column(levels):
+    """Ranks of a few values (plain Python) as of the same values repeated past 64 (numpy):
+    ties, empty cells, zero of either sign, negatives, fractions, none present."""
+    import random
+
+    import numpy as np
+
+    from crm_xl.scoring.ranks import equal_frequency
+
+    pick = random.Random(levels)
+    choices = [0.0, -0.0, 1.0, 1.0, 2.5, -3.0, 7.0, 1e15, -1e15, 0.1 + 0.2, 0.3, NAN]
+    samples = [[pick.choice(choices) for _ in range(size)] for size in (1, 2, 5, 7, 13, 64) for _ in range(20)]
+    for values in samples + [[NAN] * 3]:
+        few = equal_frequency(np.array(values), levels)
+        many = equal_frequency(np.array(values * (64 // len(values) + 1)), levels)  # past 64 values
+        assert few.dtype == many.dtype and few.tolist() == many[:len(values)].tolist(), values

@@ -55,8 +55,10 @@ NUMBER_TYPES = {float, int, type(None)}  # not bool: TRUE in a number cell is no
 
 
 def read(arg: Any) -> Cells:
-    """Any Excel argument as cells: a 1-D list is taken as a column."""
+    """Any Excel argument as cells (cells already read stay as they are): a 1-D list is taken as a column."""
     kind = type(arg)
+    if kind is Cells:
+        return arg
     if kind is float or kind is int or arg is None:  # one number or empty cell (a formula filled down)
         return Cells(np.array([arg], dtype=float), 1, 1, True)
     if kind is str:  # one text cell

@@ -226,13 +226,13 @@ def crm_model(model=None):
 def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None, model=None, lang=None):
     m = resolve_model(model)
     target = cells.read(limit_or_customer)
-    if target.cols == 2:  # (limit, grade) per row
+    if target.cols == 2:  # (limit, grade) per row: both read already
         grid = target.grid()
-        limits, grades = grid[:, 0], grid[:, 1]
+        limits, grades = (cells.Cells(grid[:, j], target.rows, 1, False, flat=True) for j in (0, 1))
     else:
-        limits, grades = target.values, [None] * len(target.values)
+        limits, grades = target, None
     (a, o, lim, g, d), _ = cells.broadcast(order_amount, outstanding, limits, grades, overdue_days)
-    if lim.dtype == object and any(isinstance(v, str) for v in lim.tolist()):  # customer codes: from the master data
+    if lim.dtype == object and any(issubclass(k, str) for k in set(map(type, lim.tolist()))):  # customer codes
         import os
 
         from crm_xl.credit.orders import check_cells_with_codes
@@ -241,9 +241,9 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
         checked = check_cells_with_codes(connect(os.environ.get("CRM_XL_DB")), a, o, lim, g, d, m, lang or None)
     else:
         checked = columns.credit_checks(a, o, lim, g, d, m, lang or None)
-    if not any(checked.reasons):
-        return [[*v] for v in checked.values]
-    return [[*v] if v is not None else [cells.error_text(r) if r else None, None]
+    if not any(checked.reasons) and None not in checked.values:  # the usual column: every order decided
+        return list(map(list, checked.values))
+    return [[*v] if v is not None else [cells.error_text(r) if r else None, None]  # no order: an empty row
             for v, r in zip(checked.values, checked.reasons)]
 
 

@@ -7,6 +7,7 @@ inputs are all empty get no result and no reason. Everything here calls the vect
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -18,6 +19,7 @@ from crm_xl.model import ScoringModel
 from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
 from crm_xl.scoring.inputs import SMALL, Table, number_columns, numbers
 from crm_xl.scoring.problems import Problems, display_value
+from crm_xl.values import MAX_NUMBER
 
 
 # What a spreadsheet cell holding an error passes on (xlwings' err_to_str; readers' error text).
@@ -36,6 +38,7 @@ class Column:
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 PLAIN_NUMBERS = {int, float, np.float64, np.int64}  # not bool: TRUE in a number cell is not a number
+PLAIN_OR_EMPTY = PLAIN_NUMBERS | {type(None)}
 
 
 def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
@@ -65,7 +68,10 @@ def _result(values, problems: Problems, empty_rows: np.ndarray) -> Column:
 
 
 def _plain_list(values) -> list:
-    """Results as plain Python values, None where there is none (NaN, no label)."""
+    """Results as plain Python values, None where there is none (NaN, no label); a list is taken as
+    plain values already (a copy)."""
+    if type(values) is list:
+        return values.copy()
     if isinstance(values, pd.Categorical):
         labels, as_list = _labels(values.dtype)
         codes = values.codes
@@ -162,8 +168,9 @@ def _column(values: Sequence) -> np.ndarray:
         values = values.tolist()
     else:
         values = list(values)
-    if all(v is None or type(v) in PLAIN_NUMBERS for v in values):
-        return np.array([np.nan if v is None else v for v in values], dtype=float)
+    if (not values or type(values[0]) in PLAIN_OR_EMPTY) and set(map(type, values)) <= PLAIN_OR_EMPTY:
+        # a text column is told by its first cell; map and set run at C speed
+        return np.array(values, dtype=float)  # None becomes NaN
     if array is not None:  # read only from here on: no copy
         return array
     out = np.empty(len(values), dtype=object)
@@ -306,6 +313,10 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
     """(decision, reason) of each order against its own outstanding balance, limit and grade."""
     from crm_xl.scoring import credit_check
 
+    clean = _clean_orders(amounts, outstanding, limits, grades, overdue_days, model.credit.grade_lookup)
+    if clean is not None:
+        decided = [credit_check.decide_row_with_grade(*row, model.credit, language) for row in clean]
+        return Column([(credit_check.DECISIONS[code], reason) for code, reason in decided], [None] * len(decided))
     problems = Problems(len(amounts))
     # no order on this row: no result (the other arguments may be one repeated cell)
     frame, empty = _frame({"amount": amounts, "outstanding": outstanding, "credit_limit": limits,
@@ -316,14 +327,53 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
     days = numbers(frame, "overdue_days", problems)
     for name, values in (("amount", amount), ("credit_limit", limit), ("overdue_days", days)):
         problems.add("out-of-range", name, values < 0, values, low=0, high="∞")
-    position = credit.positions_of_grades(frame["credit_grade"].tolist(), model.credit, problems, optional=True)
+    position = credit.positions_of_grades(frame["credit_grade"], model.credit, problems, optional=True)
     checks = credit_check.decide_with_grades(amount, balance, limit, position, days, model.credit, language)
     bad = np.isnan(amount)
     for b in problems.batches:  # a bad cell anywhere: no decision
         if CATALOGUE[b.code].severity == "error":
             bad[b.rows] = True
-    values = np.empty(len(frame), dtype=object)
-    values[:] = list(zip(checks.labels.tolist(), checks.reason.tolist()))
-    values[bad] = None
+    values = list(zip(checks.labels.tolist(), checks.reason.tolist()))  # a list: an object array of pairs
+    for i in np.flatnonzero(bad).tolist():  # is filled at a fraction of numpy's speed
+        values[i] = None
     return _result(values, problems, empty)
 
+
+
+def _clean_orders(amounts, outstanding, limits, grades, overdue_days, grade_lookup: dict[str, int]) -> list | None:
+    """A few orders as rows of (amount, outstanding, limit, grade position, overdue days), floats
+    with NaN for empty cells, when every cell would pass the checks of credit_checks without a word
+    and every order has its amount: what credit_check.decide_row takes. None otherwise."""
+    columns = [c.tolist() if isinstance(c, np.ndarray) else c for c in (amounts, outstanding, limits, grades,
+                                                                        overdue_days)]
+    if len(columns[0]) > SMALL or any(len(c) != len(columns[0]) for c in columns):
+        return None
+    out = []
+    for amount, balance, limit, grade, days in zip(*columns):
+        row = (_plain_number(amount, 0.0, empty=None), _plain_number(balance, -MAX_NUMBER),
+               _plain_number(limit, 0.0), _grade_position(grade, grade_lookup), _plain_number(days, 0.0))
+        if None in row:
+            return None
+        out.append(row)
+    return out
+
+
+def _plain_number(value, low: float, empty: float | None = math.nan) -> float | None:
+    """A cell as the float the checks pass without a word (`empty` for an empty one); None for
+    anything they would look at: text, TRUE, below `low`, beyond ±MAX_NUMBER, infinite."""
+    if value is None:
+        return empty
+    if type(value) not in PLAIN_NUMBERS:
+        return None
+    if value != value:
+        return empty
+    return float(value) if low <= value <= MAX_NUMBER else None
+
+
+def _grade_position(grade, grade_lookup: dict[str, int]) -> int | None:
+    """Position of a typed grade, -1 for an empty cell; None for text that is no grade or an error."""
+    if grade is None or type(grade) is float and grade != grade:
+        return -1
+    if type(grade) is not str or grade in EXCEL_ERRORS:
+        return None
+    return grade_lookup.get(grade.strip().casefold())

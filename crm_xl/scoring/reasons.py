@@ -12,6 +12,7 @@ import pandas as pd
 
 from crm_xl.model.schema import CreditModel
 from crm_xl.scoring.credit import SCORE_HIGH, indicator_block
+from crm_xl.scoring.inputs import SMALL
 from crm_xl.scoring.problems import Problems, display_value
 
 DEFAULT_COUNT = 3
@@ -21,12 +22,14 @@ SEPARATOR = "; "
 def points_lost(frame: pd.DataFrame, credit: CreditModel, problems: Problems, indicator_set: str | None = None,
                 weights: dict[str, float] | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Indicator keys, their 1-10 scores (rows x indicators) and the share of the level each lost."""
-    weights = weights or credit.sets[indicator_set or credit.default_set]
-    keys = list(weights)
-    scores = indicator_block(frame, [credit.indicators[k] for k in keys], problems)
-    w = np.fromiter(weights.values(), float, len(keys))
-    lost = w * (SCORE_HIGH - scores) / (w.sum() * SCORE_HIGH)
-    return keys, scores, lost
+    if weights:  # chosen weights (a what-if)
+        indicators, w = [credit.indicators[k] for k in weights], np.fromiter(weights.values(), float, len(weights))
+        total = w.sum()
+    else:  # the model's: worked out once per model
+        indicators, w, total = credit.set_weights[indicator_set or credit.default_set]
+    scores = indicator_block(frame, indicators, problems)
+    lost = w * (SCORE_HIGH - scores) / (total * SCORE_HIGH)
+    return [i.key for i in indicators], scores, lost
 
 
 def reason_texts(keys: list[str], scores: np.ndarray, lost: np.ndarray, credit: CreditModel,
@@ -36,32 +39,39 @@ def reason_texts(keys: list[str], scores: np.ndarray, lost: np.ndarray, credit: 
     language = language or credit.default_language
     labels = [credit.indicators[k].label_in(language) for k in keys]
     out = np.full(len(lost), None, dtype=object)
-    scored = ~np.isnan(lost).any(axis=1)
-    rows = np.flatnonzero(scored)
+    if len(lost) <= SMALL:  # a few rows (a formula's one customer): plain Python beats numpy's set-up
+        out[:] = [None if any(x != x for x in row) else _row_text(row, s, labels, template, count)
+                  for row, s in zip(lost.tolist(), scores.tolist())]  # NaN: unscored
+        return out
+    rows = np.flatnonzero(~np.isnan(lost).any(axis=1))
     if not len(rows):
         return out
-    if len(rows) <= 64:  # a few rows (a formula's one customer): plain Python beats numpy's set-up
-        out[rows] = [_row_text(lost[r].tolist(), scores[r].tolist(), labels, template, count) for r in rows.tolist()]
-        return out
     ranked = np.argsort(-lost[rows], axis=1, kind="stable")[:, :max(count, 0)]  # ties keep model order
-    text = None
-    for k in range(ranked.shape[1]):
-        j = ranked[:, k]
-        score, share = scores[rows, j], lost[rows, j]
-        part = _parts(j, score, share, labels, template)
-        text = part if text is None else np.where(part != "", text + SEPARATOR + part, text)
-    out[rows] = text if text is not None else ""
+    parts = [_parts(j, scores[rows, j], lost[rows, j], labels, template) for j in ranked.T]
+    combination, example = _distinct_rows([codes for codes, _ in parts], len(rows))
+    texts = [SEPARATOR.join(t for t in (known[codes[r]] for codes, known in parts) if t) for r in example.tolist()]
+    out[rows] = np.array(texts + [""], dtype=object)[combination]  # each distinct row's text joined once
     return out
 
 
-def _parts(indicator: np.ndarray, score: np.ndarray, share: np.ndarray, labels: list[str], template: str) -> np.ndarray:
-    """One reason per row, each distinct (indicator, score) formatted once: a million rows hold few."""
+def _parts(indicator: np.ndarray, score: np.ndarray, share: np.ndarray, labels: list[str],
+           template: str) -> tuple[np.ndarray, list[str]]:
+    """One reason per row, as a code into the texts of the distinct (indicator, score) pairs,
+    each formatted once: a million rows hold few."""
     codes, uniques = pd.factorize(indicator * 1000.0 + score)
-    first = np.zeros(len(uniques), np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]  # a row holding each distinct pair
-    texts = np.array([_reason(labels[indicator[i]], score[i], share[i], template) for i in first.tolist()]
-                     + [""], dtype=object)
-    return texts[codes]
+    example = np.zeros(len(uniques), np.int64)
+    example[codes] = np.arange(len(codes))  # a row holding each distinct pair
+    return codes, [_reason(labels[indicator[i]], score[i], share[i], template) for i in example.tolist()]
+
+
+def _distinct_rows(codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A code per distinct combination of the columns of codes (all >= 0), and a row holding each."""
+    combination = np.zeros(n, np.int64)
+    for c in codes:  # factorized at each step, so the combined code stays below n
+        combination = pd.factorize(combination * (int(c.max()) + 1 if len(c) else 1) + c)[0]
+    example = np.zeros(int(combination.max()) + 1 if n else 0, np.int64)
+    example[combination] = np.arange(n)
+    return combination, example
 
 
 def _row_text(lost: list[float], scores: list[float], labels: list[str], template: str, count: int) -> str:
