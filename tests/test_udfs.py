@@ -134,6 +134,14 @@ def test_an_error_in_an_input_cell_is_reported_as_that_error():
         "#DIV/0! credit_grade: the cell holds the error #DIV/0!"
 
 
+def test_an_error_in_the_limit_cell_of_a_credit_check_is_that_error_not_a_customer_code(monkeypatch):
+    """A text in the limit cell is a customer code, looked up in the master data; an error is not one."""
+    monkeypatch.setenv("CRM_XL_DB", "sqlite:////nonexistent/never-opened.db")
+    assert f.credit_check(1000, 0, "#DIV/0!") == [["#DIV/0! credit_limit: the cell holds the error #DIV/0!", None]]
+    out = f.credit_check([[1000], [1000]], [[0], [0]], [[5000], ["#N/A"]])
+    assert out[0][0] == "approve" and out[1][0].startswith("#N/A credit_limit")
+
+
 def test_office_js_gets_real_error_values_per_cell():
     from udfs import officejs
 
@@ -163,3 +171,12 @@ def test_every_cell_kind_reads_the_same_in_small_and_large_calls(rows):
     scores[0] = [7, 7, 7, 7, False]
     assert f.credit_score(scores)[0] == ["#VALUE! score_conditions: False is not a number"]
     assert f.credit_score(scores)[-1] == [0.7]
+
+
+def test_a_bug_of_ours_is_one_error_cell_not_a_traceback(monkeypatch):
+    def broken(*args, **kwargs):
+        raise TypeError("unsupported operand")
+
+    monkeypatch.setattr(f.columns, "customer_tiers", broken)
+    assert f.customer_tier(12) == "#VALUE! crm_xl could not compute this (TypeError: unsupported operand); " \
+                                  "please report it with the cells given"

@@ -53,6 +53,9 @@ def crm_function(description: str, matrix: tuple[str, ...] = (), **arg_docs: str
                 return cells.CellError("#VALUE!", exc.findings[0].message)
             except ValueError as exc:  # shape problems
                 return cells.CellError("#VALUE!", str(exc))
+            except Exception as exc:  # a bug of ours: one error cell saying so, not a traceback in the sheet
+                return cells.CellError("#VALUE!", f"crm_xl could not compute this ({type(exc).__name__}: {exc}); "
+                                                  "please report it with the cells given")
 
         safe.__doc__ = description
         wrapped = safe
@@ -232,7 +235,7 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
     else:
         limits, grades = target, None
     (a, o, lim, g, d), _ = cells.broadcast(order_amount, outstanding, limits, grades, overdue_days)
-    if lim.dtype == object and any(issubclass(k, str) for k in set(map(type, lim.tolist()))):  # customer codes
+    if lim.dtype == object and _holds_codes(lim):
         import os
 
         from crm_xl.credit.orders import check_cells_with_codes
@@ -245,6 +248,13 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
         return list(map(list, checked.values))
     return [[*v] if v is not None else [cells.error_text(r) if r else None, None]  # no order: an empty row
             for v, r in zip(checked.values, checked.reasons)]
+
+
+def _holds_codes(limits: np.ndarray) -> bool:
+    """Whether some limit cell holds a customer code: text other than an Excel error (which is
+    reported as the error it is)."""
+    texts = {v for v in limits.tolist() if isinstance(v, str)}
+    return bool(texts - columns.EXCEL_ERRORS)
 
 
 @crm_function(

@@ -227,14 +227,14 @@ def check_cells_with_codes(engine, amounts: list, outstanding: list, targets: li
     customer's limit and grade in force and, unless given, the latest days overdue; an order for a
     code the master data does not have is held, as `crm-xl credit check` holds it."""
     from crm_xl.findings import CATALOGUE
-    from crm_xl.scoring.columns import credit_checks
+    from crm_xl.scoring.columns import EXCEL_ERRORS, credit_checks
 
     accounts = accounts_from_store(engine).drop_duplicates("customer_code").set_index("customer_code")
     limits, grades, overdue = list(targets), list(grades), list(overdue)
     unknown = {}
     for i, value in enumerate(targets):
         code = value.strip() if isinstance(value, str) else None
-        if code is None:
+        if code is None or code in EXCEL_ERRORS:  # a number, or an error reported as itself
             continue
         if code not in accounts.index:
             unknown[i] = CATALOGUE["credit-unknown-customer"].message(column="customer_code", value=code)
