@@ -253,8 +253,10 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
 def _holds_codes(limits: np.ndarray) -> bool:
     """Whether some limit cell holds a customer code: text other than an Excel error (which is
     reported as the error it is)."""
-    texts = {v for v in limits.tolist() if isinstance(v, str)}
-    return bool(texts - columns.EXCEL_ERRORS)
+    values = limits.tolist()
+    if not any(issubclass(k, str) for k in set(map(type, values))):  # numbers only: the usual column
+        return False
+    return bool({v for v in values if isinstance(v, str)} - columns.EXCEL_ERRORS)
 
 
 @crm_function(
