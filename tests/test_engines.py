@@ -59,6 +59,28 @@ def test_partitions_score_as_the_whole_table_with_transactions(tmp_path, client)
     assert result.as_of == (pd.to_datetime(data.transactions.date).max() + pd.Timedelta(days=1)).date().isoformat()
 
 
+def test_orders_the_pandas_path_leaves_out_set_no_as_of_on_dask_either(tmp_path, client):
+    """An order a year and more ahead (a typo'd year), one with a negative amount and one without a
+    customer code are left out by the pandas path: they must not set the as_of date on dask either."""
+    data = make_demo(200, seed=4)
+    customers = as_text(data.customers)
+    tx = as_text(data.transactions)
+    latest = pd.to_datetime(data.transactions.date).max()
+    bad = pd.DataFrame({"customer_code": [tx.customer_code[0], tx.customer_code[1], None],
+                        "date": ["2099-03-01", str((latest + pd.Timedelta(days=20)).date()),
+                                 str((latest + pd.Timedelta(days=30)).date())],
+                        "quantity": ["1", "1", "1"], "amount": ["1000", "-5", "1000"]})
+    tx = pd.concat([tx, bad], ignore_index=True)
+    write_parts(customers, tmp_path / "c", [0, 100, 200])
+    write_parts(tx, tmp_path / "t", [0, 500, len(tx)])
+    scored = score_customers(customers, default_model(), transactions=tx)
+    result = score_partitions(tmp_path / "c", tmp_path / "out", default_model(), transactions=tmp_path / "t",
+                              client=client)
+    assert result.as_of == scored.as_of.date().isoformat() == (latest + pd.Timedelta(days=1)).date().isoformat()
+    pd.testing.assert_frame_equal(comparable(pd.read_parquet(tmp_path / "out")), comparable(scored.table()),
+                                  check_dtype=False)
+
+
 def test_rfm_quintiles_are_the_populations_not_each_partitions(tmp_path, client):
     """Sorted by amount, each partition alone would give its own 1-5 spread; the population's is different."""
     demo = make_demo(300, seed=5)

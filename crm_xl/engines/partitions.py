@@ -1,7 +1,8 @@
 """`crm-xl score --engine dask`: customers as Parquet/CSV partitions, scored by the same code.
 
 Three passes over the partitions, all on a Dask cluster (local, or any scheduler address):
-1. as_of: the day after the latest order (unless given);
+1. as_of: the day after the latest order that counts (unless given): orders are typed by the same
+   contract as on pandas (prepare_transactions), so a bad or far-future order sets no date;
 2. transactions reduced to per-code totals (max/sums, exact in any split: rfm.transaction_totals),
    joined to the customers by code, and the whole population's rank values and means collected
    (scoring.population): quintiles and means are then exact, not per partition; a composite tier
@@ -141,6 +142,13 @@ def _dates_of(frame, column: str):
     return frame[[column]] if column in frame.columns else frame
 
 
+def _latest_counted_order(part: pd.DataFrame) -> pd.DataFrame:
+    """The latest order the pandas path counts: prepare_transactions leaves out an order with a bad
+    cell, one without a customer, and one dated over a year ahead (a typo'd year would set as_of)."""
+    days = rfm.prepare_transactions(part, Problems(len(part))).date
+    return pd.DataFrame({"latest": [days.max() if len(days) else np.datetime64("NaT", "s")]})
+
+
 def _latest_order(part: pd.DataFrame, column: str) -> pd.DataFrame:
     days = dates(part, column, Problems(len(part))) if column in part.columns else np.empty(0, "datetime64[s]")
     days = days[~np.isnat(days) & (days <= rfm.LAST_ORDER_DAY)]  # a later order is out-of-range (prepare_transactions)
@@ -226,7 +234,7 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     customers = read_partitions(files)
     tx = read_partitions(tx_files) if tx_files else None
     if as_of is None:  # pass 1
-        latest = (_dates_of(tx, "date").map_partitions(_latest_order, "date", meta={"latest": "datetime64[s]"})
+        latest = (tx.map_partitions(_latest_counted_order, meta={"latest": "datetime64[s]"})
                   if tx is not None else _dates_of(customers, "last_order_date").map_partitions(
                       _latest_order, "last_order_date", meta={"latest": "datetime64[s]"}))
         as_of = rfm.default_as_of(latest.compute()["latest"].to_numpy())
