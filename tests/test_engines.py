@@ -77,6 +77,10 @@ def test_orders_the_pandas_path_leaves_out_set_no_as_of_on_dask_either(tmp_path,
     result = score_partitions(tmp_path / "c", tmp_path / "out", default_model(), transactions=tmp_path / "t",
                               client=client)
     assert result.as_of == scored.as_of.date().isoformat() == (latest + pd.Timedelta(days=1)).date().isoformat()
+    tx_problems = scored.transaction_problems.frame()
+    assert result.order_problems == tx_problems.code.value_counts(sort=False).to_dict()
+    assert result.order_problems == {"order-in-future": 1, "out-of-range": 1, "required-missing": 1}
+    assert result.orders_left_out == 3
     pd.testing.assert_frame_equal(comparable(pd.read_parquet(tmp_path / "out")), comparable(scored.table()),
                                   check_dtype=False)
 

@@ -102,6 +102,10 @@ def print_partitioned_summary(result) -> None:
         click.echo(f"  {column:14} {parts or '(none)'}")
     if result.rows_with_issues:
         click.secho(f"  {result.rows_with_issues:,} rows have issues: see their scoring_issues column", fg="yellow")
+    if result.order_problems:
+        found = " · ".join(f"{code} {n:,}" for code, n in result.order_problems.items())
+        click.secho(f"  {result.orders_left_out:,} orders left out of the totals; cells with problems: {found} "
+                    "(crm-xl score without --engine dask, given one transactions file, names each cell)", fg="yellow")
     click.echo(f"Wrote {result.output} (Parquet, one file per partition)")
 
 

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,8 @@ class PartitionedScore:
     rows_with_issues: int
     partitions: int
     seconds: dict[str, float]
+    orders_left_out: int = 0  # orders with a bad cell, no customer or a date over a year ahead
+    order_problems: dict[str, int] = field(default_factory=dict)  # problem code -> cells, in the orders
 
 
 def partition_files(source: str | Path, what: str = "customers") -> list[str]:
@@ -142,11 +144,22 @@ def _dates_of(frame, column: str):
     return frame[[column]] if column in frame.columns else frame
 
 
-def _latest_counted_order(part: pd.DataFrame) -> pd.DataFrame:
-    """The latest order the pandas path counts: prepare_transactions leaves out an order with a bad
-    cell, one without a customer, and one dated over a year ahead (a typo'd year would set as_of)."""
-    days = rfm.prepare_transactions(part, Problems(len(part))).date
-    return pd.DataFrame({"latest": [days.max() if len(days) else np.datetime64("NaT", "s")]})
+_CHECKED = {"what": object, "count": np.int64, "latest": "datetime64[s]"}
+
+
+LATEST, LEFT_OUT = "latest order", "left out"
+
+
+def _orders_checked(part: pd.DataFrame) -> pd.DataFrame:
+    """One partition of the orders typed as the pandas path types them (prepare_transactions): the
+    latest order that counts (a bad or far-future order sets no as_of), how many were left out,
+    and how many cells each problem code found."""
+    problems = Problems(len(part))
+    days = rfm.prepare_transactions(part, problems).date
+    never = np.datetime64("NaT", "s")
+    rows = [(LATEST, 0, days.max() if len(days) else never), (LEFT_OUT, len(part) - len(days), never)]
+    rows += [(b.code, len(b.rows), never) for b in problems.batches]
+    return pd.DataFrame(rows, columns=list(_CHECKED)).astype(_CHECKED)
 
 
 def _latest_order(part: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -233,11 +246,12 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     clock = time.perf_counter()
     customers = read_partitions(files)
     tx = read_partitions(tx_files) if tx_files else None
-    if as_of is None:  # pass 1
-        latest = (tx.map_partitions(_latest_counted_order, meta={"latest": "datetime64[s]"})
-                  if tx is not None else _dates_of(customers, "last_order_date").map_partitions(
-                      _latest_order, "last_order_date", meta={"latest": "datetime64[s]"}))
-        as_of = rfm.default_as_of(latest.compute()["latest"].to_numpy())
+    checked = tx.map_partitions(_orders_checked, meta=_CHECKED).compute() if tx is not None else None  # pass 1
+    if as_of is None:
+        latest = (checked.loc[checked.what == LATEST] if checked is not None else _dates_of(
+            customers, "last_order_date").map_partitions(_latest_order, "last_order_date",
+                                                         meta={"latest": "datetime64[s]"}).compute())
+        as_of = rfm.default_as_of(latest["latest"].to_numpy())
     seconds = {"as_of": time.perf_counter() - clock}
 
     clock = time.perf_counter()  # pass 2
@@ -272,7 +286,16 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
                for c, v in summary.items()}
     return PartitionedScore(str(source), output, int(totals_by.get(("rows", ""), 0)), model.title,
                             as_of.date().isoformat(), summary, int(totals_by.get(("rows_with_issues", ""), 0)),
-                            customers.npartitions, {k: round(v, 3) for k, v in seconds.items()})
+                            customers.npartitions, {k: round(v, 3) for k, v in seconds.items()},
+                            *_order_findings(checked))
+
+
+def _order_findings(checked: pd.DataFrame | None) -> tuple[int, dict[str, int]]:
+    """Orders left out of the totals, and the number of cells of each problem code, over all partitions."""
+    if checked is None:
+        return 0, {}
+    counts = checked.loc[checked.what != LATEST].groupby("what", sort=False)["count"].sum()
+    return int(counts.get(LEFT_OUT, 0)), {str(k): int(v) for k, v in counts.items() if k != LEFT_OUT and v}
 
 
 def _population(customers, filled, model: ScoringModel, as_of: pd.Timestamp, composite: TierPreset | None,
