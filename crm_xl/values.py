@@ -267,7 +267,7 @@ def texts(s: pd.Series) -> Parsed:
     """Text values as typed (trimmed; None where empty); rejected: too long for a cell, or holding
     characters a workbook cannot store."""
     obj = s.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):  # the usual case: text or empty,
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):  # the usual case: text or empty
         codes, uniques = pd.factorize(obj)  # each distinct text looked at once (codes repeat themselves)
         distinct = np.array([u.strip() or None for u in uniques.tolist()] + [None], dtype=object)  # -1: empty
         values = distinct[codes]
