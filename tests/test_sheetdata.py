@@ -160,3 +160,11 @@ def test_without_isal_the_same_sheet_is_written_with_zlib(tmp_path, monkeypatch)
     sizes = [zipfile.ZipFile(tmp_path / f).getinfo("xl/worksheets/sheet1.xml").compress_size
              for f in ("isal.xlsx", "zlib.xlsx")]
     assert sizes[0] != sizes[1]  # each compressor did write its own entry
+
+
+def test_a_daemon_process_builds_every_piece_itself(monkeypatch):
+    """A pool's worker process is a daemon, and a daemon may not start processes of its own."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+    assert forked.spare_cores() == 0

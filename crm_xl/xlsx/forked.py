@@ -21,8 +21,8 @@ _build: Callable[[int], bytes] | None = None  # what the forked workers run: inh
 
 def spare_cores() -> int:
     """How many forked workers may help the calling process (0: none)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 0
+    if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+        return 0  # no fork (Windows), or a daemon process (a pool's worker), which may not have children
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(0, min(cores - 1, MAX_WORKERS))
 
