@@ -245,7 +245,7 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
     else:
         checked = columns.credit_checks(a, o, lim, g, d, m, lang or None)
     if not any(checked.reasons) and None not in checked.values:  # the usual column: every order decided
-        return list(map(list, checked.values))
+        return checked.values  # [decision, reason] rows already
     return [[*v] if v is not None else [cells.error_text(r) if r else None, None]  # no order: an empty row
             for v, r in zip(checked.values, checked.reasons)]
 

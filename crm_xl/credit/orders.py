@@ -249,7 +249,7 @@ def check_cells_with_codes(engine, amounts: list, outstanding: list, targets: li
     checked = credit_checks(amounts, outstanding, limits, grades, overdue, model, language)
     for i, message in unknown.items():
         if checked.values[i] is not None:
-            checked.values[i] = (credit_check.HOLD, message)
+            checked.values[i] = [credit_check.HOLD, message]
     return checked
 
 

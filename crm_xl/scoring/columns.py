@@ -316,7 +316,7 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
     clean = _clean_orders(amounts, outstanding, limits, grades, overdue_days, model.credit.grade_lookup)
     if clean is not None:
         decided = [credit_check.decide_row_with_grade(*row, model.credit, language) for row in clean]
-        return Column([(credit_check.DECISIONS[code], reason) for code, reason in decided], [None] * len(decided))
+        return Column([[credit_check.DECISIONS[code], reason] for code, reason in decided], [None] * len(decided))
     problems = Problems(len(amounts))
     # no order on this row: no result (the other arguments may be one repeated cell)
     frame, empty = _frame({"amount": amounts, "outstanding": outstanding, "credit_limit": limits,
@@ -333,8 +333,10 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
     for b in problems.batches:  # a bad cell anywhere: no decision
         if CATALOGUE[b.code].severity == "error":
             bad[b.rows] = True
-    values = list(zip(checks.labels.tolist(), checks.reason.tolist()))  # a list: an object array of pairs
-    for i in np.flatnonzero(bad).tolist():  # is filled at a fraction of numpy's speed
+    # [decision, reason] lists: the two cells a formula spills, made once (an object array of pairs
+    # is filled at a fraction of a list's speed)
+    values = [[label, reason] for label, reason in zip(checks.labels.tolist(), checks.reason.tolist())]
+    for i in np.flatnonzero(bad).tolist():
         values[i] = None
     return _result(values, problems, empty)
 
