@@ -88,13 +88,15 @@ def _unknown(idx: np.ndarray, blank: np.ndarray) -> np.ndarray | None:
 
 def scales(frame: pd.DataFrame, cls: Classification, problems: Problems) -> np.ndarray:
     """Scale from business_scale when given, else from the scale measure through the bands."""
-    given = coded(frame, "business_scale", cls.scales, "business scale", problems, required=False)
+    given = (coded(frame, "business_scale", cls.scales, "business scale", problems, required=False)
+             if "business_scale" in frame.columns else None)  # no column: every scale from the measure
     measure = numbers(frame, cls.scale_measure, problems)
-    from_measure = cls.scale_bands.index(measure)
-    named = given >= 0
-    idx = np.where(named, given, from_measure) if np.count_nonzero(named) else from_measure
-    if ("business_scale" in frame.columns or cls.scale_measure in frame.columns) and np.count_nonzero(idx < 0):
-        problems.add("missing-value", f"business_scale or {cls.scale_measure}", (given == -1) & np.isnan(measure))
+    idx = cls.scale_bands.index(measure)
+    if given is not None and np.count_nonzero(given >= 0):
+        idx = np.where(given >= 0, given, idx)
+    if (given is not None or cls.scale_measure in frame.columns) and np.count_nonzero(idx < 0):
+        unnamed = np.isnan(measure) if given is None else (given == -1) & np.isnan(measure)
+        problems.add("missing-value", f"business_scale or {cls.scale_measure}", unnamed)
     return idx
 
 
