@@ -16,7 +16,7 @@ import pandas as pd
 
 from crm_xl.findings import CATALOGUE, finding
 from crm_xl.model import ScoringModel
-from crm_xl.scoring import classes, credit, rfm, tags, tiers, value
+from crm_xl.scoring import classes, credit, credit_check, reasons, rfm, tags, tiers, value
 from crm_xl.scoring.inputs import SMALL, Table, number_columns, numbers
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.values import MAX_NUMBER
@@ -125,6 +125,8 @@ def _frame(columns: dict[str, Sequence], problems: Problems, key: tuple[str, ...
         # (rows x columns); concatenate costs less than np.array over a list of arrays
     if block is not None:  # numbers and empty cells only: no error values, one empty mask
         keyed = block if key is None else block[:, [j for j, name in enumerate(data) if name in key]]
+        if n <= SMALL:  # a few rows: a loop beats isnan and a reduction along an axis
+            return Table(data, n, block), np.array([all(v != v for v in row) for row in keyed.tolist()], dtype=bool)
         return Table(data, n, block), np.isnan(keyed).all(axis=1)
     table = Table(data, n)
     if n <= SMALL:  # a few cells: plain loops beat numpy's and a Series' set-up (a formula filled down)
@@ -299,8 +301,6 @@ def _days_since_last_order(recency: Sequence) -> Sequence:
 def credit_reasons(scores: Sequence[Sequence], model: ScoringModel, count: int = 3, language: str | None = None,
                    indicator_set: str | None = None) -> Column:
     """The indicators that cost each row the most points (the credit_reasons column of a scored table)."""
-    from crm_xl.scoring import reasons
-
     keys = list(model.credit.sets[indicator_set or model.credit.default_set])
     problems = Problems(len(scores))
     frame, empty = _score_frame(scores, [model.credit.indicators[k].column for k in keys], problems)
@@ -311,8 +311,6 @@ def credit_reasons(scores: Sequence[Sequence], model: ScoringModel, count: int =
 def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, grades: Sequence,
                   overdue_days: Sequence, model: ScoringModel, language: str | None = None) -> Column:
     """(decision, reason) of each order against its own outstanding balance, limit and grade."""
-    from crm_xl.scoring import credit_check
-
     clean = _clean_orders(amounts, outstanding, limits, grades, overdue_days, model.credit.grade_lookup)
     if clean is not None:
         decided = [credit_check.decide_row_with_grade(*row, model.credit, language) for row in clean]

@@ -38,11 +38,12 @@ def reason_texts(keys: list[str], scores: np.ndarray, lost: np.ndarray, credit: 
     template = credit.text("reason", language)
     language = language or credit.default_language
     labels = [credit.indicators[k].label_in(language) for k in keys]
-    out = np.full(len(lost), None, dtype=object)
     if len(lost) <= SMALL:  # a few rows (a formula's one customer): plain Python beats numpy's set-up
+        out = np.empty(len(lost), dtype=object)
         out[:] = [None if any(x != x for x in row) else _row_text(row, s, labels, template, count)
                   for row, s in zip(lost.tolist(), scores.tolist())]  # NaN: unscored
         return out
+    out = np.full(len(lost), None, dtype=object)
     rows = np.flatnonzero(~np.isnan(lost).any(axis=1))
     if not len(rows):
         return out
@@ -76,7 +77,7 @@ def _distinct_rows(codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndar
 
 def _row_text(lost: list[float], scores: list[float], labels: list[str], template: str, count: int) -> str:
     """One row's reasons, as the column code ranks them: most lost first, model order among ties."""
-    ranked = sorted(range(len(lost)), key=lambda j: -lost[j])[:max(count, 0)]
+    ranked = sorted(range(len(lost)), key=[-x for x in lost].__getitem__)[:max(count, 0)]
     parts = (_reason(labels[j], scores[j], lost[j], template) for j in ranked)
     return SEPARATOR.join(p for p in parts if p)
 
