@@ -168,3 +168,29 @@ def test_a_daemon_process_builds_every_piece_itself(monkeypatch):
 
     monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
     assert forked.spare_cores() == 0
+
+
+@pytest.mark.parametrize("shared_strings", [False, True])
+def test_escape_like_text_written_by_xlsxwriter_itself_reads_back_as_typed(tmp_path, shared_strings):
+    """Cells xlsxwriter writes (Issues sheets, review workbooks) escape overlapping _xHHHH_ runs too."""
+    import xlsxwriter
+
+    typed = ["_x005F_x0041_", "_x0041_x0042_", "_x0041_", "a_x00e9_b_x00E9_"]
+    path = tmp_path / "t.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": not shared_strings})
+    ws = wb.add_worksheet("S")
+    for i, text in enumerate(typed):
+        ws.write_string(i, 0, text)
+    wb.close()
+    got = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").to_python()
+    assert [row[0] for row in got] == typed
+
+
+def test_escape_like_text_in_a_table_reads_back_as_typed(tmp_path):
+    typed = ["_x005F_x0041_", "_x0041_x0042_", "x_x0041__x0042_", "_x005f_x005F_x0041_"] * 30  # both paths
+    path = tmp_path / "t.xlsx"
+    wb = new_workbook(path)
+    write_table(wb, "Customers", pd.DataFrame({"store_name": typed}))
+    wb.close()
+    got = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Customers").to_python()
+    assert [row[0] for row in got[1:]] == typed

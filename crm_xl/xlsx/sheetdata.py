@@ -33,7 +33,12 @@ from crm_xl.xlsx.refs import letter
 
 CHUNK = 10_000  # rows per piece of XML: ten pieces at 100k rows, shared between the cores
 MAX_TEXT = 32_767  # a cell's limit (UTF-16 units): longer text is cut, as xlsxwriter does
-_ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")  # literal "_x0041_" must not read back as "A"
+# A typed "_x0041_" must not read back as "A": each "_" that starts such a run is escaped (_x005F_).
+# Overlapping runs count: "_x005F_x0041_" has two. xlsxwriter matches without overlap, so it wrote
+# that text to read back as "_x005FA"; its own pattern is replaced by this one for every sheet and
+# shared-string table it writes (tests/test_sheetdata.py holds the cases).
+_ESCAPED_ESCAPE = re.compile("(_(?=x[0-9a-fA-F]{4}_))")
+xlsxwriter.xmlwriter.re_control_chars_1 = _ESCAPED_ESCAPE
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f\ufffe\uffff])")
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "s")  # serial 1 = 1900-01-01 after Excel's 1900 leap day
 _SECONDS_PER_DAY = 86_400.0
