@@ -184,3 +184,34 @@ def test_json_of_a_merge_says_what_was_held_back(customers_csv, tmp_path, capsys
                         "--db", f"sqlite:///{tmp_path / 'crm.db'}"], capsys)
     result = json.loads(out)
     assert code == 1 and result["rows_in"] == 2 and result["rows_out"] == 1
+
+
+def test_sigterm_while_writing_ends_the_command_its_helpers_and_its_part_files(tmp_path):
+    """timeout, cron and systemd stop a command with SIGTERM: it ends as Ctrl-C does (aborted, exit 2),
+    leaves no half-written file and no forked helper behind, and the old output stays."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    lines = ["customer_code,store_name,score_character,score_capacity,score_capital,score_collateral,score_conditions"]
+    lines += [f"C{i:07d},store {i},5,6,7,8,9" for i in range(300_000)]  # ~1 s of splicing rows
+    (tmp_path / "big.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "out.xlsx").write_bytes(b"the old output")
+    proc = subprocess.Popen([sys.executable, "-m", "crm_xl.cli", "score", "big.csv", "-o", "out.xlsx", "-q"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(tmp_path.glob(".out.xlsx*.part.*.part")):  # the rows are being spliced
+        time.sleep(0.01)
+    time.sleep(0.15)  # the helpers are at work
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    for pid in left:
+        os.kill(int(pid), signal.SIGKILL)
+    assert proc.returncode == 2 and "aborted" in err.decode()
+    assert left == []  # no helper outlived the command
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "out.xlsx"]
+    assert (tmp_path / "out.xlsx").read_bytes() == b"the old output"

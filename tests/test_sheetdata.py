@@ -152,6 +152,53 @@ def test_a_worker_that_dies_leaves_its_pieces_to_the_caller():
     assert list(forked.in_order(7, build, workers=1)) == [str(i).encode() for i in range(7)]
 
 
+def test_a_worker_killed_while_it_sends_a_piece_leaves_the_rest_to_the_caller():
+    """Killed with part of a piece in the pipe (the out-of-memory killer's case): no hang, every
+    piece whole and in order."""
+    import signal
+    import threading
+    import time
+
+    parent = os.getpid()
+
+    def build(i: int) -> bytes:
+        if os.getpid() != parent:  # the helper: killed while blocked writing 5 MB into a full pipe
+            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGKILL)).start()
+            return b"x" * 5_000_000
+        if i == 0:
+            time.sleep(0.6)  # the caller reads late: the helper is blocked mid-piece when killed
+        return str(i).encode()
+
+    assert list(forked.in_order(6, build, workers=1)) == [str(i).encode() for i in range(6)]
+
+
+def test_the_caller_stopping_early_ends_its_helpers():
+    import time
+
+    pids = []
+    parent = os.getpid()
+
+    def build(i: int) -> bytes:
+        if os.getpid() != parent:
+            time.sleep(0.05)
+        return b"x" * 200_000
+
+    pieces = forked.in_order(50, build, workers=2)
+    next(pieces)
+    pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent_of(int(p)) == parent]
+    assert pids  # the helpers are running
+    pieces.close()  # e.g. the writer failed (disk full) or Ctrl-C
+    assert not [p for p in pids if os.path.exists(f"/proc/{p}")]
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def test_without_isal_the_same_sheet_is_written_with_zlib(tmp_path, monkeypatch):
     rows = pd.concat([frame()] * 50, ignore_index=True)
     with_isal = _written(tmp_path / "isal.xlsx", rows)

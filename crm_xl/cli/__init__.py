@@ -6,7 +6,9 @@ are registered here; `main` turns every CrmError into its findings and exit 2, n
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +27,8 @@ EXTRAS = {"fastexcel": "fast", "pyarrow": "fast", "psycopg": "postgres", "olefil
 def main(argv: list[str] | None = None) -> None:
     """Entry point: bad input ends with its findings and exit 2, never a traceback."""
     sys.unraisablehook = _quiet_world_errors
+    if threading.current_thread() is threading.main_thread():  # only there can a handler be set
+        signal.signal(signal.SIGTERM, _stopped)  # as Ctrl-C: half-written outputs removed, helpers ended
     try:
         code = cli.main(args=argv, prog_name="crm-xl", standalone_mode=False)
     except CrmError as exc:
@@ -57,6 +61,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERNAL)
     if isinstance(code, int) and code:  # without standalone mode click returns ctx.exit codes
         sys.exit(code)
+
+
+def _stopped(signum, frame) -> None:
+    """SIGTERM (timeout, cron, systemd) ends a command as Ctrl-C does, so its clean-up runs."""
+    raise KeyboardInterrupt
 
 
 def _quiet_world_errors(unraisable) -> None:

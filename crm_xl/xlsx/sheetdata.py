@@ -286,7 +286,7 @@ class FastTableWorkbook(xlsxwriter.Workbook):
 def _splice(path: Path, tables: dict[int, list[TableRows]]) -> None:
     """Rewrite the zip with each table's rows inserted into its sheet's XML."""
     by_sheet = {f"xl/worksheets/sheet{i}.xml": queued for i, queued in tables.items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name.lstrip('.')}.", suffix=".part")  # hidden
     os.close(fd)
     os.chmod(tmp, os.stat(path).st_mode)  # mkstemp makes it private; keep the mode the file had
     try:
