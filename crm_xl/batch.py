@@ -101,7 +101,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     tx_issues = tx_table.findings(scored.transaction_problems.batches) if tx_table is not None else []
     advance = stage("writing", len(out))
     if output.suffix.lower() == ".csv":
-        write_csv(output, out)
+        write_csv(output, _inputs_as_meant(out))  # -500 and "1,000" as the numbers they are, as in the xlsx
         advance(len(out))
     else:
         write_scored_workbook(output, _inputs_as_meant(out), problems, model, facts, advance, tx_issues)

@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from crm_xl.xlsx.formulas import FORMULA_START, SIGN_START, runs_as_formula  # noqa: F401 - callers read them here
+
 MAX_NUMBER = 1e15
 MAX_TEXT = 32_767
 FIRST_YEAR, LAST_YEAR = 1900, 9999
 FIRST_DAY, LAST_DAY = np.datetime64(f"{FIRST_YEAR}-01-01", "s"), np.datetime64(f"{LAST_YEAR}-12-31", "s")
 FIRST_MONTH, LAST_MONTH = f"{FIRST_YEAR}-01", f"{LAST_YEAR}-11"  # a month is scored as of the day after it
-FORMULA_START = ("=", "@")  # always a formula in a spreadsheet
-SIGN_START = ("+", "-")  # a formula unless it reads as a number (+82 10 … is a phone number)
 EXCEL_EPOCH = np.datetime64("1899-12-30", "s")
 LAST_SERIAL = 2_958_465  # 9999-12-31
 DATE_UNIT = "datetime64[s]"
@@ -313,16 +313,6 @@ def in_date_range(day: pd.Timestamp) -> bool:
 MONTH_PROBLEM = f"is not a month from {FIRST_MONTH} to {LAST_MONTH}"
 MONTH_HINT = (f"Give the month as YYYY-MM, e.g. 2026-10 (a month is scored as of the day after it ends, and "
               f"{LAST_YEAR}-12-31 is the last day a workbook holds).")
-
-
-def runs_as_formula(text: str) -> bool:
-    """Whether a typed text would run as a formula when a spreadsheet opens it (=…, @…, a leading tab or
-    line break, +/- not followed by a number)."""
-    if text.startswith(FORMULA_START) or text.startswith(("\t", "\r", "\n")):
-        return True
-    if text.startswith(SIGN_START):
-        return not re.fullmatch(r"[+-][0-9][0-9 \-]*", text)  # a signed number or phone is data
-    return False
 
 
 def cell_length(text: str) -> int:

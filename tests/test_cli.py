@@ -364,3 +364,24 @@ def test_no_command_writes_over_its_own_inputs_or_makes_a_master_data_from_a_typ
     for args in (["credit", "holds", "list"], ["credit", "review", "list"], ["snapshot", "--month", "2026-10"]):
         code, _, err = run([*args, "--db", f"sqlite:///{typo}"], capsys)
         assert code == 2 and "does not exist" in err and not typo.exists(), (args, err)
+
+
+def test_the_scored_csv_keeps_negative_and_grouped_numbers_numbers(tmp_path, capsys):
+    """-500 and "1,000" are numbers in the scored CSV (our own output validates), and text that a
+    spreadsheet would run stays quoted (QA)."""
+    source = tmp_path / "in.csv"
+    source.write_text('customer_code,store_name,net_worth\nK1,a,"1,000"\nK2,"-1+cmd|\' /C calc\'!A0",-500\n'
+                      'K3,"+82 10-1234-5678",-1.5\n', encoding="utf-8")
+    run(["score", source, "-o", tmp_path / "out.csv"], capsys)
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+    assert "'-500" not in text and "'-1.5" not in text and ",1000," in text
+    assert "'-1+cmd" in text and "'+82" not in text  # a formula is quoted, a phone number is data
+    code, _, _ = run(["validate", tmp_path / "out.csv"], capsys)
+    assert code == 0
+
+
+def test_what_a_spreadsheet_runs_as_a_formula():
+    from crm_xl.xlsx.formulas import runs_as_formula
+
+    assert [runs_as_formula(t) for t in ("-500", "-1,234.5", "+82 10-1234-5678", "12", "a-b")] == [False] * 5
+    assert [runs_as_formula(t) for t in ("=1+1", "@SUM(A1)", "-1+cmd|' /C calc'!A0", "+A1", "\t=1", "-")] == [True] * 6

@@ -11,10 +11,10 @@ import pandas as pd
 
 from crm_xl.files import atomic_path
 from crm_xl.xlsx.printing import print_setup
+from crm_xl.xlsx.formulas import runs_as_formula
 from crm_xl.xlsx.refs import sheet_ref
 from crm_xl.xlsx.sheetdata import CellStyles, FastTableWorkbook, number_texts, style_attr
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 NUMBER_FORMATS = {"credit_level": "0.000", "credit_limit": "#,##0", "avg_monthly_amount": "#,##0",
                   "avg_monthly_qty": "#,##0.0", "high_price_share": "0.0%",
@@ -108,9 +108,16 @@ def write_findings_sheet(wb, name: str, target_sheet: str | None, rows, headers=
 
 def safe_csv_text(value):
     """CSV has no cell types: text that a spreadsheet would run as a formula gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if isinstance(value, str) and runs_as_formula(value):
         return "'" + value
     return value
+
+
+def _csv_cell(value):
+    """One cell of a column of mixed values: a whole number without `.0`, text made safe."""
+    if type(value) is float and value.is_integer() and abs(value) < 2.0**53:
+        return int(value)
+    return safe_csv_text(value)
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
@@ -123,7 +130,7 @@ def write_csv_to(path: Path, frame: pd.DataFrame) -> None:
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object or isinstance(safe[col].dtype, (pd.CategoricalDtype, pd.StringDtype)):
-            safe[col] = safe[col].astype(object).map(safe_csv_text)
+            safe[col] = safe[col].astype(object).map(_csv_cell)
         elif safe[col].dtype.kind == "f":  # 5000 as typed, not 5000.0
             values = safe[col].to_numpy(dtype=float)
             text = np.full(len(values), None, dtype=object)
