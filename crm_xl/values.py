@@ -47,6 +47,9 @@ _PERCENT = re.compile("[%\uff05\ufe6a]")  # %, full-width ％, small ﹪
 _PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# What trimming takes off a typed text: Unicode's spaces and line breaks, but not the control
+# characters str.strip() also counts as space (\x0b, \x0c, \x1c-\x1f), which are bad-characters.
+SPACES = "\t\n\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _MONTHS = {m.casefold(): i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _DATE_FORMS = [  # (pattern, order of year / month / day groups)
@@ -269,7 +272,7 @@ def texts(s: pd.Series) -> Parsed:
     obj = s.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):  # the usual case: text or empty
         codes, uniques = pd.factorize(obj)  # each distinct text looked at once (codes repeat themselves)
-        distinct = np.array([u.strip() or None for u in uniques.tolist()] + [None], dtype=object)  # -1: empty
+        distinct = np.array([u.strip(SPACES) or None for u in uniques.tolist()] + [None], dtype=object)  # -1: empty
         values = distinct[codes]
         rejected = [Rejected(r.code, r.mask[codes], r.fields, r.show_value) for r in _unstorable(distinct)]
     else:
@@ -374,7 +377,7 @@ def text_of(value) -> str | None:
         return str(int(value))
     if isinstance(value, (dt.date, pd.Timestamp, np.datetime64)):
         return str(np.datetime64(value, "D"))
-    text = str(value).strip()
+    text = str(value).strip(SPACES)
     return text or None
 
 

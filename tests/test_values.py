@@ -209,3 +209,11 @@ def test_a_field_measured_in_percent_points_keeps_95_percent_as_95():
     assert numbers(frame, "debt_due_90d_ratio", Problems(2)).tolist() == [0.5, 0.5]
     assert values.stored_texts(frame["collection_rate"], "number", percent_points=True) == ["95", "80"]
     assert values.stored_texts(frame["debt_due_90d_ratio"], "number") == ["0.5", "0.5"]
+
+
+def test_a_control_character_at_either_end_is_a_finding_not_trimmed_away():
+    """str.strip() counts \x1c-\x1f, \x0b and \x0c as space: trimming must not take them off unseen (QA)."""
+    parsed = values.texts(pd.Series(["가게\x1f", "\x0bshop", " shop\u3000", "ok"], dtype=object))
+    assert [r.code for r in parsed.rejected] == ["bad-characters"]
+    assert parsed.rejected[0].mask.tolist() == [True, True, False, False]
+    assert parsed.values.tolist()[2:] == ["shop", "ok"]

@@ -16,6 +16,7 @@ from crm_xl.isolation import read_untrusted, read_untrusted_many
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.rfm import Transactions, prepare_transactions
 from crm_xl.sheets.template import META_SHEET
+from crm_xl.values import SPACES
 from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
 from crm_xl.xlsx.refs import letter
 from crm_xl.xlsx.safety import check_text, check_xlsx
@@ -347,7 +348,8 @@ def _clean(column: pd.Series, kind: str | None) -> pd.Series:
     values[pd.isna(values) | (values == "")] = None
     if kind == "text":
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # the usual case, at C speed
-            values = np.array([v.strip() or None if v is not None else None for v in values.tolist()], dtype=object)
+            values = np.array([v.strip(SPACES) or None if v is not None else None for v in values.tolist()],
+                              dtype=object)
         else:
             values = np.array([_as_text(v) for v in values], dtype=object)
     elif kind == "number":
@@ -364,5 +366,5 @@ def _as_text(v):
         return None
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    text = str(v).strip()
+    text = str(v).strip(SPACES)
     return text or None
