@@ -42,7 +42,8 @@ LAST_SERIAL = 2_958_465  # 9999-12-31
 DATE_UNIT = "datetime64[s]"
 SMALL = 64  # up to this many cells plain loops beat numpy's and pandas' set-up (a formula filled down)
 
-_NOISE = re.compile(r"[\s원₩¥元$€£]")
+_MARKS = re.compile(r"[원₩¥元$€£]")  # currency marks and units typed beside an amount
+_SPACE_GROUPED = re.compile(r"[+-]?\d{1,3}( \d{3})+(\.\d+)?")  # 1 234 000: spaces between groups of three
 _PERCENT = re.compile("[%\uff05\ufe6a]")  # %, full-width ％, small ﹪
 _PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
@@ -53,7 +54,8 @@ SPACES = "\t\n\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\
 _MONTHS = {m.casefold(): i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _DATE_FORMS = [  # (pattern, order of year / month / day groups)
-    (re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"), "ymd"),
+    (re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ tT](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?"),
+     "ymd"),  # a time of day is dropped (dates are whole days), but it must be one
     (re.compile(r"(\d{4})(\d{2})(\d{2})"), "ymd"),
     (re.compile(r"(\d{4})\s*[년年]\s*(\d{1,2})\s*[월月]\s*(\d{1,2})\s*[일日]?"), "ymd"),
     (re.compile(r"(\d{1,2})[\s-]+([a-z]{3,9})\.?[\s,-]+(\d{4})"), "dmy"),
@@ -164,11 +166,15 @@ def _number_in_points(text: str) -> float:
 def _number(text: str, percent: float = 0.01) -> float:
     """The number a text means, NaN when it is none. A trailing % multiplies by `percent`: 0.01 as
     Excel reads `50%` (0.5, a ratio typed as a percentage); a % anywhere else is not a number."""
-    text = unicodedata.normalize("NFKC", text).strip()
+    if any(c.isdigit() and not c.isdecimal() for c in text):
+        return np.nan  # 10² or ①: NFKC would read them as 102 and 1
+    text = " ".join(unicodedata.normalize("NFKC", text).split())  # any run of spaces as one
     scale = 1.0
     if text.endswith("%"):
         text, scale = text[:-1], percent
-    text = _NOISE.sub("", text)
+    text = _MARKS.sub("", text).strip()
+    if _SPACE_GROUPED.fullmatch(text):
+        text = text.replace(" ", "")
     if _PLAIN.fullmatch(text):
         value = float(text)
     elif _GROUPED.fullmatch(text):
@@ -258,12 +264,20 @@ def _date_text(text: str) -> np.datetime64 | None:
         if not match:
             continue
         parts = dict(zip(order, match.groups()))
+        if not _a_time_of_day(match.groupdict()):
+            return None
         month = parts["m"] if parts["m"].isdigit() else _MONTHS.get(parts["m"][:3])
         try:
             return np.datetime64(dt.date(int(parts["y"]), int(month), int(parts["d"])), "D").astype(DATE_UNIT)
         except (TypeError, ValueError):  # no such month or day (2026-02-30, 'Foo 5, 2026')
             return None
     return None
+
+
+def _a_time_of_day(time: dict) -> bool:
+    """Whether the hours, minutes and seconds a date text holds (if any) are a time of day (25:99 is not)."""
+    limits = {"H": 23, "M": 59, "S": 59}
+    return all(int(v) <= limits[k] for k, v in time.items() if v is not None)
 
 
 def texts(s: pd.Series) -> Parsed:

@@ -217,3 +217,22 @@ def test_a_control_character_at_either_end_is_a_finding_not_trimmed_away():
     assert [r.code for r in parsed.rejected] == ["bad-characters"]
     assert parsed.rejected[0].mask.tolist() == [True, True, False, False]
     assert parsed.values.tolist()[2:] == ["shop", "ok"]
+
+
+@pytest.mark.parametrize("typed", ["1 2", "3 0", "10²", "①", "2 50"])
+def test_digits_no_one_reads_as_one_number_are_not_a_number(typed):
+    """Spaces only separate groups of three (1 234 000); superscripts and circled digits are no digits (QA)."""
+    parsed = values.numbers(pd.Series([typed], dtype=object))
+    assert [r.code for r in parsed.rejected] == ["not-a-number"]
+
+
+@pytest.mark.parametrize("typed, number", [("1 234 000", 1234000), ("5 000 원", 5000), ("₩ 1,000", 1000),
+                                           ("1\u202f234\u202f567", 1234567), ("４５０，０００", 450000)])
+def test_grouped_and_marked_amounts_still_read(typed, number):
+    assert values.numbers(pd.Series([typed], dtype=object)).values.tolist() == [number]
+
+
+def test_a_date_with_a_time_that_is_no_time_of_day_is_not_a_date():
+    parsed = values.dates(pd.Series(["2026-10-05 25:99", "2026-10-05 23:59", "2026-10-05T10:00:00"], dtype=object))
+    assert parsed.rejected[0].mask.tolist() == [True, False, False]
+    assert str(parsed.values[2])[:10] == "2026-10-05"
