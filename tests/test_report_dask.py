@@ -177,3 +177,17 @@ def test_model_ranking_tiers_over_the_population_is_refused(demo, tmp_path):
     with pytest.raises(InputError) as err:
         report_partitions(MONTH, demo / "c", demo / "t", tmp_path / "r.xlsx", ranked)
     assert err.value.findings[0].code == "bad-option" and "30-level" in err.value.findings[0].message
+
+
+def test_orders_left_out_are_counted_in_a_note(tmp_path, client):
+    """The bad orders the pandas path lists cell by cell are left out here too, and counted (QA)."""
+    (tmp_path / "c").mkdir()
+    (tmp_path / "t").mkdir()
+    (tmp_path / "c" / "p0.csv").write_text("customer_code,store_name\nC000001,a\nC000002,b\n", encoding="utf-8")
+    (tmp_path / "t" / "t0.csv").write_text("customer_code,date,quantity,amount\nC000001,2026-10-03,1,1000\n"
+                                           "C000002,tomorrow,1,1000\nC000001,2026-10-04,1,abc\n", encoding="utf-8")
+    got = partitioned_figures(MONTH, files(tmp_path, customers="c", transactions="t"), default_model())
+    assert got.kpi["sales"]["value"] == 1000
+    assert [n for n in got.notes if "left out" in n] == [
+        "2 orders left out of the figures; cells with problems: not-a-date 1 · not-a-number 1 (crm-xl report "
+        "without --engine dask, given one transactions file, names each cell)"]

@@ -22,10 +22,13 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.engines.partitions import (
+    _CHECKED,
     _JOIN,
     KEY,
     TOTALS,
     _filled,
+    _order_findings,
+    _orders_checked,
     check_columns,
     dask_client,
     partition_files,
@@ -76,7 +79,7 @@ def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringM
     start, end = month_bounds(month)
     frames = _Frames.read(files, start, end, model)
     clock = time.perf_counter()
-    populations, orders = _populations_and_orders(frames, model, start, end)
+    populations, orders, checked = _populations_and_orders(frames, model, start, end)
     seconds["orders_and_population"] = round(time.perf_counter() - clock, 3)
     clock = time.perf_counter()
     top = parts.top_codes(orders) if orders else []
@@ -85,7 +88,13 @@ def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringM
     seconds["customer_parts"] = round(time.perf_counter() - clock, 3)
     figures = figures_from_parts(month, model, sides, orders, stale_months, snapshot=frames.previous_given)
     # snapshots and reviews are the store's (--db): noted as missing, as for `crm-xl report --customers`
-    return with_history_and_notes(figures, model, None, None, None, snapshot_missing=not frames.previous_given)
+    figures = with_history_and_notes(figures, model, None, None, None, snapshot_missing=not frames.previous_given)
+    left_out, problems = _order_findings(checked)
+    if problems:  # listed cell by cell on one machine; counted here (there may be millions)
+        found = " · ".join(f"{code} {n:,}" for code, n in problems.items())
+        figures.notes.append(f"{left_out:,} orders left out of the figures; cells with problems: {found} (crm-xl "
+                             "report without --engine dask, given one transactions file, names each cell)")
+    return figures
 
 
 @dataclass
@@ -96,6 +105,7 @@ class _Frames:
     now: object  # this month's customers with their totals as of both dates
     before: object  # last month's customers (--previous, or this month's) with their totals
     per_code: object | None  # orders per customer code (parts.orders_per_code added up), None without orders
+    checked: object | None  # each order partition typed and its problems counted (partitions._orders_checked)
     previous_given: bool
     ranked: tuple  # (now, before) with only the columns the populations are made of
 
@@ -103,13 +113,15 @@ class _Frames:
     def read(cls, files: dict[str, list[str]], start: pd.Timestamp, end: pd.Timestamp, model: ScoringModel) -> _Frames:
         customers = _with_positions(read_partitions(files["--customers"]))
         previous = _with_positions(read_partitions(files["--previous"])) if "--previous" in files else None
-        per_code = (_orders_per_code(read_partitions(files["--transactions"]), end, start, model.rfm.window_months,
-                                     customers.npartitions) if "--transactions" in files else None)
+        tx = read_partitions(files["--transactions"]) if "--transactions" in files else None
+        per_code = (_orders_per_code(tx, end, start, model.rfm.window_months, customers.npartitions)
+                    if tx is not None else None)
+        checked = tx.map_partitions(_orders_checked, meta=_CHECKED) if tx is not None else None
         now = _joined(customers, per_code)
         ranked = tuple(_joined(_ranked_columns(read_partitions(files[option]), model), per_code)
                        for option in ("--customers", "--previous" if previous is not None else "--customers"))
         return cls(customers, now, _joined(previous, per_code) if previous is not None else now, per_code,
-                   previous is not None, ranked)
+                   checked, previous is not None, ranked)
 
 
 def _ranked_columns(frame, model: ScoringModel):
@@ -119,8 +131,9 @@ def _ranked_columns(frame, model: ScoringModel):
 
 
 def _populations_and_orders(frames: _Frames, model: ScoringModel, start: pd.Timestamp,
-                            end: pd.Timestamp) -> tuple[dict[str, Population], dict | None]:
-    """Pass 1: the populations ranked and averaged as of both dates, and the order figures added up."""
+                            end: pd.Timestamp) -> tuple[dict[str, Population], dict | None, pd.DataFrame | None]:
+    """Pass 1: the populations ranked and averaged as of both dates, the order figures added up, and
+    the orders' problems counted (the same read of the orders)."""
     import dask
 
     window = model.rfm.window_months
@@ -129,9 +142,11 @@ def _populations_and_orders(frames: _Frames, model: ScoringModel, start: pd.Time
     starts = [dask.delayed(_population)(p, START, model, start, window) for p in before.to_delayed()]
     mine = _report_customers(frames.per_code, frames.customers) if frames.per_code is not None else None
     orders = [dask.delayed(parts.orders_part)(p) for p in mine.to_delayed()] if mine is not None else []
-    ends, starts, orders = dask.compute(ends, starts, orders)
+    checked = frames.checked if frames.checked is not None else pd.DataFrame(columns=list(_CHECKED))
+    ends, starts, orders, checked = dask.compute(ends, starts, orders, checked)
     populations = {END: Population.of(list(ends), end), START: Population.of(list(starts), start)}
-    return populations, (parts.add_up(list(orders)) if orders else None)
+    return populations, (parts.add_up(list(orders)) if orders else None), (
+        checked if frames.checked is not None else None)
 
 
 def _customer_parts(frames: _Frames, context: tuple) -> MonthParts:
