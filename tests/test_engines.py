@@ -78,9 +78,14 @@ def test_orders_the_pandas_path_leaves_out_set_no_as_of_on_dask_either(tmp_path,
                               client=client)
     assert result.as_of == scored.as_of.date().isoformat() == (latest + pd.Timedelta(days=1)).date().isoformat()
     tx_problems = scored.transaction_problems.frame()
-    assert result.order_problems == tx_problems.code.value_counts(sort=False).to_dict()
-    assert result.order_problems == {"order-in-future": 1, "out-of-range": 1, "required-missing": 1}
-    assert result.orders_left_out == 3
+    assert result.orders.problems == tx_problems.code.value_counts(sort=False).to_dict()
+    assert result.orders.problems == {"order-in-future": 1, "out-of-range": 1, "required-missing": 1}
+    assert result.orders.left_out == 3
+    shown = {(f.code, f.fields["file"].rsplit("/", 1)[-1], f.row, f.cell) for f in result.orders.examples}
+    first = len(tx) - 3 - 500 + 2  # the three bad orders close the second file, below its header
+    assert shown == {("order-in-future", "part-001.csv", first, f"B{first}"),
+                     ("out-of-range", "part-001.csv", first + 1, f"D{first + 1}"),
+                     ("required-missing", "part-001.csv", first + 2, f"A{first + 2}")}
     pd.testing.assert_frame_equal(comparable(pd.read_parquet(tmp_path / "out")), comparable(scored.table()),
                                   check_dtype=False)
 

@@ -186,8 +186,12 @@ def test_orders_left_out_are_counted_in_a_note(tmp_path, client):
     (tmp_path / "c" / "p0.csv").write_text("customer_code,store_name\nC000001,a\nC000002,b\n", encoding="utf-8")
     (tmp_path / "t" / "t0.csv").write_text("customer_code,date,quantity,amount\nC000001,2026-10-03,1,1000\n"
                                            "C000002,tomorrow,1,1000\nC000001,2026-10-04,1,abc\n", encoding="utf-8")
-    got = partitioned_figures(MONTH, files(tmp_path, customers="c", transactions="t"), default_model())
+    issues = []
+    got = partitioned_figures(MONTH, files(tmp_path, customers="c", transactions="t"), default_model(),
+                              issues=issues)
     assert got.kpi["sales"]["value"] == 1000
     assert [n for n in got.notes if "left out" in n] == [
-        "2 orders left out of the figures; cells with problems: not-a-date 1 · not-a-number 1 (crm-xl report "
-        "without --engine dask, given one transactions file, names each cell)"]
+        "2 orders left out of the figures; cells with problems: not-a-date 1 · not-a-number 1 (the first of each "
+        "partition are listed; crm-xl report without --engine dask, given one transactions file, names each cell)"]
+    assert [(f.code, f.cell, f.fields["value"]) for f in issues] == [("not-a-date", "B3", "tomorrow"),
+                                                                     ("not-a-number", "D4", "abc")]

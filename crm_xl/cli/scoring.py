@@ -17,6 +17,7 @@ from crm_xl.cli.common import (
     dask_options,
     emit_json,
     parse_date,
+    print_issues,
     progress_bar,
 )
 from crm_xl.demo import make_credit_demo, make_demo, write_credit_demo, write_demo
@@ -56,7 +57,9 @@ def score(source, output, model_path, transactions, as_of, indicator_set, tier_p
                                   as_of=parse_date(as_of), indicator_set=indicator_set, tier_preset=tier_preset,
                                   language=language, scheduler=scheduler, workers=workers,
                                   memory_limit=memory_limit)
-        emit_json(asdict(result) | {"output": str(result.output)}) if as_json else print_partitioned_summary(result)
+        orders = asdict(result.orders) | {"examples": [f.as_dict() for f in result.orders.examples]}
+        emit_json(asdict(result) | {"output": str(result.output), "orders": orders}) if as_json \
+            else print_partitioned_summary(result)
         return
     result = score_file(source, output, load_model(model_path), transactions=transactions,
                         as_of=parse_date(as_of), indicator_set=indicator_set, tier_preset=tier_preset,
@@ -102,10 +105,10 @@ def print_partitioned_summary(result) -> None:
         click.echo(f"  {column:14} {parts or '(none)'}")
     if result.rows_with_issues:
         click.secho(f"  {result.rows_with_issues:,} rows have issues: see their scoring_issues column", fg="yellow")
-    if result.order_problems:
-        found = " · ".join(f"{code} {n:,}" for code, n in result.order_problems.items())
-        click.secho(f"  {result.orders_left_out:,} orders left out of the totals; cells with problems: {found} "
-                    "(crm-xl score without --engine dask, given one transactions file, names each cell)", fg="yellow")
+    line = result.orders.summary("totals", "crm-xl score without --engine dask")
+    if line:
+        click.secho(f"  {line}", fg="yellow")
+        print_issues(result.orders.examples, "left out of the totals")
     click.echo(f"Wrote {result.output} (Parquet, one file per partition)")
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crm_xl.engines.orders import CheckedOrders, checked_orders
 from crm_xl.fields import canonical
 from crm_xl.findings import CATALOGUE, InputError, finding
 from crm_xl.model.schema import ScoringModel, TierPreset
@@ -53,8 +54,7 @@ class PartitionedScore:
     rows_with_issues: int
     partitions: int
     seconds: dict[str, float]
-    orders_left_out: int = 0  # orders with a bad cell, no customer or a date over a year ahead
-    order_problems: dict[str, int] = field(default_factory=dict)  # problem code -> cells, in the orders
+    orders: CheckedOrders = field(default_factory=CheckedOrders)  # what the orders held that could not count
 
 
 def partition_files(source: str | Path, what: str = "customers") -> list[str]:
@@ -144,24 +144,6 @@ def _dates_of(frame, column: str):
     return frame[[column]] if column in frame.columns else frame
 
 
-_CHECKED = {"what": object, "count": np.int64, "latest": "datetime64[s]"}
-
-
-LATEST, LEFT_OUT = "latest order", "left out"
-
-
-def _orders_checked(part: pd.DataFrame) -> pd.DataFrame:
-    """One partition of the orders typed as the pandas path types them (prepare_transactions): the
-    latest order that counts (a bad or far-future order sets no as_of), how many were left out,
-    and how many cells each problem code found."""
-    problems = Problems(len(part))
-    days = rfm.prepare_transactions(part, problems).date
-    never = np.datetime64("NaT", "s")
-    rows = [(LATEST, 0, days.max() if len(days) else never), (LEFT_OUT, len(part) - len(days), never)]
-    rows += [(b.code, len(b.rows), never) for b in problems.batches]
-    return pd.DataFrame(rows, columns=list(_CHECKED)).astype(_CHECKED)
-
-
 def _latest_order(part: pd.DataFrame, column: str) -> pd.DataFrame:
     days = dates(part, column, Problems(len(part))) if column in part.columns else np.empty(0, "datetime64[s]")
     days = days[~np.isnat(days) & (days <= rfm.LAST_ORDER_DAY)]  # a later order is out-of-range (prepare_transactions)
@@ -246,12 +228,12 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     clock = time.perf_counter()
     customers = read_partitions(files)
     tx = read_partitions(tx_files) if tx_files else None
-    checked = tx.map_partitions(_orders_checked, meta=_CHECKED).compute() if tx is not None else None  # pass 1
+    checked = CheckedOrders.add_up(dask.compute(*checked_orders(tx, tx_files))) if tx is not None else None  # pass 1
     if as_of is None:
-        latest = (checked.loc[checked.what == LATEST] if checked is not None else _dates_of(
+        latest = (np.array([checked.latest]) if checked is not None else _dates_of(
             customers, "last_order_date").map_partitions(_latest_order, "last_order_date",
-                                                         meta={"latest": "datetime64[s]"}).compute())
-        as_of = rfm.default_as_of(latest["latest"].to_numpy())
+                                                         meta={"latest": "datetime64[s]"}).compute()["latest"])
+        as_of = rfm.default_as_of(np.asarray(latest))
     seconds = {"as_of": time.perf_counter() - clock}
 
     clock = time.perf_counter()  # pass 2
@@ -287,15 +269,7 @@ def score_partitions(source: str | Path, output: Path, model: ScoringModel, *, t
     return PartitionedScore(str(source), output, int(totals_by.get(("rows", ""), 0)), model.title,
                             as_of.date().isoformat(), summary, int(totals_by.get(("rows_with_issues", ""), 0)),
                             customers.npartitions, {k: round(v, 3) for k, v in seconds.items()},
-                            *_order_findings(checked))
-
-
-def _order_findings(checked: pd.DataFrame | None) -> tuple[int, dict[str, int]]:
-    """Orders left out of the totals, and the number of cells of each problem code, over all partitions."""
-    if checked is None:
-        return 0, {}
-    counts = checked.loc[checked.what != LATEST].groupby("what", sort=False)["count"].sum()
-    return int(counts.get(LEFT_OUT, 0)), {str(k): int(v) for k, v in counts.items() if k != LEFT_OUT and v}
+                            checked or CheckedOrders())
 
 
 def _population(customers, filled, model: ScoringModel, as_of: pd.Timestamp, composite: TierPreset | None,

@@ -21,14 +21,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from crm_xl.engines.orders import CheckedOrders, checked_orders
 from crm_xl.engines.partitions import (
-    _CHECKED,
     _JOIN,
     KEY,
     TOTALS,
     _filled,
-    _order_findings,
-    _orders_checked,
     check_columns,
     dask_client,
     partition_files,
@@ -67,14 +65,17 @@ def report_partitions(month: str, customers: str | Path, transactions: str | Pat
     seconds: dict[str, float] = {}
     with nullcontext(client) if client is not None else dask_client(scheduler, workers, memory_limit):
         progress(f"scoring the customer partitions for {month} and the month before")
-        figures = partitioned_figures(month, files, model, seconds=seconds)
-    return write_outputs(figures, output, seconds, template=template, html=html, pdf=pdf, progress=progress)
+        issues: list = []
+        figures = partitioned_figures(month, files, model, seconds=seconds, issues=issues)
+    result = write_outputs(figures, output, seconds, template=template, html=html, pdf=pdf, progress=progress)
+    result.issues = issues
+    return result
 
 
 def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringModel, stale_months: int = 6,
-                        seconds: dict[str, float] | None = None) -> ReportFigures:
+                        seconds: dict[str, float] | None = None, issues: list | None = None) -> ReportFigures:
     """The report's figures from the partitions (option -> files), on the current Dask client;
-    each pass's seconds into `seconds`."""
+    each pass's seconds into `seconds`, the first bad cells of each order partition into `issues`."""
     seconds = {} if seconds is None else seconds
     start, end = month_bounds(month)
     frames = _Frames.read(files, start, end, model)
@@ -89,11 +90,11 @@ def partitioned_figures(month: str, files: dict[str, list[str]], model: ScoringM
     figures = figures_from_parts(month, model, sides, orders, stale_months, snapshot=frames.previous_given)
     # snapshots and reviews are the store's (--db): noted as missing, as for `crm-xl report --customers`
     figures = with_history_and_notes(figures, model, None, None, None, snapshot_missing=not frames.previous_given)
-    left_out, problems = _order_findings(checked)
-    if problems:  # listed cell by cell on one machine; counted here (there may be millions)
-        found = " · ".join(f"{code} {n:,}" for code, n in problems.items())
-        figures.notes.append(f"{left_out:,} orders left out of the figures; cells with problems: {found} (crm-xl "
-                             "report without --engine dask, given one transactions file, names each cell)")
+    line = checked.summary("figures", "crm-xl report without --engine dask")
+    if line:  # listed cell by cell on one machine; counted here (there may be millions)
+        figures.notes.append(line)
+    if issues is not None:
+        issues.extend(checked.examples)
     return figures
 
 
@@ -105,7 +106,7 @@ class _Frames:
     now: object  # this month's customers with their totals as of both dates
     before: object  # last month's customers (--previous, or this month's) with their totals
     per_code: object | None  # orders per customer code (parts.orders_per_code added up), None without orders
-    checked: object | None  # each order partition typed and its problems counted (partitions._orders_checked)
+    checked: list  # each order partition's CheckedOrders, delayed
     previous_given: bool
     ranked: tuple  # (now, before) with only the columns the populations are made of
 
@@ -116,7 +117,7 @@ class _Frames:
         tx = read_partitions(files["--transactions"]) if "--transactions" in files else None
         per_code = (_orders_per_code(tx, end, start, model.rfm.window_months, customers.npartitions)
                     if tx is not None else None)
-        checked = tx.map_partitions(_orders_checked, meta=_CHECKED) if tx is not None else None
+        checked = checked_orders(tx, files["--transactions"]) if tx is not None else []
         now = _joined(customers, per_code)
         ranked = tuple(_joined(_ranked_columns(read_partitions(files[option]), model), per_code)
                        for option in ("--customers", "--previous" if previous is not None else "--customers"))
@@ -131,7 +132,7 @@ def _ranked_columns(frame, model: ScoringModel):
 
 
 def _populations_and_orders(frames: _Frames, model: ScoringModel, start: pd.Timestamp,
-                            end: pd.Timestamp) -> tuple[dict[str, Population], dict | None, pd.DataFrame | None]:
+                            end: pd.Timestamp) -> tuple[dict[str, Population], dict | None, CheckedOrders]:
     """Pass 1: the populations ranked and averaged as of both dates, the order figures added up, and
     the orders' problems counted (the same read of the orders)."""
     import dask
@@ -142,11 +143,9 @@ def _populations_and_orders(frames: _Frames, model: ScoringModel, start: pd.Time
     starts = [dask.delayed(_population)(p, START, model, start, window) for p in before.to_delayed()]
     mine = _report_customers(frames.per_code, frames.customers) if frames.per_code is not None else None
     orders = [dask.delayed(parts.orders_part)(p) for p in mine.to_delayed()] if mine is not None else []
-    checked = frames.checked if frames.checked is not None else pd.DataFrame(columns=list(_CHECKED))
-    ends, starts, orders, checked = dask.compute(ends, starts, orders, checked)
+    ends, starts, orders, checked = dask.compute(ends, starts, orders, frames.checked)
     populations = {END: Population.of(list(ends), end), START: Population.of(list(starts), start)}
-    return populations, (parts.add_up(list(orders)) if orders else None), (
-        checked if frames.checked is not None else None)
+    return populations, (parts.add_up(list(orders)) if orders else None), CheckedOrders.add_up(list(checked))
 
 
 def _customer_parts(frames: _Frames, context: tuple) -> MonthParts:
