@@ -228,12 +228,15 @@ def crm_model(model=None):
     lang="Optional: language of the reason, ko, zh or en (default: the model's).")
 def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None, model=None, lang=None):
     m = resolve_model(model)
-    target = cells.read(limit_or_customer)
-    if target.cols == 2:  # (limit, grade) per row: both read already
-        grid = target.grid()
-        limits, grades = (cells.Cells(grid[:, j], target.rows, 1, False, flat=True) for j in (0, 1))
+    if _pairs(limit_or_customer):  # (limit, grade) per row, as a two-column range: each column read on its own,
+        limits, grades = (cells.read([row[j] for row in limit_or_customer]) for j in (0, 1))  # limits as numbers
     else:
-        limits, grades = target, None
+        target = cells.read(limit_or_customer)
+        if target.cols == 2:
+            grid = target.grid()
+            limits, grades = (cells.Cells(grid[:, j], target.rows, 1, False, flat=True) for j in (0, 1))
+        else:
+            limits, grades = target, None
     (a, o, lim, g, d), _ = cells.broadcast(order_amount, outstanding, limits, grades, overdue_days)
     if lim.dtype == object and _holds_codes(lim):
         import os
@@ -248,6 +251,11 @@ def credit_check(order_amount, outstanding, limit_or_customer, overdue_days=None
         return checked.values  # [decision, reason] rows already
     return [[*v] if v is not None else [cells.error_text(r) if r else None, None]  # no order: an empty row
             for v, r in zip(checked.values, checked.reasons)]
+
+
+def _pairs(arg) -> bool:
+    """Whether an argument is rows of two cells each (a two-column range of more than one row)."""
+    return type(arg) is list and len(arg) > 1 and set(map(type, arg)) == {list} and set(map(len, arg)) == {2}
 
 
 def _holds_codes(limits: np.ndarray) -> bool:
