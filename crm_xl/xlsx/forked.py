@@ -41,7 +41,9 @@ def in_order(count: int, build: Callable[[int], bytes], workers: int | None = No
         yield from (build(i) for i in range(count))
         return
     step = workers + 1
-    helpers = [_Helper.start(range(k, count, step), build) for k in range(1, min(step, count))]
+    helpers: list[_Helper] = []
+    for k in range(1, min(step, count)):
+        helpers.append(_Helper.start(range(k, count, step), build, helpers))
     try:
         for i in range(count):
             turn = i % step
@@ -58,12 +60,16 @@ class _Helper:
         self.pid, self.pipe, self.alive = pid, pipe, True
 
     @classmethod
-    def start(cls, share: range, build: Callable[[int], bytes]) -> _Helper:
+    def start(cls, share: range, build: Callable[[int], bytes], started: list[_Helper]) -> _Helper:
+        """A helper for `share`; it closes its copies of the pipes of the helpers `started` before it,
+        so that each pipe's only reader is the caller."""
         read_end, write_end = os.pipe()
         with warnings.catch_warnings():  # 3.12+ warns of fork beside threads: the helper runs no thread's code
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
         if pid == 0:
+            for other in started:
+                os.close(other.pipe.fileno())
             _helper_main(read_end, write_end, share, build)  # never returns
         os.close(write_end)
         return cls(pid, os.fdopen(read_end, "rb", buffering=1 << 20))
