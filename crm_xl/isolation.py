@@ -96,7 +96,9 @@ def memory_limit(memory_mb: int) -> int:
     return limit
 
 
-def _child(conn, func, args, memory_mb, stderr_fd):
+def _child(conn, func, args, memory_mb, stderr_fd, readers=()):
+    for reader in readers:
+        reader.close()
     faulthandler.disable()  # a native crash is reported by the parent as a finding, not as a dump
     os.dup2(stderr_fd, 2)  # a native reader's panic text goes to the parent's report, not the terminal
     limit = memory_limit(memory_mb)
@@ -126,7 +128,12 @@ def run_isolated(jobs: Iterable[tuple[Callable, tuple]], workers: int = 2, memor
             i = pending.pop(0)
             parent, child = ctx.Pipe(duplex=False)
             stderr = tempfile.TemporaryFile()
-            proc = ctx.Process(target=_child, args=(child, *jobs[i], memory_mb, stderr.fileno()), daemon=True)
+            # the child closes its copies of the read ends (its own and those of the readers already
+            # running): the caller must be their only reader, so that a caller killed outright ends
+            # the child's write with a broken pipe instead of leaving it blocked for ever
+            readers = [parent] + [conn for _, conn, _ in running.values()]
+            proc = ctx.Process(target=_child, args=(child, *jobs[i], memory_mb, stderr.fileno(), readers),
+                               daemon=True)
             proc.start()
             child.close()
             running[i] = (proc, parent, stderr)

@@ -53,3 +53,44 @@ def test_validate_reports_a_file_whose_check_failed(tmp_path, monkeypatch):
     report = validation.validate_files([path], default_model(), isolate=True)[0]
     assert report.findings[0].code == "file-unreadable"
     assert "could not be checked: the reader stopped abnormally" in report.findings[0].message
+
+
+def test_a_reader_whose_caller_is_killed_ends_instead_of_waiting_for_ever(tmp_path):
+    """The caller killed outright (SIGKILL, out of memory) while its reader is about to send a big
+    table: the reader's write fails and it ends (it held the pipe's read end too, and blocked; QA)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from crm_xl.isolation import run_isolated\n"
+        "def job(path):\n"
+        "    open(path, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(1.0)\n"
+        "    return b'x' * 20_000_000\n"
+        "run_isolated([(job, (sys.argv[1],))])\n")
+    pid_file = tmp_path / "reader.pid"
+    caller = subprocess.Popen([sys.executable, str(script), str(pid_file)], cwd=os.getcwd())
+    deadline = time.time() + 30
+    while time.time() < deadline and not (pid_file.exists() and pid_file.read_text()):
+        time.sleep(0.01)
+    reader = int(pid_file.read_text())
+    caller.send_signal(signal.SIGKILL)
+    caller.wait()
+    time.sleep(3)  # the reader wakes, sends, finds the pipe broken, ends
+
+    def alive(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    still = alive(reader)
+    if still:
+        os.kill(reader, signal.SIGKILL)
+    assert not still
