@@ -213,10 +213,11 @@ def test_a_field_measured_in_percent_points_keeps_95_percent_as_95():
 
 def test_a_control_character_at_either_end_is_a_finding_not_trimmed_away():
     """str.strip() counts \x1c-\x1f, \x0b and \x0c as space: trimming must not take them off unseen (QA)."""
-    parsed = values.texts(pd.Series(["가게\x1f", "\x0bshop", " shop\u3000", "ok"], dtype=object))
+    parsed = values.texts(pd.Series(["가게\x1f", "\x0bshop", "가게\x85", "가\x7f게", "a\x9fb", " shop\u3000", "ok"],
+                                    dtype=object))
     assert [r.code for r in parsed.rejected] == ["bad-characters"]
-    assert parsed.rejected[0].mask.tolist() == [True, True, False, False]
-    assert parsed.values.tolist()[2:] == ["shop", "ok"]
+    assert parsed.rejected[0].mask.tolist() == [True] * 5 + [False, False]
+    assert parsed.values.tolist()[-2:] == ["shop", "ok"]
 
 
 @pytest.mark.parametrize("typed", ["1 2", "3 0", "10²", "①", "2 50"])
