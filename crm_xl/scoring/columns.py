@@ -339,7 +339,6 @@ def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, gr
     return _result(values, problems, empty)
 
 
-
 def _clean_orders(amounts, outstanding, limits, grades, overdue_days, grade_lookup: dict[str, int]) -> list | None:
     """A few orders as rows of (amount, outstanding, limit, grade position, overdue days), floats
     with NaN for empty cells, when every cell would pass the checks of credit_checks without a word
