@@ -192,3 +192,29 @@ def test_equal_frequency_of_a_few_values_is_that_of_a_long_column(levels):
         few = equal_frequency(np.array(values), levels)
         many = equal_frequency(np.array(values * (64 // len(values) + 1)), levels)  # past 64 values
         assert few.dtype == many.dtype and few.tolist() == many[:len(values)].tolist(), values
+
+
+def test_rfm_of_a_few_clean_rows_takes_the_plain_path_and_agrees_with_the_arrays():
+    """rfm.segments_of_few (a formula's few customers, plain Python) gives each row the segment the
+    vectorised scoring gives, on generated rows with ties, bands edges and reversed recency; and
+    leaves anything it would have to report to the vectorised path (None)."""
+    import numpy as np
+
+    from crm_xl.scoring import rfm
+    from crm_xl.scoring.problems import Problems
+
+    model = default_model()
+    rng = np.random.default_rng(11)
+    for _ in range(400):
+        n = int(rng.integers(5, 65))
+        recency = rng.choice([1.0, 5.0, 30.0, 30.0, 90.0, 200.0, 364.0], n) if rng.random() < 0.5 else \
+            rng.integers(0, 400, n).astype(float)
+        frequency = rng.integers(1, 30, n).astype(float)
+        monetary = np.round(rng.lognormal(12, 2, n), int(rng.integers(0, 4)))
+        got = rfm.segments_of_few(recency.tolist(), frequency.tolist(), monetary.tolist(), model.rfm)
+        scored = rfm.scores(recency, frequency, monetary, model.rfm, Problems(n))
+        assert got == [str(s) for s in scored.segment], (recency, frequency, monetary)
+    assert rfm.segments_of_few([1.0] * 4, [1.0] * 4, [5.0] * 4, model.rfm) is None  # too few to rank
+    assert rfm.segments_of_few([1.0] * 5, [0.0] + [1.0] * 4, [5.0] * 5, model.rfm) is None  # no orders: reported
+    assert rfm.segments_of_few([1.0] * 5, [1.0] * 5, [None] * 5, model.rfm) is None  # empty: reported
+    assert rfm.segments_of_few([1.0] * 5, [True] * 5, [5.0] * 5, model.rfm) is None  # TRUE is no number

@@ -270,6 +270,10 @@ def rfm_segments(recency_days: Sequence, frequency: Sequence, monetary: Sequence
     A recency cell holding a date is the customer's last order: its recency counts from the day
     after the latest order given, as the batch job counts it (rfm.default_as_of).
     """
+    few = rfm.segments_of_few(*(c.tolist() if isinstance(c, np.ndarray) else list(c)
+                                for c in (recency_days, frequency, monetary)), model.rfm)
+    if few is not None:  # a few clean rows (a formula's short range): plain Python, same segments
+        return Column(few, [None] * len(few))
     recency_days = _days_since_last_order(recency_days)
     problems = Problems(len(recency_days))
     frame, empty = _frame({"recency_days": recency_days, "frequency": frequency, "monetary": monetary}, problems)

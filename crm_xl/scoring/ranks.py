@@ -45,12 +45,12 @@ def _shares(present: np.ndarray, population: np.ndarray | None) -> np.ndarray:
 def equal_frequency(values: np.ndarray, levels: int, population: np.ndarray | None = None) -> np.ndarray:
     """Level 1..levels by equal-frequency cut of the position share; 0 where NaN."""
     if population is None and len(values) <= SMALL:  # a few values (RFM of a short range): a loop beats numpy
-        return _equal_frequency_of_few(values.tolist(), levels)
+        return equal_frequency_of_few(values.tolist(), levels)
     level = np.floor(position_share(values, population) * levels) + 1
     return np.fmax(level, 0).astype(np.int64)  # fmax: NaN (no share) becomes 0
 
 
-def _equal_frequency_of_few(values: list[float], levels: int) -> np.ndarray:
+def equal_frequency_of_few(values: list[float], levels: int) -> np.ndarray:
     """`equal_frequency` of a few values, the same arithmetic in plain Python (parity is tested)."""
     ordered = sorted(v for v in values if v == v)
     n = len(ordered)

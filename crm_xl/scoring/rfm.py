@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,9 +11,9 @@ import pandas as pd
 from crm_xl import values
 from crm_xl.model.schema import RfmDimension, RfmModel
 from crm_xl.fields import columns
-from crm_xl.scoring.inputs import dates, numbers
+from crm_xl.scoring.inputs import SMALL, dates, numbers
 from crm_xl.scoring.problems import Problems, display_value
-from crm_xl.scoring.ranks import equal_frequency
+from crm_xl.scoring.ranks import equal_frequency, equal_frequency_of_few
 from crm_xl.scoring.categories import categorical
 
 QUINTILES = 5
@@ -205,6 +206,45 @@ def _score(values: np.ndarray, dim: RfmDimension, name: str, problems: Problems,
         problems.add("needs-population", name, ~np.isnan(values), method="quintile", needed=QUINTILES, count=count)
         return np.zeros(len(values), np.int64)
     return equal_frequency(-values if reverse else values, QUINTILES, population)
+
+
+def segments_of_few(recency_days: list, frequency: list, monetary: list, model: RfmModel) -> list[str] | None:
+    """`scores(...).segment` of a few customers (a formula's short range), rule for rule in plain
+    Python, when no cell needs a word: every cell a plain number within range, every customer with
+    orders, ranked dimensions of five or more and figures within the bands. None otherwise (the
+    vectorised path then reports what it finds). ~50 numpy calls for five rows cost more than
+    their rules; parity is tested (tests/test_columns_small.py)."""
+    n = len(frequency)
+    cells = (recency_days, frequency, monetary)
+    if not QUINTILES <= n <= SMALL or any(len(c) != n for c in cells) or not all(
+            type(v) in _PLAIN and -values.MAX_NUMBER <= v <= values.MAX_NUMBER for c in cells for v in c):
+        return None
+    if min(frequency) <= 0:
+        return None  # no orders in the window: reported (no-orders)
+    money = np.round(np.array(monetary, float), model.money_decimals).tolist()  # numpy's rounding, as ranked_values
+    ranked = {"recency": [float(v) for v in recency_days], "frequency": [float(v) for v in frequency],
+              "monetary": money}
+    found = [_score_of_few(ranked[name], getattr(model, name), name in REVERSED) for name in RANKED]
+    if None in found:
+        return None
+    r, f, _ = found
+    grid = model.segment_of_scores.tolist()
+    return [model.segment_labels[grid[i][j]] for i, j in zip(r, f)]
+
+
+_PLAIN = {int, float}  # not bool: TRUE in a number cell is not a number
+
+
+def _score_of_few(values_: list[float], dim: RfmDimension, reverse: bool) -> list[int] | None:
+    """`_score` of a few present values; None where it would report something (below the bands)."""
+    if dim.method == "bands":
+        edges = dim.bands.edges.tolist()
+        positions = [bisect_right(edges, v) - 1 for v in values_]
+        if min(positions) < 0:
+            return None
+        scores = dim.band_scores.tolist()
+        return [scores[i] for i in positions]
+    return equal_frequency_of_few([-v for v in values_] if reverse else values_, QUINTILES).tolist()
 
 
 def recency_days(last_order: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
