@@ -309,7 +309,8 @@ def credit_reasons(scores: Sequence[Sequence], model: ScoringModel, count: int =
     problems = Problems(len(scores))
     frame, empty = _score_frame(scores, [model.credit.indicators[k].column for k in keys], problems)
     keys, values, lost = reasons.points_lost(frame, model.credit, problems, indicator_set)
-    return _result(reasons.reason_texts(keys, values, lost, model.credit, count, language), problems, empty)
+    texts = reasons.reason_list if len(lost) <= SMALL else reasons.reason_texts  # a formula's few rows: a list
+    return _result(texts(keys, values, lost, model.credit, count, language), problems, empty)
 
 
 def credit_checks(amounts: Sequence, outstanding: Sequence, limits: Sequence, grades: Sequence,

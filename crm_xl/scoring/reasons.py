@@ -35,14 +35,13 @@ def points_lost(frame: pd.DataFrame, credit: CreditModel, problems: Problems, in
 def reason_texts(keys: list[str], scores: np.ndarray, lost: np.ndarray, credit: CreditModel,
                  count: int = DEFAULT_COUNT, language: str | None = None) -> np.ndarray:
     """Per row, the `count` indicators that lost the most, as text; "" when none lost any; None when unscored."""
+    if len(lost) <= SMALL:  # a few rows (a formula's one customer): plain Python beats numpy's set-up
+        out = np.empty(len(lost), dtype=object)
+        out[:] = reason_list(keys, scores, lost, credit, count, language)
+        return out
     template = credit.text("reason", language)
     language = language or credit.default_language
     labels = [credit.indicators[k].label_in(language) for k in keys]
-    if len(lost) <= SMALL:  # a few rows (a formula's one customer): plain Python beats numpy's set-up
-        out = np.empty(len(lost), dtype=object)
-        out[:] = [None if any(x != x for x in row) else _row_text(row, s, labels, template, count)
-                  for row, s in zip(lost.tolist(), scores.tolist())]  # NaN: unscored
-        return out
     out = np.full(len(lost), None, dtype=object)
     rows = np.flatnonzero(~np.isnan(lost).any(axis=1))
     if not len(rows):
@@ -53,6 +52,15 @@ def reason_texts(keys: list[str], scores: np.ndarray, lost: np.ndarray, credit: 
     texts = [SEPARATOR.join(t for t in (known[codes[r]] for codes, known in parts) if t) for r in example.tolist()]
     out[rows] = np.array(texts + [""], dtype=object)[combination]  # each distinct row's text joined once
     return out
+
+
+def reason_list(keys: list[str], scores: np.ndarray, lost: np.ndarray, credit: CreditModel,
+                count: int = DEFAULT_COUNT, language: str | None = None) -> list:
+    """`reason_texts` of a few rows as a plain list, row by row (a formula's customer: no array to fill)."""
+    template = credit.text("reason", language)
+    labels = [credit.indicators[k].label_in(language or credit.default_language) for k in keys]
+    return [None if any(x != x for x in row) else _row_text(row, s, labels, template, count)
+            for row, s in zip(lost.tolist(), scores.tolist())]  # NaN: unscored
 
 
 def _parts(indicator: np.ndarray, score: np.ndarray, share: np.ndarray, labels: list[str],
