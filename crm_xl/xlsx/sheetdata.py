@@ -104,9 +104,15 @@ def number_texts(values: np.ndarray) -> np.ndarray:
     stores it; numpy formats those at C speed), the rest by repr."""
     whole = (values == np.floor(values)) & (np.abs(values) < 2.0**53)
     out = np.empty(len(values), dtype=object)
-    out[whole] = values[whole].astype(np.int64).astype(str).astype(object)
+    small = whole & (values >= 0) & (values < len(_SMALL_WHOLE))  # scores, days, counts: looked up, not formatted
+    out[small] = _SMALL_WHOLE[values[small].astype(np.int64)]
+    large = whole & ~small
+    out[large] = values[large].astype(np.int64).astype(str).astype(object)
     out[~whole] = [repr(v).removesuffix(".0") for v in values[~whole].tolist()]  # 1e+16 stays as repr writes it
     return out
+
+
+_SMALL_WHOLE = np.array([str(i) for i in range(10_000)], dtype=object)
 
 
 def _serials(moments: np.ndarray) -> np.ndarray:
