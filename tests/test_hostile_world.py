@@ -208,10 +208,26 @@ def test_sigterm_while_writing_ends_the_command_its_helpers_and_its_part_files(t
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     time.sleep(0.5)
-    left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    left = _in_session(proc.pid)
     for pid in left:
         os.kill(int(pid), signal.SIGKILL)
     assert proc.returncode == 2 and "aborted" in err.decode()
     assert left == []  # no helper outlived the command
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "out.xlsx"]
     assert (tmp_path / "out.xlsx").read_bytes() == b"the old output"
+
+
+def _in_session(sid: int) -> list[str]:
+    """The live processes of a session, from /proc (pgrep is not on every machine)."""
+    import os
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:  # state, then ppid, pgrp, session
+            found.append(pid)
+    return found
