@@ -7,7 +7,6 @@ inputs are all empty get no result and no reason. Everything here calls the vect
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -17,7 +16,7 @@ import pandas as pd
 from crm_xl.findings import CATALOGUE, finding
 from crm_xl.model import ScoringModel
 from crm_xl.scoring import classes, credit, credit_check, reasons, rfm, tags, tiers, value
-from crm_xl.scoring.inputs import SMALL, Table, number_columns, numbers
+from crm_xl.scoring.inputs import PLAIN_NUMBERS, SMALL, Table, number_columns, numbers, plain_number
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.values import MAX_NUMBER
 
@@ -37,7 +36,6 @@ class Column:
 
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
-PLAIN_NUMBERS = {int, float, np.float64, np.int64}  # not bool: TRUE in a number cell is not a number
 PLAIN_OR_EMPTY = PLAIN_NUMBERS | {type(None)}
 
 
@@ -356,24 +354,12 @@ def _clean_orders(amounts, outstanding, limits, grades, overdue_days, grade_look
         return None
     out = []
     for amount, balance, limit, grade, days in zip(*columns):
-        row = (_plain_number(amount, 0.0, empty=None), _plain_number(balance, -MAX_NUMBER),
-               _plain_number(limit, 0.0), _grade_position(grade, grade_lookup), _plain_number(days, 0.0))
+        row = (plain_number(amount, 0.0, empty=None), plain_number(balance, -MAX_NUMBER),
+               plain_number(limit, 0.0), _grade_position(grade, grade_lookup), plain_number(days, 0.0))
         if None in row:
             return None
         out.append(row)
     return out
-
-
-def _plain_number(value, low: float, empty: float | None = math.nan) -> float | None:
-    """A cell as the float the checks pass without a word (`empty` for an empty one); None for
-    anything they would look at: text, TRUE, below `low`, beyond ±MAX_NUMBER, infinite."""
-    if value is None:
-        return empty
-    if type(value) not in PLAIN_NUMBERS:
-        return None
-    if value != value:
-        return empty
-    return float(value) if low <= value <= MAX_NUMBER else None
 
 
 def _grade_position(grade, grade_lookup: dict[str, int]) -> int | None:

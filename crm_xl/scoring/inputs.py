@@ -1,6 +1,7 @@
 """Turning input columns into numbers, dates and codes, with a problem for every bad cell."""
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -11,6 +12,20 @@ from crm_xl.fields import in_percent_points, normalise_header
 from crm_xl.scoring.problems import Problems
 
 SMALL = values.SMALL
+PLAIN_NUMBERS = {int, float, np.float64, np.int64}  # not bool: TRUE in a number cell is not a number
+
+
+def plain_number(value, low: float, empty: float | None = math.nan) -> float | None:
+    """A cell as the float the number checks pass without a word (`empty` for an empty one); None
+    for anything they would look at: text, TRUE, below `low`, beyond ±MAX_NUMBER, infinite. What the
+    plain-Python paths for a formula's few rows take (columns.credit_checks, rfm.segments_of_few)."""
+    if value is None:
+        return empty
+    if type(value) not in PLAIN_NUMBERS:
+        return None
+    if value != value:
+        return empty
+    return float(value) if low <= value <= values.MAX_NUMBER else None
 
 
 class Table:

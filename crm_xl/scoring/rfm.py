@@ -11,7 +11,7 @@ import pandas as pd
 from crm_xl import values
 from crm_xl.model.schema import RfmDimension, RfmModel
 from crm_xl.fields import columns
-from crm_xl.scoring.inputs import SMALL, dates, numbers
+from crm_xl.scoring.inputs import SMALL, dates, numbers, plain_number
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.ranks import equal_frequency, equal_frequency_of_few
 from crm_xl.scoring.categories import categorical
@@ -216,23 +216,21 @@ def segments_of_few(recency_days: list, frequency: list, monetary: list, model: 
     their rules; parity is tested (tests/test_columns_small.py)."""
     n = len(frequency)
     cells = (recency_days, frequency, monetary)
-    if not QUINTILES <= n <= SMALL or any(len(c) != n for c in cells) or not all(
-            type(v) in _PLAIN and -values.MAX_NUMBER <= v <= values.MAX_NUMBER for c in cells for v in c):
+    if not QUINTILES <= n <= SMALL or any(len(c) != n for c in cells):
+        return None
+    recency, frequency, monetary = ([plain_number(v, -values.MAX_NUMBER, empty=None) for v in c] for c in cells)
+    if None in recency or None in frequency or None in monetary:
         return None
     if min(frequency) <= 0:
         return None  # no orders in the window: reported (no-orders)
-    money = np.round(np.array(monetary, float), model.money_decimals).tolist()  # numpy's rounding, as ranked_values
-    ranked = {"recency": [float(v) for v in recency_days], "frequency": [float(v) for v in frequency],
-              "monetary": money}
+    money = np.round(np.array(monetary), model.money_decimals).tolist()  # numpy's rounding, as ranked_values
+    ranked = {"recency": recency, "frequency": frequency, "monetary": money}
     found = [_score_of_few(ranked[name], getattr(model, name), name in REVERSED) for name in RANKED]
     if None in found:
         return None
     r, f, _ = found
     grid = model.segment_of_scores.tolist()
     return [model.segment_labels[grid[i][j]] for i, j in zip(r, f)]
-
-
-_PLAIN = {int, float}  # not bool: TRUE in a number cell is not a number
 
 
 def _score_of_few(values_: list[float], dim: RfmDimension, reverse: bool) -> list[int] | None:
