@@ -21,6 +21,7 @@ import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
+from itertools import repeat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +58,14 @@ def escape_text(text: str, style: str = "") -> str:
 
 def _texts(values: np.ndarray, style: str) -> np.ndarray:
     """Cell tails for text values, escaping each distinct text once."""
+    codes, tails = text_tails(values, style)
+    return np.array(tails + [""], dtype=object)[codes]
+
+
+def text_tails(values: np.ndarray, style: str) -> tuple[np.ndarray, list[str]]:
+    """(each value's code, -1 where missing; the tail of each distinct text, in code order)."""
     codes, uniques = pd.factorize(values)
-    return np.array(_escaped(uniques.tolist(), style) + [""], dtype=object)[codes]
+    return codes, _escaped(uniques.tolist(), style)
 
 
 _NEEDS_CARE = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")  # escape_text's own cases
@@ -102,14 +109,24 @@ def _numbers(values: np.ndarray, style: str) -> np.ndarray:
 def number_texts(values: np.ndarray) -> np.ndarray:
     """The shortest text that reads back exactly: whole numbers as integers (12.0 as 12, as Excel
     stores it; numpy formats those at C speed), the rest by repr."""
-    whole = (values == np.floor(values)) & (np.abs(values) < 2.0**53)
+    whole = whole_numbers(values)
     out = np.empty(len(values), dtype=object)
     small = whole & (values >= 0) & (values < len(_SMALL_WHOLE))  # scores, days, counts: looked up, not formatted
     out[small] = _SMALL_WHOLE[values[small].astype(np.int64)]
     large = whole & ~small
     out[large] = values[large].astype(np.int64).astype(str).astype(object)
-    out[~whole] = [repr(v).removesuffix(".0") for v in values[~whole].tolist()]  # 1e+16 stays as repr writes it
+    out[~whole] = repr_texts(values[~whole])
     return out
+
+
+def whole_numbers(values: np.ndarray) -> np.ndarray:
+    """Which (finite) values are written as integers: whole, and exact as one (below 2**53)."""
+    return (values == np.floor(values)) & (np.abs(values) < 2.0**53)
+
+
+def repr_texts(values: np.ndarray) -> list[str]:
+    """The shortest texts that read back exactly, for values that are not whole_numbers."""
+    return [repr(v).removesuffix(".0") for v in values.tolist()]  # 1e+16 stays as repr writes it
 
 
 _SMALL_WHOLE = np.array([str(i) for i in range(10_000)], dtype=object)
@@ -174,11 +191,23 @@ _MISSING, _TEXT, _NUMBER, _BOOL, _DATE, _OTHER = range(6)
 
 
 def _kinds(values: np.ndarray) -> np.ndarray:
-    """Each value's kind; a column of only text and blanks (the usual one) is told apart at C speed."""
+    """Each value's kind; a column of only text and blanks (the usual one) is told apart at C speed,
+    any other by its values' exact types, with _kind for a type not listed (subclasses, NaT)."""
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         blank = pd.isna(values) | (values == "")
         return np.where(blank, _MISSING, _TEXT).astype(np.int8)
-    return np.array([_kind(v) for v in values], dtype=np.int8)
+    kinds = np.fromiter(map(_KIND_OF_TYPE.get, map(type, values), repeat(_UNLISTED)), np.int8, len(values))
+    text = np.flatnonzero(kinds == _TEXT)
+    kinds[text[values[text] == ""]] = _MISSING  # an empty text is an empty cell
+    unlisted = np.flatnonzero(kinds == _UNLISTED)
+    kinds[unlisted] = [_kind(v) for v in values[unlisted]]
+    return kinds
+
+
+_UNLISTED = -1
+_KIND_OF_TYPE = {type(None): _MISSING, str: _TEXT, float: _NUMBER, int: _NUMBER, np.float64: _NUMBER,
+                 np.int64: _NUMBER, bool: _BOOL, np.bool_: _BOOL, pd.Timestamp: _DATE, dt.datetime: _DATE,
+                 dt.date: _DATE}
 
 
 def _kind(v) -> int:
@@ -326,11 +355,21 @@ def _splice(path: Path, tables: dict[int, list[TableRows]]) -> None:
 def _rows_bytes(tables: list[TableRows]) -> Iterator[bytes]:
     """The tables' rows as UTF-8 XML, a chunk at a time and in order, built side by side on spare cores."""
     chunks = [(t, start) for t in tables for start in t.starts()]
-    built = forked.in_order(len(chunks), lambda i: rows_xml(*chunks[i]).encode("utf-8"))
+    build = _row_builder()
+    built = forked.in_order(len(chunks), lambda i: build(*chunks[i]))
     for (table, start), data in zip(chunks, built):
         yield data
         if table.progress:
             table.progress(min(CHUNK, len(table.frame) - start))
+
+
+def _row_builder() -> Callable[[TableRows, int], bytes]:
+    """arrow_rows.rows_bytes where pyarrow is installed (the same bytes, under half the CPU), else rows_xml."""
+    try:
+        from crm_xl.xlsx.arrow_rows import rows_bytes
+    except ImportError:
+        return lambda table, start: rows_xml(table, start).encode("utf-8")
+    return rows_bytes
 
 
 def fast_deflate(entry) -> None:
