@@ -178,6 +178,19 @@ def bad_crc_in_the_sheet(d):
 
 
 @kind("reject", "file-unreadable")
+def deflate_stream_damaged(d):
+    """The sheet's compressed data begins with an invalid block type (zlib and ISA-L both refuse it)."""
+    path = workbook(d / "deflate_stream_damaged.xlsx")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        at = z.getinfo(SHEET).header_offset
+    name_len, extra_len = struct.unpack("<HH", data[at + 26:at + 30])
+    data[at + 30 + name_len + extra_len] = 0x07  # final block, type 3: reserved
+    path.write_bytes(bytes(data))
+    return path
+
+
+@kind("reject", "file-unreadable")
 def sheet_bigger_than_it_says(d):
     path = altered(d / "sheet_bigger_than_it_says.xlsx", SHEET, add_rows(b"".join(
         b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (i, i) for i in range(5, 30_000))))

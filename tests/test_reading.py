@@ -238,3 +238,26 @@ def test_korean_and_chinese_code_pages_told_apart_or_refused(name, encoding):
     text = data.decode(encoding)
     frame = read_table(path).frame
     assert all(v in text for v in frame.astype(object).stack().tolist() if isinstance(v, str))
+
+
+def test_a_number_cell_holding_nan_is_reported_not_blank(tmp_path, either_reader):
+    """A hand-made number cell `<v>nan</v>` (no writer makes one) reads as NaN: reported, not taken as
+    empty (openpyxl, under the plain reader, refuses the file)."""
+    path = tmp_path / "v-nan.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, HEADERS[:4])
+    ws.write_row(1, 0, ["C1", "shop", 7, 10])
+    ws.write_row(2, 0, ["C2", "shop", 7, 123456])
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"<v>123456</v>", b"<v>nan</v>")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    report = validate_files([path], default_model())[0]
+    if either_reader == "openpyxl":
+        assert [f.code for f in report.findings] == ["file-unreadable"]
+    else:
+        assert [(f.fields["cell"], f.code) for f in report.findings] == [("D3", "not-a-number")]

@@ -229,16 +229,12 @@ def read_columns(workbook, path: Path, sheet: str, types: dict[int, str], first_
     """
     with ThreadPoolExecutor(1) as pool:
         typed = pool.submit(_typed_read, workbook, path, sheet, types, first_row)
-        formulas, booleans, nans, errors = cell_marks(path, sheet)
+        formulas, booleans, errors = cell_marks(path, sheet)
         values = typed.result()
     for row, col in booleans:  # as Excel shows them (a number column would hold 1/0, a text one true/false)
         if types.get(col) in ("number", "text") and first_row <= row < len(values[col]):
             values[col] = _as_objects(values[col])
             values[col][row] = "TRUE" if values[col][row] in (1, "true") else "FALSE"
-    for row, col in nans:  # the text `NaN` reads as an empty number: keep what was typed, to be reported
-        if types.get(col) == "number" and first_row <= row < len(values[col]):
-            values[col] = _as_objects(values[col])
-            values[col][row] = "NaN"
     for (row, col), shown in errors:  # as Excel shows them, in any column (a reader may leave them empty)
         if col in types and first_row <= row < len(values[col]) and shown and values[col][row] != shown:
             values[col] = _as_objects(values[col])
@@ -263,6 +259,12 @@ def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_r
         raise InputError([finding("file-unreadable", file=path, detail=_unreadable(exc))]) from None
     positions = [c.absolute_index for c in loaded.selected_columns]
     values = {col: _to_numpy(batch.column(j), types[col]) for j, col in enumerate(positions)}
+    for j, col in enumerate(positions):  # the text `NaN` (any case, signed) reads as a number no cell can hold
+        if types[col] == "number":
+            for row in _nan_rows(batch.column(j)):
+                if row >= first_row:
+                    values[col] = _as_objects(values[col])
+                    values[col][row] = "NaN"
     for error in (errors.errors if errors else []):
         row, j = error.position
         if row < first_row:  # the header and any title above it: not data
@@ -271,6 +273,17 @@ def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_r
         values[col] = _as_objects(values[col])
         values[col][row] = _original(error.detail)
     return {c: values.get(c, np.full(batch.num_rows, None, dtype=object)) for c in types}
+
+
+def _nan_rows(array) -> list[int]:
+    """Rows where a number column holds NaN (not empty: that is null). A cell typed `NaN` or `-nan`,
+    or a hand-made number cell `<v>nan</v>`: shown as empty by the float array, so kept as text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_floating(array.type):
+        return []
+    return np.flatnonzero(pc.fill_null(pc.is_nan(array), False).to_numpy(zero_copy_only=False)).tolist()
 
 
 def _as_objects(values: np.ndarray) -> np.ndarray:
@@ -343,26 +356,23 @@ _ERROR = re.compile(_CELL + rb"""[^>]*\bt=["']e["'][^>]*>\s*"""  # then the form
                     rb"""(?:<(?:\w+:)?f\b[^>]*/>\s*|<(?:\w+:)?f\b[^>]*>[^<]*</(?:\w+:)?f>\s*)?(?:<(?:\w+:)?v>([^<]*)<)?""")
 
 
-def cell_marks(path: Path, sheet: str) -> tuple[list, list, list, list]:
-    """0-based (row, column) of every formula cell, every TRUE/FALSE cell, every text cell reading
-    `NaN` (the typed read would give an empty number) and every cell holding an Excel error value
-    (t="e": readers give its text, the same as a person typing `#N/A`) of a sheet.
+def cell_marks(path: Path, sheet: str) -> tuple[list, list, list]:
+    """0-based (row, column) of every formula cell, every TRUE/FALSE cell and every cell holding an
+    Excel error value (t="e": readers give its text, the same as a person typing `#N/A`) of a sheet.
 
     The sheet's text comes from the safety scan of the whole workbook (safety.scan_parts), which
     inflates every part once with its caps and checks: one pass does both.
     """
     with zipfile.ZipFile(path) as z:
         member = sheet_member(z, sheet)
-        nan_ids = _nan_string_ids(z) if member else set()
-    marks = _Marks(path, nan_ids)
+    marks = _Marks(path)
     scan_parts(path, {member: marks.feed} if member else {})
-    return sorted(marks.formulas), sorted(marks.booleans), sorted(marks.nans), sorted(marks.errors.items())
+    return sorted(marks.formulas), sorted(marks.booleans), sorted(marks.errors.items())
 
 
 class _Marks:
-    def __init__(self, path: Path, nan_ids: set[int]):
-        self.path, self.nan_ids = path, nan_ids
-        self.nans: set[tuple[int, int]] = set()
+    def __init__(self, path: Path):
+        self.path = path
         self.formulas: set[tuple[int, int]] = set()
         self.booleans: set[tuple[int, int]] = set()
         self.errors: dict[tuple[int, int], str] = {}  # cell -> the error as the sheet holds it (#N/A)
@@ -384,10 +394,6 @@ class _Marks:
         if b't="e"' in text or b"t='e'" in text:
             for letters, row, shown in _ERROR.findall(text):
                 self.errors[(int(row) - 1, column_index(letters.decode()))] = shown.decode("utf-8", "replace").strip()
-        if self.nan_ids:
-            self.nans.update((row, col) for row, col, index in _shared_refs(text) if index in self.nan_ids)
-        if b"inlineStr" in text and _may_hold_nan(text):
-            self.nans.update(_refs(_INLINE_NAN, text))
 
 
 def _check_formula_cells(text: bytes, tag: bytes, path: Path) -> None:
@@ -395,43 +401,6 @@ def _check_formula_cells(text: bytes, tag: bytes, path: Path) -> None:
         if not re.search(rb"""\br=["'][A-Z]{1,3}\d{1,7}["']""", cell.group(1)):
             raise InputError([finding("file-unreadable", file=path, detail="has a formula cell without a cell "
                                       "reference (r attribute); open it in Excel or LibreOffice and save it again")])
-
-
-_NAN_TEXT = re.compile(rb"\s*[+-]?nan\s*", re.I)
-_SHARED = re.compile(_CELL + rb'[^>]*\bt="s"[^>]*>\s*<(?:\w+:)?v>(\d+)<')
-_INLINE_NAN = re.compile(_CELL + rb'[^>]*\bt="inlineStr"[^>]*>\s*<(?:\w+:)?is>\s*<(?:\w+:)?t[^>]*>\s*[+-]?nan\s*<', re.I)
-
-
-def _may_hold_nan(text: bytes) -> bool:
-    """Whether some element's text could read `NaN` (`>`, spaces, a sign, nan, spaces, `<`).
-
-    A cheap filter in front of _INLINE_NAN: that pattern tries every cell of a sheet written with
-    inline strings (2 s for 100,000 rows); finding `nan` in lowered bytes takes a tenth of that.
-    May say yes wrongly (the pattern then decides), never no wrongly."""
-    low = text.lower()
-    at = low.find(b"nan")
-    while at != -1:
-        before = low[max(0, at - 256):at].rstrip(b" \t\r\n\f\v+-")
-        if before.endswith(b">") and low[at + 3:at + 259].lstrip(b" \t\r\n\f\v").startswith(b"<"):
-            return True
-        at = low.find(b"nan", at + 3)
-    return False
-
-
-def _nan_string_ids(z: zipfile.ZipFile) -> set[int]:
-    """Indices of the shared strings that read `NaN` (almost always none: one search says so)."""
-    try:
-        data = z.read("xl/sharedStrings.xml")
-    except KeyError:
-        return set()
-    if not re.search(rb">\s*[+-]?nan\s*<", data, re.I):
-        return set()
-    items = re.finditer(rb"<(?:\w+:)?si\b[^>]*>(.*?)</(?:\w+:)?si>", data, re.S)
-    return {i for i, m in enumerate(items) if _NAN_TEXT.fullmatch(re.sub(rb"<[^>]*>", b"", m.group(1)))}
-
-
-def _shared_refs(text: bytes):
-    return ((int(row) - 1, column_index(letters.decode()), int(index)) for letters, row, index in _SHARED.findall(text))
 
 
 def _formula_tag(text: bytes) -> bytes:
