@@ -19,7 +19,7 @@ from crm_xl.model import ScoringModel
 from crm_xl.scoring.customers import score_customers
 from crm_xl.scoring.inputs import texts
 from crm_xl.sheets.adapters import OpenpyxlSheet
-from crm_xl.sheets.reading import Table, column_type, read_untrusted_tables
+from crm_xl.sheets.reading import Table, column_type, read_untrusted_with_orders
 from crm_xl.sheets.regrade import regrade, validate
 from crm_xl.sheets.scored_workbook import SUMMARY_COLUMNS, write_scored_workbook
 from crm_xl.values import as_meant
@@ -68,8 +68,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     clock = time.perf_counter()
     files = 2 if transactions else 1
     advance = stage("reading", files)  # files: read side by side, their rows unknown before
-    tables = read_untrusted_tables([(source, sheet, "customer_code")] + [(transactions, None, "customer_code")] * (files - 1))
-    table, tx_table = tables[0], (tables[1] if transactions else None)
+    (table,), orders = read_untrusted_with_orders([(source, sheet, "customer_code")], transactions)
     advance(files)
     read_s = time.perf_counter() - clock
 
@@ -77,7 +76,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     advance = stage("scoring", len(table.frame))
     errors = table.error_cells()  # Excel error values: reported as the errors they are, scored as empty
     scored = score_customers(_set_cells(table.frame, errors), model, indicator_set=indicator_set,
-                             tier_preset=tier_preset, transactions=tx_table.frame if tx_table else None,
+                             tier_preset=tier_preset, transactions=orders[0] if orders else None,
                              as_of=as_of, language=language)
     found = len(scored.problems)
     _add_error_values(scored, table.frame, errors)
@@ -98,7 +97,7 @@ def score_file(source: Path, output: Path, model: ScoringModel, *, transactions:
     facts = {"input": str(source), "customers": len(out), "model": model.title,
              "as of": scored.as_of.date().isoformat(),
              "rows with issues": int(problems.loc[problems.severity != "info", "row"].nunique())}
-    tx_issues = tx_table.findings(scored.transaction_problems.batches) if tx_table is not None else []
+    tx_issues = orders[1] if orders else []
     advance = stage("writing", len(out))
     if output.suffix.lower() == ".csv":
         write_csv(output, _inputs_as_meant(out))  # -500 and "1,000" as the numbers they are, as in the xlsx

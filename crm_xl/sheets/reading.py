@@ -104,6 +104,22 @@ def read_untrusted_tables(requests: list[tuple[str | Path, str | None, str]]) ->
     return read_untrusted_many([(read_table, path, sheet, key, None) for path, sheet, key in requests])
 
 
+def read_transactions(path: str | Path) -> tuple[Transactions, list[Finding]]:
+    """A transactions file read and typed (typed_transactions). Run in the reading child, so that the
+    typing of 600,000 orders runs beside the customers' read, and only the typed orders come back
+    (a few arrays), not every row's text."""
+    return typed_transactions(read_table(path, None, "customer_code"))
+
+
+def read_untrusted_with_orders(requests: list[tuple[str | Path, str | None, str]], transactions: str | Path | None
+                               ) -> tuple[list[Table], tuple[Transactions, list[Finding]] | None]:
+    """The tables of `requests` (as read_untrusted_tables) and a transactions file read and typed
+    (read_transactions), all side by side, each in its own child."""
+    calls = [(read_table, path, sheet, key, None) for path, sheet, key in requests]
+    read = read_untrusted_many(calls + ([(read_transactions, transactions)] if transactions else []))
+    return read[:len(requests)], (read[-1] if transactions else None)
+
+
 def read_table(path: str | Path, sheet: str | None = None, key: str = "customer_code",
                headers: dict[str, str | None] | None = None) -> Table:
     """`sheet` of an xlsx (default: the first sheet whose top rows hold the `key` column's header,
