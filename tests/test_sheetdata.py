@@ -101,6 +101,13 @@ def test_texts_escaped_together_as_one_by_one(texts):
     assert _escaped(texts, ' s="3"') == [escape_text(t, ' s="3"') for t in texts]
 
 
+@pytest.mark.parametrize("texts", [["a ", " b", "c"], [" "], ["x", "\u3000y\u3000", "z\n"], [" a", "b "],
+                                   ["a", " ", " ", "b"], ["\x1fa", "b\x1c"], ["p", "&lt; ", " <q>"]])
+def test_texts_with_spaces_at_their_ends_keep_them(texts):
+    """Spaces at either end (any Unicode space) are kept (xml:space), side by side in the joined form too."""
+    assert _escaped(texts, "") == [escape_text(t, "") for t in texts]
+
+
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=50))
 def test_number_texts_read_back_exactly(values):
     texts = number_texts(np.array(values, dtype=np.float64)).tolist()

@@ -68,26 +68,33 @@ def text_tails(values: np.ndarray, style: str) -> tuple[np.ndarray, list[str]]:
     return codes, _escaped(uniques.tolist(), style)
 
 
-_NEEDS_CARE = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")  # escape_text's own cases
+_NEEDS_CARE = re.compile(r"_x[0-9a-fA-F]{4}_|[\x01-\x08\x0b-\x1f\ufffe\uffff]")  # escape_text's own cases (NUL: below)
+_SPACED = re.compile(r"\x00(?=\s)|\s(?=\x00)")  # \s is str.isspace: a text that starts or ends with a space
 
 
 def _escaped(texts: list[str], style: str) -> list[str]:
-    """escape_text of each text. The usual texts (short, no control character, no `_xHHHH_`) get
-    their XML escapes in one pass over all of them joined by NUL; the others go one by one."""
+    """escape_text of each text. The usual texts (short, no control character, no `_xHHHH_`) are
+    escaped and wrapped in passes over all of them joined by NUL, in C; the others go one by one."""
     if not texts:
         return []
     joined = "\x00".join(texts)
     if joined.count("\x00") != len(texts) - 1:  # a text holds NUL itself: the joined form cannot be split back
         return [escape_text(t, style) for t in texts]
     careful = np.array([len(t) > MAX_TEXT // 2 for t in texts]) if max(map(len, texts)) > MAX_TEXT // 2 else None
-    marks = [m.start() for m in _NEEDS_CARE.finditer(joined) if m.group() != "\x00"]
-    if marks:  # which texts hold them: by where each text starts in the joined string
+    marks = [m.start() for m in _NEEDS_CARE.finditer(joined)]
+    # where the space is in `joined`: after a matched NUL, or at a matched space (less the NUL put in front)
+    spaced = [m.start() - (m.group() != "\x00") for m in _SPACED.finditer(f"\x00{joined}\x00")]
+    if marks or spaced:  # which texts hold them: by where each text starts in the joined string
         starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+        which = lambda positions: np.searchsorted(starts, positions, side="right") - 1  # noqa: E731
+    if marks:
         careful = np.zeros(len(texts), bool) if careful is None else careful
-        careful[np.searchsorted(starts, marks, side="right") - 1] = True
-    plain = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x00")
-    head = f'{style} t="inlineStr"><is><t'
-    out = [f'{head}{_SPACE if t[:1].isspace() or t[-1:].isspace() else ""}>{t}</t></is></c>' for t in plain]
+        careful[which(marks)] = True
+    head, end = f'{style} t="inlineStr"><is><t', "</t></is></c>"
+    escaped = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = (f"{head}>" + escaped.replace("\x00", f"{end}\x00{head}>") + end).split("\x00")
+    for i in (np.unique(which(spaced)).tolist() if spaced else []):
+        out[i] = f"{head}{_SPACE}{out[i][len(head):]}"
     if careful is not None:
         for i in np.flatnonzero(careful).tolist():
             out[i] = escape_text(texts[i], style)
