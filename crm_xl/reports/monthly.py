@@ -21,7 +21,7 @@ from crm_xl.reports.render import render_workbook
 from crm_xl.reports.template import build_template
 from crm_xl.scoring.problems import Problems
 from crm_xl.scoring.rfm import Transactions, prepare_transactions
-from crm_xl.sheets.reading import read_untrusted_tables, typed_transactions
+from crm_xl.sheets.reading import read_untrusted_with_orders
 from crm_xl.store.db import existing
 from crm_xl.store.export import master_frame, pending_reviews
 from crm_xl.xlsx.safety import check_thoroughly
@@ -90,9 +90,9 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
                                   hint="Give the customers either as a file (--customers) or as the master data (--db).")])
     progress(f"reading {customers or 'the master data'}" + (f" and {transactions}" if transactions else ""))
     pending, history = None, None
-    files = {name: path for name, path in (("customers", customers), ("transactions", transactions),
-                                           ("previous", previous)) if path is not None}
-    tables = dict(zip(files, read_untrusted_tables([(path, None, "customer_code") for path in files.values()])))
+    files = {name: path for name, path in (("customers", customers), ("previous", previous)) if path is not None}
+    read, orders = read_untrusted_with_orders([(path, None, "customer_code") for path in files.values()], transactions)
+    tables = dict(zip(files, read))
     if db is not None:
         from crm_xl.store.credit import pending_credit_reviews, receivables_history, snapshot_frame
 
@@ -102,9 +102,7 @@ def run_report(month: str, customers: Path | None, transactions: Path | None, ou
         history = CreditHistory(snapshot_frame(engine), receivables_history(engine))
     else:
         frame = tables["customers"].frame
-    tx, issues = None, []
-    if transactions:  # typed once here, so its bad cells are said at their cells of the file
-        tx, issues = typed_transactions(tables["transactions"])
+    tx, issues = orders or (None, [])  # typed once, in its reading child: its bad cells are said at their cells
     before = tables["previous"].frame if previous else None
     read_s = time.perf_counter() - clock
     clock = time.perf_counter()
