@@ -164,9 +164,10 @@ def _text(value) -> str:
 def snapshot(month, db_url, transactions, language, model_path, as_json):
     """Keep each customer's grade, limit, tier, class, segment and RFM cell for a month (again replaces it)."""
     from crm_xl.credit.snapshot import take_snapshot
-    from crm_xl.sheets.reading import read_untrusted_table, typed_transactions
+    from crm_xl.sheets.reading import read_untrusted_with_orders
 
-    tx, issues = typed_transactions(read_untrusted_table(transactions)) if transactions else (None, [])
+    _, orders = read_untrusted_with_orders([], transactions)
+    tx, issues = orders or (None, [])
     result = take_snapshot(existing(db_url), month, load_model(model_path), current_user(), tx, language)
     if as_json:
         emit_json(result.as_dict() | {"issues": [f.as_dict() for f in issues]})
