@@ -4,7 +4,9 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 import xlsxwriter
 
@@ -261,3 +263,24 @@ def test_a_number_cell_holding_nan_is_reported_not_blank(tmp_path, either_reader
         assert [f.code for f in report.findings] == ["file-unreadable"]
     else:
         assert [(f.fields["cell"], f.code) for f in report.findings] == [("D3", "not-a-number")]
+
+
+@pytest.mark.parametrize("cells", [["1", "2.5", "-3", "+4", ".5", "1e5", "00123", None, "", np.nan],
+                                   ["1", " 2", None], ["1,000", "5"], ["nan", "1"], ["inf"], ["1e309"], ["0x10"],
+                                   ["١٢٣"], ["12345678901234567890"], ["0.1000000000000000055511151231257827"]])
+def test_csv_numbers_parsed_fast_are_the_numbers_to_numeric_gives(cells):
+    """A number column of a CSV is parsed by Arrow when every cell is a plain number it reads; what it
+    reads must be what pandas' to_numeric (the path for everything else) reads."""
+    from crm_xl.sheets.reading import _clean, _plain_numbers
+
+    values = np.array(cells, dtype=object)
+    fast = _plain_numbers(values)
+    slow = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
+    if fast is not None:
+        np.testing.assert_array_equal(fast[0], slow)
+        assert fast[1].tolist() == [not (c is None or c == "" or c is np.nan) for c in cells]
+    cleaned = _clean(pd.Series(cells, dtype=object), "number")
+    if cleaned.dtype == float:  # all plain and finite: the numbers
+        np.testing.assert_array_equal(cleaned.to_numpy(), slow)
+    else:  # anything else stays as typed, for the checks to name
+        assert cleaned.tolist() == [None if c is None or c == "" or c is np.nan else c for c in cells]

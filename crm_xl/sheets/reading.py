@@ -239,13 +239,19 @@ def csv_encoding(source) -> str | None:
     Text saved as GBK almost always decodes as CP949 too (and Korean as GB18030), into nonsense that
     no check would notice, so the first code page that decodes is not enough: Korean text decoded
     as CP949 is Hangul syllables; Chinese text decoded as CP949 is Hangul mixed with Hanja.
-    UTF-16 with its byte-order mark is Excel's "Unicode text". `source`: bytes, or a binary file read
-    in chunks (a large file is never held as text three times over)."""
-    read = io.BytesIO(source).read if isinstance(source, bytes) else source.read
-    first = read(1 << 20)
+    UTF-16 with its byte-order mark is Excel's "Unicode text". `source`: bytes, or a binary file
+    (seekable) read in chunks, UTF-8 first: a large file is never held as text, nor decoded three times."""
+    source = io.BytesIO(source) if isinstance(source, bytes) else source
+    start = source.tell()
+    first = source.read(1 << 20)
     if first[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16"
-    decoders = {e: codecs.getincrementaldecoder(e)() for e in ("utf-8", "cp949", "gb18030")}
+    if _decodes(first, source.read, "utf-8"):  # the usual file: the code pages need not be tried
+        return "utf-8-sig"
+    source.seek(start)
+    read = source.read
+    first = read(1 << 20)
+    decoders = {e: codecs.getincrementaldecoder(e)() for e in ("cp949", "gb18030")}
     sample = {e: "" for e in decoders}  # the first megabyte as each code page reads it
     chunk = first
     while decoders:
@@ -261,11 +267,23 @@ def csv_encoding(source) -> str | None:
         if final:
             break
         chunk = read(1 << 20)
-    if "utf-8" in decoders:
-        return "utf-8-sig"
     if len(decoders) < 2:
         return next(iter(decoders), None)
     return _korean_or_chinese(sample["cp949"][:1_000_000], sample["gb18030"][:1_000_000]) or UNCLEAR
+
+
+def _decodes(first: bytes, read, encoding: str) -> bool:
+    """Whether the bytes (`first`, then the rest from `read`) are text in `encoding`, read in chunks."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    chunk = first
+    try:
+        while chunk:
+            decoder.decode(chunk)
+            chunk = read(1 << 20)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _korean_or_chinese(as_korean: str, as_chinese: str) -> str | None:
@@ -361,20 +379,47 @@ def _clean(column: pd.Series, kind: str | None) -> pd.Series:
     """Empty cells become None; `kind` (text, number, date; None: a column not in the schema) decides
     the rest: whole numbers in text columns read as text without `.0`, plain numbers make a float column."""
     values = column.to_numpy(dtype=object, copy=True)
+    if kind == "text" and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return pd.Series(_trimmed_texts(values), dtype=object)  # the usual text column, at C speed
+    if kind == "number":
+        plain = _plain_numbers(values)
+        if plain is not None and np.isfinite(plain[0][plain[1]]).all():  # the usual number column
+            return pd.Series(plain[0])
     values[pd.isna(values) | (values == "")] = None
     if kind == "text":
-        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # the usual case, at C speed
-            values = np.array([v.strip(SPACES) or None if v is not None else None for v in values.tolist()],
-                              dtype=object)
-        else:
-            values = np.array([_as_text(v) for v in values], dtype=object)
-    elif kind == "number":
-        # dtype=object: pandas 3 would infer its string dtype, whose parse costs twice as much
+        values = np.array([_as_text(v) for v in values], dtype=object)
+    elif kind == "number":  # dtype=object: pandas 3 would infer its string dtype, whose parse costs twice as much
         converted = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
         # all plain, finite numbers: a float column; `1e309` or `inf` stay as typed, for the checks to name
         if not (~np.isfinite(converted) & (values != None)).any():  # noqa: E711
             return pd.Series(converted)
     return pd.Series(values, dtype=object)
+
+
+def _trimmed_texts(values: np.ndarray) -> np.ndarray:
+    """Texts (None or NaN where empty) trimmed of spaces, None where nothing is left: each distinct
+    text trimmed once (codes repeat themselves in an order table)."""
+    codes, uniques = pd.factorize(values)  # empty: -1
+    return np.array([u.strip(SPACES) or None for u in uniques.tolist()] + [None], dtype=object)[codes]
+
+
+def _plain_numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(floats, which cells are not empty) of a column of number texts, parsed by Arrow (C++, a
+    tenth of pd.to_numeric's time); None when some cell is not a plain number Arrow reads (spaces,
+    `1,000`, a number cell among texts) or there is no pyarrow: pd.to_numeric then decides, cell by
+    cell. What Arrow reads, to_numeric reads as the same number (tests/test_reading.py)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    try:
+        text = pa.array(values, type=pa.string(), from_pandas=True)  # None and NaN: empty
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        return (pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False),
+                text.is_valid().to_numpy(zero_copy_only=False))
+    except (pa.ArrowException, ValueError, TypeError, UnicodeError):
+        return None
 
 
 def _as_text(v):
