@@ -284,3 +284,31 @@ def test_csv_numbers_parsed_fast_are_the_numbers_to_numeric_gives(cells):
         np.testing.assert_array_equal(cleaned.to_numpy(), slow)
     else:  # anything else stays as typed, for the checks to name
         assert cleaned.tolist() == [None if c is None or c == "" or c is np.nan else c for c in cells]
+
+
+def test_a_table_comes_back_from_its_reading_child_exactly():
+    """Tables are pickled from the reading child with their text columns as Arrow: every value, type,
+    dtype and the index (rows offset by blank rows) come back as they were."""
+    import pickle
+
+    from crm_xl.sheets.reading import Table
+
+    frame = pd.DataFrame({
+        "text": ["a", None, "한글 中文", "", "\x1f"],
+        "mixed": ["x", 1.5, None, np.nan, pd.Timestamp("2026-01-01")],
+        "nan_text": ["a", np.nan, "b", "c", "d"],
+        "number": [1.0, np.nan, 3.0, np.inf, -0.0],
+        "date": pd.array(["2026-01-02", None, "2026-03-04", None, "1900-03-01"], dtype="datetime64[ms]"),
+        "string_dtype": pd.array(["a", None, "b", "c", "d"], dtype="str"),
+        "empty": pd.Series([None] * 5, dtype=object),
+    }, index=[0, 2, 3, 7, 8])
+    for rows in (frame, frame.iloc[:0], frame[[]]):
+        table = Table(rows, Path("x.xlsx"), "S", 1, {"text": "A"})
+        back = pickle.loads(pickle.dumps(table, protocol=5))
+        assert back.frame.index.equals(rows.index) and list(back.frame.columns) == list(rows.columns)
+        assert list(back.frame.dtypes) == list(rows.dtypes)
+        for name in rows.columns:
+            got, want = back.frame[name].tolist(), rows[name].tolist()
+            assert [type(v) for v in got] == [type(v) for v in want], name
+            assert [v for v in got if v == v] == [v for v in want if v == v], name
+        assert (back.file, back.sheet, back.letters) == (table.file, table.sheet, table.letters)

@@ -40,6 +40,12 @@ class Table:
     formulas: list[tuple[int, str]] = field(default_factory=list)  # (offset below the header, column)
     errors: list[tuple[int, str]] = field(default_factory=list)  # cells holding an Excel error value, as formulas
 
+    def __getstate__(self) -> dict:  # a table comes back from its reading child pickled: text as Arrow
+        return {**self.__dict__, "frame": _portable(self.frame)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, frame=_restored(state["frame"]))
+
     def sheet_row(self, position: int) -> int:
         """The row number the sheet shows for the `position`-th data row (blank rows counted)."""
         return self.header_row + 1 + int(self.frame.index[position])
@@ -83,6 +89,40 @@ class Table:
     @property
     def where(self) -> str:
         return f"{self.file} [{self.sheet}]"
+
+
+def _portable(frame: pd.DataFrame):
+    """The frame to pickle, its text columns (str or None throughout) as Arrow arrays: pickle writes
+    each Python string on its own (0.3 s for a 100,000-customer table), Arrow its buffers. The
+    frame itself without pyarrow."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return frame
+    columns = {}
+    for name in frame.columns:
+        values = frame[name] if frame[name].dtype != object else frame[name].to_numpy()  # other dtypes: as they are
+        if isinstance(values, np.ndarray):
+            try:
+                values = pa.array(values, type=pa.string(), from_pandas=False)  # NaN or a number: as it is
+            except (pa.ArrowException, TypeError, ValueError, UnicodeError):
+                pass
+        columns[name] = values
+    return (frame.index, columns)
+
+
+def _restored(portable) -> pd.DataFrame:
+    if isinstance(portable, pd.DataFrame):
+        return portable
+    import pyarrow as pa
+
+    index, columns = portable
+    def column(values):
+        if isinstance(values, pa.Array):
+            values = values.to_numpy(zero_copy_only=False)
+        return pd.Series(values, dtype=object, index=index) if isinstance(values, np.ndarray) else values
+
+    return pd.DataFrame({name: column(values) for name, values in columns.items()}, index=index)
 
 
 def typed_transactions(table: Table) -> tuple[Transactions, list[Finding]]:
