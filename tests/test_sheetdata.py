@@ -292,3 +292,26 @@ def test_arrow_texts_are_written_as_the_plain_path_writes_them(texts):
     if texts:
         plain, arrow = _both_ways(pd.DataFrame({"t": pd.Series(texts, dtype=object)}))
         assert arrow == plain
+
+
+def test_a_findings_sheet_links_each_cell_and_says_how_many_more(tmp_path, monkeypatch):
+    """The findings go in as a table: each cell links to its place (Hyperlink style), past the link limit
+    the cells are plain text, nothing typed turns into a formula, and the last line follows them."""
+    from crm_xl.xlsx import writing
+
+    monkeypatch.setattr(writing, "MAX_LINKS", 3)
+    rows = [(f"D{i + 2}", "error", "not-a-number", "amount", "=1+1" if i == 0 else i, f"message {i}", None)
+            for i in range(5)] + [(None, "warning", "column-missing", "phone", float("nan"), "no cell", "fix")]
+    path = tmp_path / "f.xlsx"
+    wb = new_workbook(path)
+    wb.add_worksheet("고객 'list' & <x>")
+    writing.write_findings_sheet(wb, "Issues", "고객 'list' & <x>", rows, last_line="... and 9 more")
+    wb.close()
+    ws = openpyxl.load_workbook(path)["Issues"]
+    assert [ws.cell(r, 1).value for r in range(2, 9)] == ["D2", "D3", "D4", "D5", "D6", None, "... and 9 more"]
+    assert [ws.cell(r, 1).hyperlink.location if ws.cell(r, 1).hyperlink else None for r in range(2, 9)] == \
+        [f"'고객 ''list'' & <x>'!D{r}" for r in (2, 3, 4)] + [None] * 4
+    assert ws["A2"].style == "Hyperlink" and ws["A5"].style == "Normal"
+    assert ws["E2"].value == "=1+1" and ws["E2"].data_type == "s" and ws["E3"].value == "1"
+    assert ws["E7"].value is None and ws["G2"].value is None and ws["F7"].alignment.wrap_text
+    assert ws.max_row == 8

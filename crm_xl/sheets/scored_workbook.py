@@ -93,10 +93,12 @@ def _share(part, whole) -> float:
 def _issues(wb, table: pd.DataFrame, problems: pd.DataFrame) -> None:
     """One row per problem, linked to its cell on the Customers sheet."""
     positions = {c: letter(i) for i, c in enumerate(table.columns)}
-    rows = ((f"{positions.get(p.column, 'A')}{int(p.row) + 2}", p.severity, p.code, p.column,
-             None if p.value is None else display_value(p.value), p.message, p.fix)
-            for p in problems.head(MAX_ISSUE_ROWS).itertuples(index=False))
-    ws = write_findings_sheet(wb, ISSUES, CUSTOMERS, rows)
-    if len(problems) > MAX_ISSUE_ROWS:
-        ws.write_string(MAX_ISSUE_ROWS + 1, 0, f"... and {len(problems) - MAX_ISSUE_ROWS:,} more; "
-                                               "see the scoring_issues column")
+    shown = problems.head(MAX_ISSUE_ROWS)
+    cells = [f"{positions.get(column, 'A')}{row + 2}" for column, row in zip(shown["column"].tolist(), shown["row"].tolist())]
+    values = [None if v is None else display_value(v) for v in shown["value"].tolist()]
+    rows = pd.DataFrame({"cell": cells, "severity": shown["severity"].tolist(), "code": shown["code"].tolist(),
+                         "column": shown["column"].tolist(), "value": values, "message": shown["message"].tolist(),
+                         "fix": shown["fix"].tolist()}, dtype=object)
+    more = len(problems) - MAX_ISSUE_ROWS
+    write_findings_sheet(wb, ISSUES, CUSTOMERS, rows,
+                         last_line=f"... and {more:,} more; see the scoring_issues column" if more > 0 else None)

@@ -254,6 +254,7 @@ class TableRows:
     styles: list[CellStyles]
     first_row: int
     progress: Callable[[int], None] | None = None
+    links: tuple[tuple[int, int, str], ...] = ()  # (position, column, location in the workbook): a hyperlink each
 
     @property
     def last_row(self) -> int:
@@ -308,11 +309,13 @@ class FastTableWorkbook(xlsxwriter.Workbook):
         self.date_format = self.add_format({"num_format": (options or {}).get("default_date_format", "yyyy-mm-dd")})
 
     def add_table_rows(self, ws, frame: pd.DataFrame, styles: list[CellStyles], first_row: int,
-                       progress: Callable[[int], None] | None = None) -> None:
+                       progress: Callable[[int], None] | None = None,
+                       links: list[tuple[int, int, str]] = ()) -> None:
         """Queue the frame's rows for sheet `ws`, from sheet row `first_row` (1-based) on; rows written
-        to `ws` the ordinary way must all come before them."""
+        to `ws` the ordinary way must all come before them. `links`: (position, column, location) of
+        cells that link to a place in the workbook (`'Customers'!D5`), as write_url's internal links do."""
         index = self.worksheets().index(ws) + 1
-        self._tables.setdefault(index, []).append(TableRows(frame, styles, first_row, progress))
+        self._tables.setdefault(index, []).append(TableRows(frame, styles, first_row, progress, tuple(links)))
 
     def close(self) -> None:
         for index, tables in self._tables.items():  # cells written the ordinary way must all sit above the rows
@@ -320,6 +323,8 @@ class FastTableWorkbook(xlsxwriter.Workbook):
             if ws.dim_rowmax is not None and ws.dim_rowmax > first - 2:
                 raise RuntimeError(f"sheet {ws.name}: a cell was written at row {ws.dim_rowmax + 1}, "
                                    f"among the table rows spliced in from row {first}")
+            if ws.hlink_count and any(t.links for t in tables):  # one <hyperlinks> element per sheet
+                raise RuntimeError(f"sheet {ws.name}: links written with write_url beside table links")
         super().close()
         if self._tables:
             _splice(Path(self.filename), self._tables)
@@ -352,11 +357,31 @@ def _splice(path: Path, tables: dict[int, list[TableRows]]) -> None:
                     fast_deflate(out)
                     out.write(head.encode("utf-8"))
                     _write_behind(out, _rows_bytes(queued))
-                    out.write(("</sheetData>" + tail).encode("utf-8"))
+                    out.write(("</sheetData>" + _with_links(tail, queued)).encode("utf-8"))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+# What may follow <hyperlinks> in a worksheet (the schema fixes the order of its elements)
+_AFTER_LINKS = re.compile(r"<(?:printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|"
+                          r"cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|"
+                          r"oleObjects|controls|webPublishItems|tableParts|extLst)\b|</worksheet>")
+
+
+def _with_links(tail: str, tables: list[TableRows]) -> str:
+    """The sheet XML after </sheetData>, with a <hyperlinks> element for the tables' links (if any)."""
+    links = [f'<hyperlink ref="{letter(column)}{t.first_row + position}" location="{_attribute(location)}"/>'
+             for t in tables for position, column, location in t.links]
+    if not links:
+        return tail
+    at = _AFTER_LINKS.search(tail).start()
+    return f"{tail[:at]}<hyperlinks>{''.join(links)}</hyperlinks>{tail[at:]}"
+
+
+def _attribute(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def _rows_bytes(tables: list[TableRows]) -> Iterator[bytes]:

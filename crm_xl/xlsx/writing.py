@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -83,10 +84,11 @@ FINDING_HEADERS = ("cell", "severity", "code", "column", "value", "message", "fi
 MAX_LINKS = 65_000  # Excel keeps at most 65,530 hyperlinks per sheet
 
 
-def write_findings_sheet(wb, name: str, target_sheet: str | None, rows, headers=FINDING_HEADERS,
-                         footer: str | None = None) -> None:
+def write_findings_sheet(wb: FastTableWorkbook, name: str, target_sheet: str | None, rows, headers=FINDING_HEADERS,
+                         footer: str | None = None, last_line: str | None = None):
     """One row per finding (cell, severity, code, column, value, message, fix), each cell linked to
-    `target_sheet` (None: the cells are in another file); `headers` in the reader's language."""
+    `target_sheet` (None: the cells are in another file); `headers` in the reader's language;
+    `last_line` a text for the row below them. `rows`: tuples, or a frame of those seven columns."""
     ws = wb.add_worksheet(name)
     ws.write_row(0, 0, list(headers), wb.add_format({"bold": True, "bg_color": "#FCE4D6", "valign": "top"}))
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -95,15 +97,27 @@ def write_findings_sheet(wb, name: str, target_sheet: str | None, rows, headers=
         ws.set_column(j, j, width, wrap if j >= 5 else None)
     ws.freeze_panes(1, 0)
     print_setup(ws, width=sum(widths), **({"footer": footer} if footer else {}))
-    for i, (cell, *rest) in enumerate(rows, start=1):
-        if cell and target_sheet and i <= MAX_LINKS:
-            ws.write_url(i, 0, "internal:" + sheet_ref(target_sheet, cell), string=cell)
-        else:
-            ws.write_string(i, 0, cell or "")
-        for j, text in enumerate(rest, start=1):
-            if text is not None and text == text:
-                ws.write_string(i, j, str(text))
+    # The rows go in as a table (sheetdata): 100,000 findings in a second, where xlsxwriter's
+    # write_url and write_string took a minute.
+    if not isinstance(rows, pd.DataFrame):
+        rows = pd.DataFrame(list(rows), columns=range(len(widths)), dtype=object)
+    frame = pd.DataFrame({j: list(map(_finding_text, rows.iloc[:, j].tolist())) for j in range(len(widths))},
+                         dtype=object)
+    plain = [CellStyles(text=style_attr(wrap) if j >= 5 else "") for j in range(len(widths))]
+    linked = [replace(plain[0], text=style_attr(wb.get_default_url_format()))] + plain[1:]
+    ends = min(len(frame), MAX_LINKS) if target_sheet else 0
+    links = [(i, 0, sheet_ref(target_sheet, cell)) for i, cell in enumerate(frame[0].iloc[:ends].tolist()) if cell]
+    wb.add_table_rows(ws, frame.iloc[:ends], linked, first_row=2, links=links)
+    wb.add_table_rows(ws, frame.iloc[ends:], plain, first_row=2 + ends)
+    if last_line:
+        wb.add_table_rows(ws, pd.DataFrame([[last_line]], dtype=object), plain[:1], first_row=2 + len(frame))
     return ws
+
+
+def _finding_text(value) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    return str(value) or None
 
 
 def safe_csv_text(value):
