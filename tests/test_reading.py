@@ -312,3 +312,33 @@ def test_a_table_comes_back_from_its_reading_child_exactly():
             assert [type(v) for v in got] == [type(v) for v in want], name
             assert [v for v in got if v == v] == [v for v in want if v == v], name
         assert (back.file, back.sheet, back.letters) == (table.file, table.sheet, table.letters)
+
+
+@pytest.mark.parametrize("first_column", [0, 1, 3])
+def test_a_bad_cell_after_a_blank_column_is_read_at_its_own_cell(tmp_path, first_column):
+    """A column without a header (left out of the read) and a table that does not start at column A:
+    the fast reader counts a bad cell's column from the start of the used range, not from column A and
+    not among the columns read. Each cell's value must land in its own column."""
+    path = tmp_path / "gaps.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "고객"
+    at = lambda j: first_column + j + 1  # noqa: E731 - 1-based column of the table's j-th column
+    for j, header in enumerate(["고객코드", "상호", None, "품성", "월평균금액", "발급일"]):
+        if header:
+            ws.cell(1, at(j), header)
+    for r, row in enumerate([["C1", "가게", "stray", 12, "1,000원", "2026-01-02"],
+                             ["C2", "상점", None, "abc", 5000, "not a date"]], start=2):
+        for j, value in enumerate(row):
+            if value is not None:
+                ws.cell(r, at(j), value)
+    wb.save(path)
+    frame = read_table(path).frame
+    assert frame["score_character"].tolist() == [12, "abc"]
+    assert frame["avg_monthly_amount"].tolist() == ["1,000원", 5000]
+    assert [str(v)[:10] for v in frame["registered_date" if "registered_date" in frame else frame.columns[-1]]] == \
+        ["2026-01-02", "not a date"]
+    report = validate_files([path], default_model())[0]
+    letter = lambda j: openpyxl.utils.get_column_letter(at(j))  # noqa: E731
+    cells = {(f.fields.get("cell"), f.code) for f in report.findings}
+    assert (f"{letter(3)}3", "not-a-number") in cells and (f"{letter(4)}2", "not-a-number") not in cells

@@ -265,11 +265,17 @@ def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_r
                 if row >= first_row:
                     values[col] = _as_objects(values[col])
                     values[col][row] = "NaN"
+    # An error's column is counted from the start of the sheet's used range (ColumnInfo.index), not
+    # from column A, nor among the columns read (a column without a header is left out).
+    in_range = {c.index: c.absolute_index for c in loaded.selected_columns}
     for error in (errors.errors if errors else []):
         row, j = error.position
         if row < first_row:  # the header and any title above it: not data
             continue
-        col = positions[j]
+        if j not in in_range:
+            raise InputError([finding("file-unreadable", file=path, detail=f"cannot be read (a cell the reader "
+                                      f"could not place: row {row + 1}, column {j + 1} of the used range)")])
+        col = in_range[j]
         values[col] = _as_objects(values[col])
         values[col][row] = _original(error.detail)
     return {c: values.get(c, np.full(batch.num_rows, None, dtype=object)) for c in types}
