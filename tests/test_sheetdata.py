@@ -257,9 +257,9 @@ EDGE_NUMBERS = [0.0, -0.0, 1e-4, np.nextafter(1e-4, 0), np.nextafter(1e-4, 1), 1
                 123456789.123, -999999999.9999, 12.5, np.nan, np.inf, -np.inf]
 
 
-def _both_ways(rows: pd.DataFrame, styles=None) -> tuple[bytes, bytes]:
+def _both_ways(rows: pd.DataFrame, styles=None, overrides=()) -> tuple[bytes, bytes]:
     styles = styles or [sheetdata.CellStyles(number=' s="3"', date=' s="2"', text=' s="4"') for _ in rows.columns]
-    table = sheetdata.TableRows(rows, styles, first_row=2)
+    table = sheetdata.TableRows(rows, styles, first_row=2, overrides=overrides)
     return sheetdata.rows_xml(table, 0).encode("utf-8"), arrow_rows.rows_bytes(table, 0)
 
 
@@ -274,6 +274,12 @@ def test_arrow_rows_are_the_rows_of_the_plain_path():
     blank = [sheetdata.CellStyles(number=' s="3"', blank=' s="5"') for _ in rows.columns]  # empty cells written styled
     plain, arrow = _both_ways(rows, blank)
     assert arrow == plain
+    red, grey = (sheetdata.CellStyles(number=f' s="{n}"', date=f' s="{n + 1}"', text=f' s="{n}"', blank=f' s="{n}"')
+                 for n in (7, 9))  # cells styled apart from their column, a later one over an earlier one
+    overrides = tuple((j, np.array(p), s) for j, p, s in [(0, [0, 3, 26], red), (1, [1, 2, 3], grey), (1, [2], red),
+                                                           (2, [4, 5, 6], red), (4, [0, 1], red), (5, [1], grey)])
+    plain, arrow = _both_ways(rows, overrides=overrides)
+    assert arrow == plain and plain.count(b' s="7"') >= 6 and plain.count(b' s="9"') >= 2
 
 
 @settings(max_examples=200, deadline=None)

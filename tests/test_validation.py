@@ -121,3 +121,27 @@ def test_annotated_copy_opens_in_libreoffice(tmp_path, libreoffice):
     report = validate_files([mistakes(tmp_path / "upload.xlsx")], default_model())[0]
     copy = convert([write_annotated(report, tmp_path / "checked.xlsx")], "xlsx", tmp_path / "lo")[0]
     assert error_cells(copy) == []
+
+
+def test_annotated_copy_keeps_cells_where_they_were_and_an_unknown_header_its_text(tmp_path):
+    """A title above the header, blank rows, a column without a header and one the model does not
+    know: every value is at the cell it had, the unknown header keeps its text (coloured, with its note)."""
+    from crm_xl.sheets.annotate import write_annotated
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "고객"
+    for row in (["Customer list 2026"], [], ["고객코드", "상호", "아무거나", None, "품성", "월평균금액"],
+                ["C1", "가게", "x", None, 12, "1,000원"], [], [], ["C2", "=1+1", None, "stray", "abc", 5000],
+                ["C3", "  spaced  ", "y", None, 7, None]):
+        ws.append(row)
+    wb.save(tmp_path / "gaps.xlsx")
+    report = validate_files([tmp_path / "gaps.xlsx"], default_model())[0]
+    copy = openpyxl.load_workbook(write_annotated(report, tmp_path / "gaps.checked.xlsx"))["고객"]
+    values = {c.coordinate: c.value for row in copy.iter_rows() for c in row if c.value is not None}
+    assert values == {"A3": "고객코드", "B3": "상호", "C3": "아무거나", "E3": "품성", "F3": "월평균금액",
+                      "A4": "C1", "B4": "가게", "C4": "x", "E4": 12, "F4": "1,000원",
+                      "A7": "C2", "E7": "abc", "F7": 5000, "A8": "C3", "B8": "spaced", "C8": "y", "E8": 7}
+    assert copy["C3"].fill.fgColor.rgb.endswith("FFEB9C") and "아무거나" in copy["C3"].comment.text
+    assert [copy[c].fill.fgColor.rgb[-6:] for c in ("E4", "B7", "E7")] == ["FFC7CE"] * 3  # the formula cell too
+    assert copy["B7"].comment is not None and copy["A4"].fill.fill_type is None and copy.max_row == 8

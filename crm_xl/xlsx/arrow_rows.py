@@ -34,15 +34,21 @@ def rows_bytes(table: sheetdata.TableRows, start: int) -> bytes:
     numbers = pc.cast(pa.array(np.arange(first, first + len(part), dtype=np.int64)), _STR)
     cells = []
     for j in range(len(part.columns)):
-        style = table.styles[j]
-        tails = column_tails(part.iloc[:, j], style)
-        if style.blank is not None:
-            tails = pc.fill_null(tails, _text(style.blank + "/>"))
+        tails = _styled_tails(part.iloc[:, j], table.styles[j])
+        for local, styles in table.overrides_in(j, start, len(part)):
+            mask = np.zeros(len(part), bool)
+            mask[local] = True
+            tails = pc.replace_with_mask(tails, pa.array(mask), _styled_tails(part.iloc[local, j], styles))
         # null where the tail is (an empty cell): the row's join below leaves it out
         cells.append(pc.binary_join_element_wise(_text(f'<c r="{letter(j)}'), numbers, _text('"'), tails, _text("")))
     rows = pc.binary_join_element_wise(_text('<row r="'), numbers, _text('">'), *cells, _text("</row>"), _text(""),
                                        null_handling="skip")
     return _concatenated(rows)
+
+
+def _styled_tails(series: pd.Series, style: sheetdata.CellStyles) -> pa.Array:
+    tails = column_tails(series, style)
+    return pc.fill_null(tails, _text(style.blank + "/>")) if style.blank is not None else tails
 
 
 def column_tails(series: pd.Series, style: sheetdata.CellStyles) -> pa.Array:

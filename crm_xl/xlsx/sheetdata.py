@@ -255,6 +255,9 @@ class TableRows:
     first_row: int
     progress: Callable[[int], None] | None = None
     links: tuple[tuple[int, int, str], ...] = ()  # (position, column, location in the workbook): a hyperlink each
+    # (column, positions in ascending order, styles): cells styled apart from their column (marked red,
+    # locked grey); a later entry wins over an earlier one for the same cell
+    overrides: tuple[tuple[int, np.ndarray, CellStyles], ...] = ()
 
     @property
     def last_row(self) -> int:
@@ -262,6 +265,22 @@ class TableRows:
 
     def starts(self) -> range:
         return range(0, len(self.frame), CHUNK)
+
+    def overrides_in(self, column: int, start: int, count: int) -> list[tuple[np.ndarray, CellStyles]]:
+        """The overrides of `column` among the `count` rows from position `start`, at positions from there."""
+        out = []
+        for j, positions, styles in self.overrides:
+            if j == column:
+                inside = positions[(positions >= start) & (positions < start + count)] - start
+                if len(inside):
+                    out.append((inside, styles))
+        return out
+
+
+def styled_tails(series: pd.Series, style: CellStyles) -> np.ndarray:
+    """column_tails, with empty cells written with the blank style when it has one."""
+    tails = column_tails(series, style)
+    return np.where(tails == "", style.blank + "/>", tails) if style.blank is not None else tails
 
 
 def rows_xml(table: TableRows, start: int) -> str:
@@ -271,10 +290,9 @@ def rows_xml(table: TableRows, start: int) -> str:
     grid = np.empty((len(part), len(part.columns) + 2), dtype=object)  # row head, cells, row end: one join
     grid[:, 0] = '<row r="' + numbers + '">'
     for j in range(len(part.columns)):
-        style = table.styles[j]
-        tails = column_tails(part.iloc[:, j], style)
-        if style.blank is not None:
-            tails = np.where(tails == "", style.blank + "/>", tails)
+        tails = styled_tails(part.iloc[:, j], table.styles[j])
+        for local, styles in table.overrides_in(j, start, len(part)):
+            tails[local] = styled_tails(part.iloc[local, j], styles)
         grid[:, j + 1] = np.where(tails == "", "", f'<c r="{letter(j)}' + numbers + '"' + tails)
     grid[:, -1] = "</row>"
     return "".join(grid.ravel().tolist())
@@ -310,18 +328,22 @@ class FastTableWorkbook(xlsxwriter.Workbook):
 
     def add_table_rows(self, ws, frame: pd.DataFrame, styles: list[CellStyles], first_row: int,
                        progress: Callable[[int], None] | None = None,
-                       links: list[tuple[int, int, str]] = ()) -> None:
+                       links: list[tuple[int, int, str]] = (),
+                       overrides: list[tuple[int, np.ndarray, CellStyles]] = ()) -> None:
         """Queue the frame's rows for sheet `ws`, from sheet row `first_row` (1-based) on; rows written
         to `ws` the ordinary way must all come before them. `links`: (position, column, location) of
-        cells that link to a place in the workbook (`'Customers'!D5`), as write_url's internal links do."""
+        cells that link to a place in the workbook (`'Customers'!D5`), as write_url's internal links do.
+        `overrides`: (column, positions, styles) of cells styled apart from their column."""
         index = self.worksheets().index(ws) + 1
-        self._tables.setdefault(index, []).append(TableRows(frame, styles, first_row, progress, tuple(links)))
+        overrides = tuple((j, np.sort(np.asarray(p, dtype=np.int64)), s) for j, p, s in overrides)
+        self._tables.setdefault(index, []).append(TableRows(frame, styles, first_row, progress, tuple(links), overrides))
 
     def close(self) -> None:
         for index, tables in self._tables.items():  # cells written the ordinary way must all sit above the rows
             ws, first = self.worksheets()[index - 1], min(t.first_row for t in tables)
-            if ws.dim_rowmax is not None and ws.dim_rowmax > first - 2:
-                raise RuntimeError(f"sheet {ws.name}: a cell was written at row {ws.dim_rowmax + 1}, "
+            last = _last_cell_row(ws)
+            if last is not None and last > first - 2:
+                raise RuntimeError(f"sheet {ws.name}: a cell was written at row {last + 1}, "
                                    f"among the table rows spliced in from row {first}")
             if ws.hlink_count and any(t.links for t in tables):  # one <hyperlinks> element per sheet
                 raise RuntimeError(f"sheet {ws.name}: links written with write_url beside table links")
@@ -362,6 +384,14 @@ def _splice(path: Path, tables: dict[int, list[TableRows]]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _last_cell_row(ws) -> int | None:
+    """The last row (0-based) holding a cell written the ordinary way. Out of constant-memory mode
+    (notes on cells) xlsxwriter keeps its cells in `table`; a note alone is no cell."""
+    if ws.constant_memory:
+        return ws.dim_rowmax
+    return max((row for row, cells in ws.table.items() if cells), default=None)
 
 
 # What may follow <hyperlinks> in a worksheet (the schema fixes the order of its elements)
