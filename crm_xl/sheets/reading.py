@@ -99,6 +99,8 @@ def _portable(frame: pd.DataFrame):
         import pyarrow as pa
     except ImportError:
         return frame
+    if frame.columns.has_duplicates:
+        return frame
     columns = {}
     for name in frame.columns:
         values = frame[name] if frame[name].dtype != object else frame[name].to_numpy()  # other dtypes: as they are
@@ -117,6 +119,7 @@ def _restored(portable) -> pd.DataFrame:
     import pyarrow as pa
 
     index, columns = portable
+
     def column(values):
         if isinstance(values, pa.Array):
             values = values.to_numpy(zero_copy_only=False)
