@@ -342,3 +342,14 @@ def test_a_bad_cell_after_a_blank_column_is_read_at_its_own_cell(tmp_path, first
     letter = lambda j: openpyxl.utils.get_column_letter(at(j))  # noqa: E731
     cells = {(f.fields.get("cell"), f.code) for f in report.findings}
     assert (f"{letter(3)}3", "not-a-number") in cells and (f"{letter(4)}2", "not-a-number") not in cells
+
+
+@pytest.mark.parametrize("typed", ["1e-400", "-1e-400", "2.4703282292062327e-324", "0.1e-330"])
+def test_a_csv_number_too_small_for_a_float_is_refused_not_stored_as_0(tmp_path, typed):
+    """A CSV's number column is parsed as a whole; a value that underflows to 0 must not pass as 0."""
+    path = tmp_path / "c.csv"
+    path.write_text(f"customer_code,net_worth\nC1,12\nC2,{typed}\nC3,0\nC4,0.000e5\n", encoding="utf-8")
+    assert read_table(path).frame["net_worth"].tolist() == ["12", typed, "0", "0.000e5"]  # as typed, to be checked
+    report = validate_files([path], default_model())[0]
+    assert [(f.fields["cell"], f.code) for f in report.findings if f.fields.get("column") == "net_worth"] == \
+        [("B3", "not-a-number")]

@@ -426,17 +426,29 @@ def _clean(column: pd.Series, kind: str | None) -> pd.Series:
         return pd.Series(_trimmed_texts(values), dtype=object)  # the usual text column, at C speed
     if kind == "number":
         plain = _plain_numbers(values)
-        if plain is not None and np.isfinite(plain[0][plain[1]]).all():  # the usual number column
+        if plain is not None and _as_typed(plain[0], values, plain[1]):  # the usual number column
             return pd.Series(plain[0])
     values[pd.isna(values) | (values == "")] = None
     if kind == "text":
         values = np.array([_as_text(v) for v in values], dtype=object)
     elif kind == "number":  # dtype=object: pandas 3 would infer its string dtype, whose parse costs twice as much
         converted = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
-        # all plain, finite numbers: a float column; `1e309` or `inf` stay as typed, for the checks to name
-        if not (~np.isfinite(converted) & (values != None)).any():  # noqa: E711
+        if _as_typed(converted, values, values != None):  # noqa: E711
             return pd.Series(converted)
     return pd.Series(values, dtype=object)
+
+
+def _as_typed(numbers: np.ndarray, texts: np.ndarray, present: np.ndarray) -> bool:
+    """Whether the numbers parsed from a column's texts are what was typed: all finite (`1e309` and
+    `inf` are not) and none a 0 that was typed as something else (`1e-400` is too small for a float).
+    When not, the column stays as typed, for the value checks to name its cells."""
+    if not np.isfinite(numbers[present]).all():
+        return False
+    zero = np.flatnonzero(present & (numbers == 0))
+    return not any(_NONZERO.match(str(texts[i])) for i in zero.tolist())
+
+
+_NONZERO = re.compile(r"\s*[+-]?[0-9]*\.?[0-9]*[1-9]")  # a digit other than 0 before any exponent
 
 
 def _trimmed_texts(values: np.ndarray) -> np.ndarray:
