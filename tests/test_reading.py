@@ -353,3 +353,20 @@ def test_a_csv_number_too_small_for_a_float_is_refused_not_stored_as_0(tmp_path,
     report = validate_files([path], default_model())[0]
     assert [(f.fields["cell"], f.code) for f in report.findings if f.fields.get("column") == "net_worth"] == \
         [("B3", "not-a-number")]
+
+
+@pytest.mark.parametrize("typed", ["\x85nel", "nel\x85", "\x1c\x1d x", "\x0bvt", "ff\x0c"])
+def test_xlsx_and_csv_trim_a_text_alike(tmp_path, typed, either_reader):
+    """Only spaces (values.SPACES) are trimmed, from an xlsx as from a CSV: a control character at
+    either end stays, to be reported as bad-characters, not cut away unseen."""
+    xlsx, csv = tmp_path / "t.xlsx", tmp_path / "t.csv"
+    wb = xlsxwriter.Workbook(str(xlsx))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["customer_code", "store_name"])
+    ws.write_row(1, 0, ["C1", typed])
+    wb.close()
+    csv.write_text(f'customer_code,store_name\nC1,"{typed}"\n', encoding="utf-8")
+    for path in (xlsx, csv):
+        assert read_table(path).frame["store_name"].tolist() == [typed.strip(" ")], path.suffix
+        report = validate_files([path], default_model())[0]
+        assert [(f.fields.get("cell"), f.code) for f in report.findings] == [("B2", "bad-characters")], path.suffix

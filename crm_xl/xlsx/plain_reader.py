@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import InputError, finding
+from crm_xl.values import SPACES
 
 EXCEL_EPOCH = np.datetime64("1899-12-30", "ms")
 EARLY_EPOCH = np.datetime64("1899-12-31", "ms")  # serials before 60 (Excel counts a 29 Feb 1900 that never was)
@@ -41,9 +42,10 @@ class PlainWorkbook:
 
     def rows(self, sheet: str) -> list[tuple]:
         try:
-            return list(self.book[sheet].iter_rows(values_only=True))
+            rows = list(self.book[sheet].iter_rows(values_only=True))
         except Exception as exc:
             raise InputError([finding("file-unreadable", file=self.path, detail=f"cannot be read ({exc})")]) from None
+        return [tuple(_unescaped(v) if isinstance(v, str) and "_x" in v else v for v in row) for row in rows]
 
     def text_rows(self, sheet: str) -> list[list[str | None]]:
         """Every cell as text, as the fast reader's string read gives it (12.0 is "12")."""
@@ -57,6 +59,15 @@ class PlainWorkbook:
             cells = [row[col] if col < len(row) else None for row in rows]
             out[col] = _typed(cells, kind, first_row)
         return out
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescaped(text: str) -> str:
+    """Text as Excel (and the fast reader) reads it: `_x000B_` is the character it names, `_x005F_`
+    an underscore (so `_x005F_x0041_` is the text `_x0041_`). openpyxl leaves the escapes as they are."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def _typed(cells: list, kind: str, first_row: int) -> np.ndarray:
@@ -119,5 +130,5 @@ def _text(v) -> tuple[object, bool]:
         return str(v), True
     if isinstance(v, (dt.datetime, dt.date)):
         return str(pd.Timestamp(v)), True
-    text = str(v).strip()
+    text = str(v).strip(SPACES)  # spaces only, as the fast reader and values.texts trim
     return (text or None), True

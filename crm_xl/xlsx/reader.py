@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import InputError, finding
+from crm_xl.values import SPACES
 from crm_xl.xlsx.refs import cell_position, column_index, letter
 from crm_xl.xlsx.safety import check_xlsx, scan_parts
 
@@ -310,7 +311,7 @@ def _to_numpy(array, kind: str) -> np.ndarray:
         return array.cast("timestamp[ms]").to_numpy(zero_copy_only=False)  # ms: nanoseconds wrap after 2262
     import pyarrow.compute as pc
 
-    text = pc.utf8_trim_whitespace(array)
+    text = pc.utf8_trim(array, SPACES)  # spaces only, as values.texts trims: a control character stays, to be named
     text = pc.if_else(pc.equal(text, ""), None, text)
     return text.to_numpy(zero_copy_only=False)  # object: str, None where empty
 
