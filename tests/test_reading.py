@@ -370,3 +370,19 @@ def test_xlsx_and_csv_trim_a_text_alike(tmp_path, typed, either_reader):
         assert read_table(path).frame["store_name"].tolist() == [typed.strip(" ")], path.suffix
         report = validate_files([path], default_model())[0]
         assert [(f.fields.get("cell"), f.code) for f in report.findings] == [("B2", "bad-characters")], path.suffix
+
+
+@pytest.mark.parametrize("typed", ["Infinity", "-inf", "+infinity", "INF", "1e309", "-1e309", "+NaN", "-nan"])
+def test_text_reading_as_no_number_a_cell_holds_is_kept_as_typed(tmp_path, typed, either_reader):
+    """The fast reader reads the texts `inf`, `1e309` or `-nan` in a number column as floats no cell can
+    hold; the cell must keep its text (reported, and written back as typed), not become empty."""
+    path = tmp_path / "inf.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["customer_code", "net_worth"])
+    ws.write_row(1, 0, ["C1", 12])
+    ws.write_row(2, 0, ["C2", typed])
+    wb.close()
+    assert read_table(path).frame["net_worth"].tolist() == [12, typed]
+    report = validate_files([path], default_model())[0]
+    assert [(f.fields["cell"], f.code, f.fields.get("value")) for f in report.findings] == [("B3", "not-a-number", typed)]

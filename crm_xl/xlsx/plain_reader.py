@@ -99,9 +99,9 @@ def _number(v) -> tuple[object, bool]:
         return float(v), True
     if isinstance(v, dt.datetime):
         return v, False
-    if isinstance(v, str) and PLAIN_NUMBER.fullmatch(v):  # a number stored as text ("00123")
+    if isinstance(v, str) and PLAIN_NUMBER.fullmatch(v) and np.isfinite(float(v)):  # a number stored as text ("00123")
         return float(v), True
-    return v, False
+    return v, False  # 1e309 too: no cell holds it
 
 
 def _date(v) -> tuple[object, bool]:

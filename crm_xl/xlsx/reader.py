@@ -260,12 +260,12 @@ def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_r
         raise InputError([finding("file-unreadable", file=path, detail=_unreadable(exc))]) from None
     positions = [c.absolute_index for c in loaded.selected_columns]
     values = {col: _to_numpy(batch.column(j), types[col]) for j, col in enumerate(positions)}
-    for j, col in enumerate(positions):  # the text `NaN` (any case, signed) reads as a number no cell can hold
-        if types[col] == "number":
-            for row in _nan_rows(batch.column(j)):
-                if row >= first_row:
-                    values[col] = _as_objects(values[col])
-                    values[col][row] = "NaN"
+    # The texts `NaN`, `inf`, `1e309` read as numbers no cell can hold: each such cell is kept as typed
+    unheld = {col: rows for j, col in enumerate(positions) if types[col] == "number"
+              and (rows := [r for r in _non_finite_rows(batch.column(j)) if r >= first_row])}
+    for col, typed in _typed_texts(workbook, sheet, unheld, values).items():
+        values[col] = _as_objects(values[col])
+        values[col][unheld[col]] = typed
     # An error's column is counted from the start of the sheet's used range (ColumnInfo.index), not
     # from column A, nor among the columns read (a column without a header is left out).
     in_range = {c.index: c.absolute_index for c in loaded.selected_columns}
@@ -282,15 +282,37 @@ def _typed_read(workbook, path: Path, sheet: str, types: dict[int, str], first_r
     return {c: values.get(c, np.full(batch.num_rows, None, dtype=object)) for c in types}
 
 
-def _nan_rows(array) -> list[int]:
-    """Rows where a number column holds NaN (not empty: that is null). A cell typed `NaN` or `-nan`,
-    or a hand-made number cell `<v>nan</v>`: shown as empty by the float array, so kept as text."""
+def _non_finite_rows(array) -> list[int]:
+    """Rows where a number column holds NaN or an infinity (not empty: that is null): a cell typed
+    `NaN`, `-nan`, `inf` or `1e309`, or a hand-made number cell `<v>nan</v>`."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not pa.types.is_floating(array.type):
         return []
-    return np.flatnonzero(pc.fill_null(pc.is_nan(array), False).to_numpy(zero_copy_only=False)).tolist()
+    held = pc.fill_null(pc.is_finite(array), True)  # null: an empty cell
+    return np.flatnonzero(~held.to_numpy(zero_copy_only=False)).tolist()
+
+
+def _typed_texts(workbook, sheet: str, cells: dict[int, list[int]], numbers: dict[int, np.ndarray]) -> dict:
+    """What these cells (column -> rows) hold as text, read again as text: such cells are rare, and
+    the typed read gave a float. A cell without a text (a number cell) is written as its float is."""
+    if not cells:
+        return {}
+    loaded = workbook.load_sheet(sheet, header_row=None, skip_rows=0, use_columns=",".join(letter(c) for c in cells),
+                                 dtypes={c: "string" for c in cells})
+    batch = loaded.to_arrow()
+    texts = {c.absolute_index: batch.column(j).to_pylist() for j, c in enumerate(loaded.selected_columns)}
+    out = {}
+    for col, rows in cells.items():
+        column = texts.get(col, [])
+        out[col] = np.array([column[r] if r < len(column) and column[r] else _float_text(numbers[col][r])
+                             for r in rows], dtype=object)
+    return out
+
+
+def _float_text(value: float) -> str:
+    return "NaN" if value != value else ("inf" if value > 0 else "-inf")
 
 
 def _as_objects(values: np.ndarray) -> np.ndarray:
