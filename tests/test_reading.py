@@ -386,3 +386,22 @@ def test_text_reading_as_no_number_a_cell_holds_is_kept_as_typed(tmp_path, typed
     assert read_table(path).frame["net_worth"].tolist() == [12, typed]
     report = validate_files([path], default_model())[0]
     assert [(f.fields["cell"], f.code, f.fields.get("value")) for f in report.findings] == [("B3", "not-a-number", typed)]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "mac_roman", "latin-1"])
+def test_a_csv_in_a_western_code_page_is_refused_not_read_as_nonsense(tmp_path, encoding):
+    """Not UTF-8, and both Asian code pages decode it: Müller would be stored as M黮ler with no finding."""
+    path = tmp_path / "w.csv"
+    text = "customer_code,store_name\nC1,Müller Laden\nC2,Señora Peña\nC3,Straße 5\n"
+    path.write_bytes(text.encode(encoding))
+    report = validate_files([path], default_model())[0]
+    assert [f.code for f in report.findings] == ["file-unreadable"] and "UTF-8" in report.findings[0].message
+
+
+@pytest.mark.parametrize("text, encoding", [
+    ("고객코드,상호\nC1,CU편의점\nC2,GS25 역삼점\nC3,LG전자 대리점\nC4,e편한세상 마트\nC5,행복마트\nC6,우리슈퍼마켓\n", "cp949"),
+    ("客户编码,名称\nC1,T恤店\nC2,3号楼B座商店\nC3,幸福超市\nC4,KTV娱乐城\n", "gbk")])
+def test_korean_and_chinese_names_beside_latin_letters_still_read(tmp_path, text, encoding):
+    path = tmp_path / "a.csv"
+    path.write_bytes(text.encode(encoding))
+    assert read_table(path).frame.iloc[:, 1].tolist() == [line.split(",")[1] for line in text.splitlines()[1:]]

@@ -257,6 +257,10 @@ def _csv_grid(path: Path) -> pd.DataFrame:
     if encoding == UNCLEAR:  # a wrong guess would be stored as nonsense no check notices
         raise InputError([finding("file-unreadable", file=path, detail="could be Korean (CP949) or Chinese (GBK) "
                                   "text, and holds too little of it to tell which; save it as CSV UTF-8")])
+    if encoding == WESTERN:
+        raise InputError([finding("file-unreadable", file=path, detail="is not UTF-8, and read as Korean or Chinese "
+                                  "its Latin words break apart (Müller as M黮ler): it was saved in another code "
+                                  "page (a Western one?); save it as CSV UTF-8")])
     try:
         grid = pd.read_csv(path, header=None, dtype=object, keep_default_na=False, encoding=encoding,
                            sep=_separator(head.decode(encoding, "ignore")))
@@ -311,8 +315,17 @@ def csv_encoding(source) -> str | None:
             break
         chunk = read(1 << 20)
     if len(decoders) < 2:
-        return next(iter(decoders), None)
-    return _korean_or_chinese(sample["cp949"][:1_000_000], sample["gb18030"][:1_000_000]) or UNCLEAR
+        chosen = next(iter(decoders), None)
+    else:
+        chosen = _korean_or_chinese(sample["cp949"][:1_000_000], sample["gb18030"][:1_000_000]) or UNCLEAR
+    if chosen in sample and _BROKEN_LATIN_WORD.search(sample[chosen]):
+        return WESTERN
+    return chosen
+
+
+# A Western code page's accented letter and the letter after it read as one Korean or Chinese
+# character, inside a Latin word (cp1252 Müller as GB18030 M黮ler): no Korean or Chinese text does that.
+_BROKEN_LATIN_WORD = re.compile("[A-Za-z][\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff][A-Za-z]")
 
 
 def _decodes(first: bytes, read, encoding: str) -> bool:
@@ -351,6 +364,7 @@ _HANJA = re.compile("[\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_WORD = re.compile("[\uac00-\ud7a3\u4e00-\u9fff\uf900-\ufaff]+")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 UNCLEAR = "unclear"  # csv_encoding: Korean or Chinese, and too little text to tell
+WESTERN = "western"  # csv_encoding: not UTF-8, and Latin words break apart read as Korean or Chinese
 
 
 @dataclass
