@@ -269,3 +269,18 @@ def test_one_order_dated_years_ahead_is_left_out_instead_of_rescoring_everyone(c
     result = json.loads(out)
     assert result["as_of"] == "2026-10-02"
     assert any(i["code"] == "order-in-future" and i["cell"] == "B3" for i in result["issues"])
+
+
+@pytest.mark.parametrize("absent", ["quantity", "amount"])
+def test_a_transactions_file_without_a_figure_column_says_so(customers_csv, tmp_path, capsys, absent):
+    """Without its quantity or amount column every order counts 0 of it: that is said, not left silent."""
+    tx = tmp_path / "tx.csv"
+    kept = [c for c in ("customer_code", "date", "quantity", "amount") if c != absent]
+    rows = {"customer_code": "C1", "date": "2026-10-05", "quantity": "2", "amount": "5000"}
+    tx.write_text(",".join(kept) + "\n" + ",".join(rows[c] for c in kept) + "\n", encoding="utf-8")
+    for command in (["score", customers_csv, "--transactions", tx, "-o", tmp_path / "s.xlsx"],
+                    ["report", "--month", "2026-10", "--customers", customers_csv, "--transactions", tx,
+                     "-o", tmp_path / "r.xlsx"]):
+        code, out, err = run(command, capsys)
+        assert code in (0, 1) and f"no column for {absent}" in out and "internal error" not in out + err, command
+        assert "row None" not in out

@@ -82,6 +82,13 @@ class DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
+def issue_line(f) -> str:
+    """`file [sheet] cell: message (fix: …)`; a finding of the whole file (no row) is its message, which names the file."""
+    if f.cell is None and f.row is None:
+        return f"{f.message} (fix: {f.fix})"
+    return f"{Path(f.file).name} [{f.fields.get('sheet')}] {f.cell or f'row {f.row}'}: {f.message} (fix: {f.fix})"
+
+
 def print_issues(issues, consequence: str, show: int = 50) -> None:
     """Findings at the cells of the input files, errors first: `file [sheet] cell: message (fix: …)`."""
     rank = {"error": 0, "warning": 1}
@@ -91,7 +98,6 @@ def print_issues(issues, consequence: str, show: int = 50) -> None:
     click.secho(f"  {len(listed):,} {'cell has an issue' if len(listed) == 1 else 'cells have issues'} "
                 f"(rows with an error are {consequence}):", fg="yellow")
     for f in listed[:show]:
-        where = f"{Path(f.file).name} [{f.fields.get('sheet')}] {f.cell or f'row {f.row}'}"
-        click.echo(f"    {where}: {f.message} (fix: {f.fix})")
+        click.echo(f"    {issue_line(f)}")
     if len(listed) > show:
         click.echo(f"    … and {len(listed) - show:,} more")

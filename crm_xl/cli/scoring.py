@@ -16,6 +16,7 @@ from crm_xl.cli.common import (
     QUIET_OPTION,
     dask_options,
     emit_json,
+    issue_line,
     parse_date,
     print_issues,
     progress_bar,
@@ -83,14 +84,13 @@ def print_score_summary(result, show: int = 10) -> None:
     if len(result.notices) > show:
         click.secho(f"  note: ... and {len(result.notices) - show:,} more (--json lists them all)", fg="yellow")
     rank = {"error": 0, "warning": 1}
-    errors = sorted((f for f in result.issues if f.severity in rank), key=lambda f: (rank[f.severity], f.row))
+    errors = sorted((f for f in result.issues if f.severity in rank), key=lambda f: (rank[f.severity], f.row or 0))
     if errors:
         rows = result.rows_with_issues
         click.secho(f"  {rows:,} {'row has' if rows == 1 else 'rows have'} issues ({len(errors):,} in all); "
                     f"first {min(show, len(errors))}:", fg="yellow")
         for f in errors[:show]:
-            where = f"{Path(f.file).name} [{f.fields['sheet']}] {f.cell or f'row {f.row}'}"
-            click.echo(f"    {where}: {f.message} (fix: {f.fix})")
+            click.echo(f"    {issue_line(f)}")
         in_tx = any(Path(f.file) != Path(result.source) for f in errors)
         click.echo("  Every issue is listed on the Issues sheet and in the scoring_issues column"
                    + ("; the transactions file's on the Transaction issues sheet." if in_tx else "."))

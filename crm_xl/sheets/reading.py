@@ -132,7 +132,18 @@ def typed_transactions(table: Table) -> tuple[Transactions, list[Finding]]:
     """A transactions table typed by the value contract (crm_xl.scoring.rfm.prepare_transactions):
     the orders that count, and a finding at every bad cell (whose order is left out)."""
     problems = Problems(len(table.frame))
-    return prepare_transactions(table.frame, problems), table.findings(problems.batches)
+    return prepare_transactions(table.frame, problems), _absent_order_columns(table) + table.findings(problems.batches)
+
+
+ORDER_FIGURES = {"quantity": "avg_monthly_qty", "amount": "amount_12m, avg_monthly_amount and the RFM monetary score"}
+
+
+def _absent_order_columns(table: Table) -> list[Finding]:
+    """A transactions file without its quantity or amount column counts every order as 0 of it: said
+    once, as a customer file's absent column is. (Without a date every order is its own finding.)"""
+    return [finding("column-missing", file=table.file, sheet=table.sheet, affects=affects, column=name,
+                    aliases=", ".join(columns()[name].aliases[:3]))
+            for name, affects in ORDER_FIGURES.items() if name not in table.frame.columns]
 
 
 def read_untrusted_table(path: str | Path, sheet: str | None = None, key: str = "customer_code",
