@@ -37,8 +37,8 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """A temp path beside `target`; renamed onto it only if the block finishes."""
     target = Path(target)
     tmp = None
+    _make_folder(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         os.close(fd)
         umask = os.umask(0)
@@ -54,6 +54,21 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _make_folder(target: Path) -> None:
+    """The output's folder, made when it does not exist yet; a folder that cannot be made (a link
+    that points nowhere, a place no file can be made) is the output's finding."""
+    folder = target.parent
+    if folder.is_symlink() and not folder.exists():
+        detail = f"its folder {folder} is a link to {os.readlink(folder)}, which does not exist"
+    else:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return
+        except OSError as exc:
+            detail = f"its folder {folder} cannot be made ({exc.strerror or exc})"
+    raise OutputError([finding("cannot-write", file=target, detail=detail)])
 
 
 def os_error(exc: BaseException | None) -> OSError | None:

@@ -231,3 +231,15 @@ def _in_session(sid: int) -> list[str]:
         if fields[0] != "Z" and int(fields[3]) == sid:  # state, then ppid, pgrp, session
             found.append(pid)
     return found
+
+
+@pytest.mark.parametrize("folder", ["dangling link", "cannot be made"])
+def test_an_output_folder_that_cannot_be_made_is_named(customers_csv, tmp_path, capsys, folder):
+    if folder == "dangling link":
+        (tmp_path / "out").symlink_to(tmp_path / "gone")
+        output, said = tmp_path / "out" / "s.xlsx", "is a link to"
+    else:
+        (tmp_path / "file").write_text("x")
+        output, said = tmp_path / "file" / "deeper" / "s.xlsx", "cannot be made"  # a file where a folder would be
+    code, out, err = run(["score", customers_csv, "-o", output], capsys)
+    assert code == 2 and "cannot-write" in err and said in err and "internal error" not in out + err
