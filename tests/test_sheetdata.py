@@ -317,7 +317,8 @@ def test_a_findings_sheet_links_each_cell_and_says_how_many_more(tmp_path, monke
     assert [ws.cell(r, 1).value for r in range(2, 9)] == ["D2", "D3", "D4", "D5", "D6", None, "... and 9 more"]
     assert [ws.cell(r, 1).hyperlink.location if ws.cell(r, 1).hyperlink else None for r in range(2, 9)] == \
         [f"'고객 ''list'' & <x>'!D{r}" for r in (2, 3, 4)] + [None] * 4
-    assert ws["A2"].style == "Hyperlink" and ws["A5"].style == "Normal"
+    assert ws["A2"].style == "Hyperlink" and ws["A2"].font.u == "single" and ws["A5"].style == "Normal"
+    assert all(ws[f"{c}2"].alignment.vertical == "top" for c in "ABCDEF")  # level with a wrapped message
     assert ws["E2"].value == "=1+1" and ws["E2"].data_type == "s" and ws["E3"].value == "1"
     assert ws["E7"].value is None and ws["G2"].value is None and ws["F7"].alignment.wrap_text
     assert ws.max_row == 8

@@ -91,10 +91,11 @@ def write_findings_sheet(wb: FastTableWorkbook, name: str, target_sheet: str | N
     `last_line` a text for the row below them. `rows`: tuples, or a frame of those seven columns."""
     ws = wb.add_worksheet(name)
     ws.write_row(0, 0, list(headers), wb.add_format({"bold": True, "bg_color": "#FCE4D6", "valign": "top"}))
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    wrap, top = wb.add_format({"text_wrap": True, "valign": "top"}), wb.add_format({"valign": "top"})
+    link = wb.add_format({"hyperlink": True, "font_scheme": "none", "valign": "top"})  # the Hyperlink style, at the top
     widths = (9, 9, 18, 18, 16, 60, 60)
     for j, width in enumerate(widths):
-        ws.set_column(j, j, width, wrap if j >= 5 else None)
+        ws.set_column(j, j, width, wrap if j >= 5 else top)  # a cell beside a wrapped message stays level with it
     ws.freeze_panes(1, 0)
     print_setup(ws, width=sum(widths), **({"footer": footer} if footer else {}))
     # The rows go in as a table (sheetdata): 100,000 findings in a second, where xlsxwriter's
@@ -103,8 +104,8 @@ def write_findings_sheet(wb: FastTableWorkbook, name: str, target_sheet: str | N
         rows = pd.DataFrame(list(rows), columns=range(len(widths)), dtype=object)
     frame = pd.DataFrame({j: list(map(_finding_text, rows.iloc[:, j].tolist())) for j in range(len(widths))},
                          dtype=object)
-    plain = [CellStyles(text=style_attr(wrap) if j >= 5 else "") for j in range(len(widths))]
-    linked = [replace(plain[0], text=style_attr(wb.get_default_url_format()))] + plain[1:]
+    plain = [CellStyles(text=style_attr(wrap if j >= 5 else top)) for j in range(len(widths))]
+    linked = [replace(plain[0], text=style_attr(link))] + plain[1:]
     ends = min(len(frame), MAX_LINKS) if target_sheet else 0
     links = [(i, 0, sheet_ref(target_sheet, cell)) for i, cell in enumerate(frame[0].iloc[:ends].tolist()) if cell]
     wb.add_table_rows(ws, frame.iloc[:ends], linked, first_row=2, links=links)
