@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.xlsx.formulas import FORMULA_START, SIGN_START, runs_as_formula  # noqa: F401 - callers read them here
+from crm_xl.xlsx.spaces import SPACES  # noqa: F401 - callers read it here
 
 MAX_NUMBER = 1e15
 MAX_TEXT = 32_767
@@ -48,10 +49,6 @@ _PERCENT = re.compile("[%\uff05\ufe6a]")  # %, full-width ％, small ﹪
 _PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")  # C0, DEL, C1
-# What trimming takes off a typed text: Unicode's spaces and line breaks, but not the control
-# characters str.strip() also counts as space (\x0b, \x0c, \x1c-\x1f, \x85), which are bad-characters.
-SPACES = ("\t\n\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-          "\u2028\u2029\u202f\u205f\u3000")
 _MONTHS = {m.casefold(): i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _DATE_FORMS = [  # (pattern, order of year / month / day groups)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import InputError, finding
-from crm_xl.values import SPACES
+from crm_xl.xlsx.spaces import SPACES
 
 EXCEL_EPOCH = np.datetime64("1899-12-30", "ms")
 EARLY_EPOCH = np.datetime64("1899-12-31", "ms")  # serials before 60 (Excel counts a 29 Feb 1900 that never was)

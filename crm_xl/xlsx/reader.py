@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from crm_xl.findings import InputError, finding
-from crm_xl.values import SPACES
+from crm_xl.xlsx.spaces import SPACES
 from crm_xl.xlsx.refs import cell_position, column_index, letter
 from crm_xl.xlsx.safety import check_xlsx, scan_parts
 
