@@ -324,7 +324,11 @@ class FastTableWorkbook(xlsxwriter.Workbook):
     def __init__(self, filename, options=None):
         super().__init__(filename, options)
         self._tables: dict[int, list[TableRows]] = {}  # sheet number -> its tables, in row order
-        self.date_format = self.add_format({"num_format": (options or {}).get("default_date_format", "yyyy-mm-dd")})
+        # Every cell at the top of its row: a row grows with a wrapped text (a long store name) and the
+        # cells beside it stay level with its first line. xf 0 (a cell without a style) included.
+        self.formats[0].set_align("top")
+        self.date_format = self.add_format({"num_format": (options or {}).get("default_date_format", "yyyy-mm-dd"),
+                                            "valign": "top"})
 
     def add_table_rows(self, ws, frame: pd.DataFrame, styles: list[CellStyles], first_row: int,
                        progress: Callable[[int], None] | None = None,

@@ -42,7 +42,7 @@ def write_table(wb: FastTableWorkbook, name: str, frame: pd.DataFrame,
     a print setup, then every row; returns the sheet. Long text columns wrap."""
     ws = wb.add_worksheet(name)
     header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
-    formats = {c: wb.add_format({"num_format": f}) for c, f in NUMBER_FORMATS.items() if c in frame.columns}
+    formats = {c: wb.add_format({"num_format": f, "valign": "top"}) for c, f in NUMBER_FORMATS.items() if c in frame.columns}
     formats.update({c: wb.add_format({"text_wrap": True, "valign": "top"}) for c in WRAPPED if c in frame.columns})
     widths = [WIDTHS.get(col, max(10, min(24, len(str(col)) + 2))) for col in frame.columns]
     for j, col in enumerate(frame.columns):
