@@ -68,10 +68,11 @@ def _data_sheet(wb, report: FileReport, notes, lang: str, model: ScoringModel, n
     seconds); pre-filled locked cells of a template grey, marked cells coloured, each with its note."""
     table, template = report.table, report.meta is not None
     ws = wb.add_worksheet(name)
-    unlocked = {"locked": False} if template else {}  # in a template, only the grey cells stay locked
+    # in a template, only the grey cells stay locked; every cell at the top of its row, as xf 0 is
+    unlocked = {"locked": False, "valign": "top"} if template else {"valign": "top"}
     header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
     date = wb.add_format({"num_format": "yyyy-mm-dd", **unlocked})
-    plain = wb.add_format(unlocked) if template else None
+    plain = wb.add_format(unlocked) if template else None  # else xf 0
     head_row = table.header_row - 1
     columns = {name: column_index(table.letters[name]) for name in table.frame.columns if name in table.letters}
     widths = {name: WIDTHS.get(name) or max(12, min(30, len(str(name)) + 2)) for name in columns}
@@ -148,8 +149,9 @@ def _grey_cells(wb, report: FileReport, columns: dict, first: int) -> list[tuple
     prefilled = [i for i, code in enumerate(stored_texts(table.frame[KEY], "text")) if code in prints]
     if not locked or not prefilled:
         return []
-    grey = style_attr(wb.add_format({"bg_color": LOCKED_FILL, "locked": True}))
-    grey_date = style_attr(wb.add_format({"bg_color": LOCKED_FILL, "locked": True, "num_format": "yyyy-mm-dd"}))
+    grey = style_attr(wb.add_format({"bg_color": LOCKED_FILL, "locked": True, "valign": "top"}))
+    grey_date = style_attr(wb.add_format({"bg_color": LOCKED_FILL, "locked": True, "num_format": "yyyy-mm-dd",
+                                          "valign": "top"}))
     positions = table.header_row + table.frame.index.to_numpy()[prefilled] - first
     return [(columns[name], positions, CellStyles(number=grey, date=grey_date, text=grey, blank=grey))
             for name in locked]
