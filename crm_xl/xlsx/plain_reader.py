@@ -42,10 +42,9 @@ class PlainWorkbook:
 
     def rows(self, sheet: str) -> list[tuple]:
         try:
-            rows = list(self.book[sheet].iter_rows(values_only=True))
+            return list(self.book[sheet].iter_rows(values_only=True))
         except Exception as exc:
             raise InputError([finding("file-unreadable", file=self.path, detail=f"cannot be read ({exc})")]) from None
-        return [tuple(_unescaped(v) if isinstance(v, str) and "_x" in v else v for v in row) for row in rows]
 
     def text_rows(self, sheet: str) -> list[list[str | None]]:
         """Every cell as text, as the fast reader's string read gives it (12.0 is "12")."""
@@ -59,15 +58,6 @@ class PlainWorkbook:
             cells = [row[col] if col < len(row) else None for row in rows]
             out[col] = _typed(cells, kind, first_row)
         return out
-
-
-_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-
-
-def _unescaped(text: str) -> str:
-    """Text as Excel (and the fast reader) reads it: `_x000B_` is the character it names, `_x005F_`
-    an underscore (so `_x005F_x0041_` is the text `_x0041_`). openpyxl leaves the escapes as they are."""
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def _typed(cells: list, kind: str, first_row: int) -> np.ndarray:
