@@ -390,18 +390,27 @@ def test_text_reading_as_no_number_a_cell_holds_is_kept_as_typed(tmp_path, typed
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "mac_roman", "latin-1"])
-def test_a_csv_in_a_western_code_page_is_refused_not_read_as_nonsense(tmp_path, encoding):
+@pytest.mark.parametrize("names", [["Müller Laden", "Señora Peña", "Straße 5"], ["Hélène", "Thérèse", "Éric"],
+                                   ["Noël"], ["Raphaël", "Loïc", "Ève"]])
+def test_a_csv_in_a_western_code_page_is_refused_not_read_as_nonsense(tmp_path, encoding, names):
     """Not UTF-8, and both Asian code pages decode it: Müller would be stored as M黮ler with no finding."""
     path = tmp_path / "w.csv"
-    text = "customer_code,store_name\nC1,Müller Laden\nC2,Señora Peña\nC3,Straße 5\n"
+    text = "customer_code,store_name\n" + "".join(f"C{i},{n}\n" for i, n in enumerate(names))
     path.write_bytes(text.encode(encoding))
+    late = tmp_path / "late.csv"  # the first accented letter past the first megabyte
+    late.write_bytes((text.split("\n", 1)[0] + "\n" + "".join(f"S{i},Store {i}\n" for i in range(60_000))
+                      + text.split("\n", 1)[1]).encode(encoding))
+    assert [f.code for f in validate_files([late], default_model())[0].findings] == ["file-unreadable"]
     report = validate_files([path], default_model())[0]
     assert [f.code for f in report.findings] == ["file-unreadable"] and "UTF-8" in report.findings[0].message
 
 
 @pytest.mark.parametrize("text, encoding", [
     ("고객코드,상호\nC1,CU편의점\nC2,GS25 역삼점\nC3,LG전자 대리점\nC4,e편한세상 마트\nC5,행복마트\nC6,우리슈퍼마켓\n", "cp949"),
-    ("客户编码,名称\nC1,T恤店\nC2,3号楼B座商店\nC3,幸福超市\nC4,KTV娱乐城\n", "gbk")])
+    ("고객코드,상호\nC1,SK와KT대리점\nC2,A동B호상가\nC3,행복마트\nC4,우리편의점\nC5,동네슈퍼마켓\nC6,세븐일레븐\n", "cp949"),
+    ("客户编码,名称\nC1,T恤店\nC2,3号楼B座商店\nC3,幸福超市\nC4,KTV娱乐城\n", "gbk"),
+    ("客户编码,名称\nC1,幸福超市A栋B座店\nC2,OPPO和vivo专卖店\nC3,红星烟酒商店\nC4,华联超市\nC5,苏宁易购\n", "gbk"),
+    ("客户编码,名称\nC1,鴻運茶餐廳\nC2,興隆雜貨舖\nC3,萬福酒樓\nC4,華聯超級市場\n", "gbk")])
 def test_korean_and_chinese_names_beside_latin_letters_still_read(tmp_path, text, encoding):
     path = tmp_path / "a.csv"
     path.write_bytes(text.encode(encoding))

@@ -311,6 +311,7 @@ def csv_encoding(source) -> str | None:
     first = read(1 << 20)
     decoders = {e: codecs.getincrementaldecoder(e)() for e in ("cp949", "gb18030")}
     sample = {e: "" for e in decoders}  # the first megabyte as each code page reads it
+    letters = {e: [] for e in decoders}  # the first Korean or Chinese characters, wherever in the file
     chunk = first
     while decoders:
         final = len(chunk) == 0
@@ -322,6 +323,8 @@ def csv_encoding(source) -> str | None:
                 continue
             if len(sample[encoding]) < 1_000_000:
                 sample[encoding] += text[:1_000_000]
+            if len(letters[encoding]) < 20_000:
+                letters[encoding] += _CJK_CHAR.findall(text)[:20_000]
         if final:
             break
         chunk = read(1 << 20)
@@ -329,14 +332,27 @@ def csv_encoding(source) -> str | None:
         chosen = next(iter(decoders), None)
     else:
         chosen = _korean_or_chinese(sample["cp949"][:1_000_000], sample["gb18030"][:1_000_000]) or UNCLEAR
-    if chosen in sample and _BROKEN_LATIN_WORD.search(sample[chosen]):
+    if chosen in letters and _reads_as_western(letters[chosen], chosen):
         return WESTERN
     return chosen
 
 
-# A Western code page's accented letter and the letter after it read as one Korean or Chinese
-# character, inside a Latin word (cp1252 Müller as GB18030 M黮ler): no Korean or Chinese text does that.
-_BROKEN_LATIN_WORD = re.compile("[A-Za-z][\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff][A-Za-z]")
+def _reads_as_western(chars: list[str], encoding: str) -> bool:
+    """Whether a text decoded as CP949 or GB18030 (its Korean or Chinese `chars`) was written in a
+    Western code page instead.
+
+    There, an accented letter and the ASCII letter after it read as one character (cp1252 Müller as
+    GB18030 M黮ler): a character whose second byte is ASCII. The characters Korean and Chinese text is
+    made of (KS X 1001, GB2312) all have a second byte of 0xA1 or more; only rarer ones (UHC's extra
+    syllables, GBK's extension) do not. So: nearly all such characters means a Western file."""
+    codec = "cp949" if encoding == "cp949" else "gbk"
+    chars = chars[:20_000]
+    seconds = [c.encode(codec, "ignore")[1:2] for c in chars]
+    ascii_second = sum(1 for b in seconds if b and b[0] < 0x80)
+    return ascii_second > 0 and ascii_second > 0.8 * len(chars)
+
+
+_CJK_CHAR = re.compile("[\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
 
 
 def _decodes(first: bytes, read, encoding: str) -> bool:
