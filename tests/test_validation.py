@@ -145,3 +145,19 @@ def test_annotated_copy_keeps_cells_where_they_were_and_an_unknown_header_its_te
     assert copy["C3"].fill.fgColor.rgb.endswith("FFEB9C") and "아무거나" in copy["C3"].comment.text
     assert [copy[c].fill.fgColor.rgb[-6:] for c in ("E4", "B7", "E7")] == ["FFC7CE"] * 3  # the formula cell too
     assert copy["B7"].comment is not None and copy["A4"].fill.fill_type is None and copy.max_row == 8
+
+
+def test_annotated_copy_has_each_row_once_in_order(tmp_path):
+    """A note on a cell made xlsxwriter write an empty <row> for its row, beside the spliced table's own
+    row of the same number: Excel repairs (or refuses) a sheet with a row twice or out of order."""
+    import re
+    import zipfile
+
+    from crm_xl.sheets.annotate import write_annotated
+
+    report = validate_files([mistakes(tmp_path / "upload.xlsx")], default_model())[0]
+    out = write_annotated(report, tmp_path / "upload.checked.xlsx")
+    with zipfile.ZipFile(out) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    rows = [int(r) for r in re.findall(r'<row r="(\d+)"', sheet)]
+    assert rows == sorted(set(rows)) and len(rows) > 3

@@ -303,6 +303,12 @@ class TextSafeWorksheet(xlsxwriter.worksheet.Worksheet):
     rich-string XML: a typed `<r>a<b</r>` would break the workbook. A plain text cell stays text."""
 
     _plain_text = False
+    table_from: int | None = None  # 0-based first row of the tables spliced in (FastTableWorkbook.add_table_rows)
+
+    def _write_empty_row(self, row, spans, row_info=None) -> None:
+        # A note on a cell of a spliced table makes xlsxwriter write its row, empty: the table writes it
+        if self.table_from is None or row < self.table_from:
+            super()._write_empty_row(row, spans, row_info)
 
     def _write_cell(self, row, col, cell) -> None:
         self._plain_text = type(cell).__name__ == "String"  # not a RichString xlsxwriter built itself
@@ -339,6 +345,7 @@ class FastTableWorkbook(xlsxwriter.Workbook):
         cells that link to a place in the workbook (`'Customers'!D5`), as write_url's internal links do.
         `overrides`: (column, positions, styles) of cells styled apart from their column."""
         index = self.worksheets().index(ws) + 1
+        ws.table_from = first_row - 1 if ws.table_from is None else min(ws.table_from, first_row - 1)
         overrides = tuple((j, np.sort(np.asarray(p, dtype=np.int64)), s) for j, p, s in overrides)
         self._tables.setdefault(index, []).append(TableRows(frame, styles, first_row, progress, tuple(links), overrides))
 
@@ -349,6 +356,8 @@ class FastTableWorkbook(xlsxwriter.Workbook):
             if last is not None and last > first - 2:
                 raise RuntimeError(f"sheet {ws.name}: a cell was written at row {last + 1}, "
                                    f"among the table rows spliced in from row {first}")
+            if any(row >= first - 1 for row in ws.row_info):  # a row's height or format would be lost
+                raise RuntimeError(f"sheet {ws.name}: set_row among the table rows spliced in from row {first}")
             if ws.hlink_count and any(t.links for t in tables):  # one <hyperlinks> element per sheet
                 raise RuntimeError(f"sheet {ws.name}: links written with write_url beside table links")
         super().close()
