@@ -95,8 +95,11 @@ def print_issues(issues, consequence: str, show: int = 50) -> None:
     listed = sorted((f for f in issues if f.severity in rank), key=lambda f: (rank[f.severity], f.file or "", f.row or 0))
     if not listed:
         return
-    click.secho(f"  {len(listed):,} {'cell has an issue' if len(listed) == 1 else 'cells have issues'} "
-                f"(rows with an error are {consequence}):", fg="yellow")
+    cells = sum(1 for f in listed if f.row is not None)
+    said = [f"{cells:,} {'cell has an issue' if cells == 1 else 'cells have issues'}"] if cells else []
+    if len(listed) > cells:  # a finding of a whole file (a column it lacks) is no cell
+        said.append(f"{len(listed) - cells:,} {'file has an issue' if len(listed) - cells == 1 else 'file issues'}")
+    click.secho(f"  {' and '.join(said)} (rows with an error are {consequence}):", fg="yellow")
     for f in listed[:show]:
         click.echo(f"    {issue_line(f)}")
     if len(listed) > show:
