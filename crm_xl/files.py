@@ -15,7 +15,7 @@ from typing import Iterator
 from crm_xl.findings import CrmError, finding
 
 WORLD_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EFBIG, errno.ENOTDIR,
-                errno.EISDIR, errno.EEXIST, errno.EIO}
+                errno.EISDIR, errno.EEXIST, errno.EIO, errno.ENOENT}  # ENOENT: a folder no file can be made in (/proc)
 
 
 class OutputError(CrmError):
@@ -60,8 +60,11 @@ def _make_folder(target: Path) -> None:
     """The output's folder, made when it does not exist yet; a folder that cannot be made (a link
     that points nowhere, a place no file can be made) is the output's finding."""
     folder = target.parent
+    in_the_way = next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), None)
     if folder.is_symlink() and not folder.exists():
         detail = f"its folder {folder} is a link to {os.readlink(folder)}, which does not exist"
+    elif in_the_way is not None:
+        detail = f"its folder cannot be made: {in_the_way} is a file, not a folder"
     else:
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import errno
 import io
 import json
 import resource
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -233,13 +234,15 @@ def _in_session(sid: int) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("folder", ["dangling link", "cannot be made"])
+@pytest.mark.parametrize("folder", ["dangling link", "cannot be made", "proc"])
 def test_an_output_folder_that_cannot_be_made_is_named(customers_csv, tmp_path, capsys, folder):
-    if folder == "dangling link":
+    if folder == "proc":  # a folder that exists but where no file can be made
+        output, said = Path("/proc/crm-xl-test.xlsx"), "could not be written"
+    elif folder == "dangling link":
         (tmp_path / "out").symlink_to(tmp_path / "gone")
         output, said = tmp_path / "out" / "s.xlsx", "is a link to"
     else:
         (tmp_path / "file").write_text("x")
-        output, said = tmp_path / "file" / "deeper" / "s.xlsx", "cannot be made"  # a file where a folder would be
+        output, said = tmp_path / "file" / "deeper" / "s.xlsx", "is a file, not a folder"  # a file where a folder would be
     code, out, err = run(["score", customers_csv, "-o", output], capsys)
     assert code == 2 and "cannot-write" in err and said in err and "internal error" not in out + err
