@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_xl.files import atomic_path
+from crm_xl.files import atomic_path, make_folder
 from crm_xl.xlsx.writing import new_workbook, write_table
 
 KO_PREFIX = ["행복", "한빛", "우리", "새봄", "푸른", "동네", "세종", "다온", "미소", "해오름", "별빛", "청솔"]
@@ -106,7 +106,7 @@ def _transactions(codes: np.ndarray, size: np.ndarray, quality: np.ndarray, end:
 
 
 def write_demo(data: DemoData, folder: Path) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     customers, transactions = folder / "customers.xlsx", folder / "transactions.csv"
     with atomic_path(customers) as tmp:
         wb = new_workbook(tmp)
@@ -154,7 +154,7 @@ def make_credit_demo(data: DemoData, model, seed: int = 7) -> tuple[dict[str, pd
 
 
 def write_credit_demo(balances: dict[str, pd.DataFrame], orders: pd.DataFrame, folder: Path) -> tuple[Path, Path]:
-    (folder / "balances").mkdir(parents=True, exist_ok=True)
+    make_folder(folder / "balances")
     for day, frame in balances.items():
         with atomic_path(folder / "balances" / f"{day}.csv") as tmp:
             frame.to_csv(tmp, index=False)

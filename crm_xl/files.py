@@ -37,7 +37,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """A temp path beside `target`; renamed onto it only if the block finishes."""
     target = Path(target)
     tmp = None
-    _make_folder(target)
+    make_folder(target.parent, target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         os.close(fd)
@@ -56,10 +56,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
-def _make_folder(target: Path) -> None:
-    """The output's folder, made when it does not exist yet; a folder that cannot be made (a link
-    that points nowhere, a place no file can be made) is the output's finding."""
-    folder = target.parent
+def make_folder(folder: Path, target: Path | None = None) -> None:
+    """An output folder, made when it does not exist yet; a folder that cannot be made (a link that
+    points nowhere, a file in the way, a place no file can be made) is the finding of the output
+    (`target`, default the folder itself)."""
+    folder = Path(folder)
     in_the_way = next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), None)
     if folder.is_symlink() and not folder.exists():
         detail = f"its folder {folder} is a link to {os.readlink(folder)}, which does not exist"
@@ -71,7 +72,7 @@ def _make_folder(target: Path) -> None:
             return
         except OSError as exc:
             detail = f"its folder {folder} cannot be made ({exc.strerror or exc})"
-    raise OutputError([finding("cannot-write", file=target, detail=detail)])
+    raise OutputError([finding("cannot-write", file=target or folder, detail=detail)])
 
 
 def os_error(exc: BaseException | None) -> OSError | None:

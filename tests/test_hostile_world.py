@@ -246,3 +246,10 @@ def test_an_output_folder_that_cannot_be_made_is_named(customers_csv, tmp_path, 
         output, said = tmp_path / "file" / "deeper" / "s.xlsx", "is a file, not a folder"  # a file where a folder would be
     code, out, err = run(["score", customers_csv, "-o", output], capsys)
     assert code == 2 and "cannot-write" in err and said in err and "internal error" not in out + err
+
+
+@pytest.mark.parametrize("command", [["demo", "--customers", "20", "--dir"], ["addin", "server", "-o"]])
+def test_a_folder_the_demo_or_the_server_package_cannot_make_is_named(tmp_path, capsys, command):
+    (tmp_path / "out").symlink_to(tmp_path / "gone")
+    code, out, err = run([*command, tmp_path / "out" / "deeper"], capsys)
+    assert code == 2 and "cannot-write" in err and "internal error" not in out + err

@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm_xl.files import atomic_path
+from crm_xl.files import atomic_path, make_folder
 
 PROJECT = "CrmXl"  # the VBA project's name (the template's is MyAddin)
 CONFIG_NAME = "crm_xl"  # xlwings' PROJECT_NAME: the crm_xl.conf sheet and %USERPROFILE%\.crm_xl\crm_xl.conf
@@ -230,7 +230,7 @@ def write_user_config(path: Path, settings: dict[str, str]) -> Path:
             if line.strip() and key not in settings:
                 kept.append(line)
     kept += [f'"{key}","{value}"' for key, value in settings.items()]
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(kept) + "\n", "utf-8")
     return path
@@ -247,7 +247,7 @@ def install_addin(addin: Path, interpreter: str | None = None, platform: str | N
     folder = install_dir(platform, home, os.environ.get("APPDATA"))
     if folder is None:
         raise OSError("Excel add-ins install on Windows or macOS; this machine has no Excel")
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     installed = Path(shutil.copy2(addin, folder / addin.name))
     key = "INTERPRETER_WIN" if platform.startswith("win") else "INTERPRETER_MAC"
     config = write_user_config(user_config_path(platform, home), {key: interpreter or sys.executable})

@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from crm_xl.addin.build import BUTTONS, SCRIPTS_MODULE
+from crm_xl.files import make_folder
 from crm_xl.findings import CrmError, finding
 
 SCRIPT_BUTTONS = [b for b in BUTTONS if b.script and not b.desktop_only]
@@ -226,7 +227,7 @@ def write_server_package(folder: Path) -> list[Path]:
     written = []
     for name, text in _package_files().items():
         path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(path.parent)
         path.write_text(text, "utf-8")
         written.append(path)
     return written
@@ -261,7 +262,7 @@ def wire_into_project(project: Path) -> list[tuple[Path, str]]:
 def _write(path: Path, text: str) -> tuple[Path, str]:
     if path.is_file() and path.read_text("utf-8") == text:
         return path, "unchanged"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     path.write_text(text, "utf-8")
     return path, "written"
 
