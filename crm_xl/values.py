@@ -179,9 +179,15 @@ def _number(text: str, percent: float = 0.01) -> float:
         value = float(text.replace(",", ""))
     else:
         return np.nan
-    if value == 0 and re.search(r"[1-9]", text.split("e")[0].split("E")[0]):
+    if value == 0 and typed_as_nonzero(text):
         return np.nan  # 1e-400: a number too small for a float would be stored as 0
     return value * scale
+
+
+def typed_as_nonzero(text: str) -> bool:
+    """Whether a number's text has a digit other than 0 before any exponent: when a float reads it
+    as 0 (`1e-400`), it was too small to hold, not 0."""
+    return re.search(r"[1-9]", re.split("[eE]", text, maxsplit=1)[0]) is not None
 
 
 EMPTY, NUMBER, TEXT, OTHER = 0, 1, 2, 3

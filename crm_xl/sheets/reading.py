@@ -16,7 +16,7 @@ from crm_xl.isolation import read_untrusted, read_untrusted_many
 from crm_xl.scoring.problems import Problems, display_value
 from crm_xl.scoring.rfm import Transactions, prepare_transactions
 from crm_xl.sheets.template import META_SHEET
-from crm_xl.values import SPACES
+from crm_xl.values import SPACES, typed_as_nonzero
 from crm_xl.xlsx.reader import head_rows, open_workbook, read_columns
 from crm_xl.xlsx.refs import letter
 from crm_xl.xlsx.safety import check_text, check_xlsx
@@ -324,7 +324,7 @@ def csv_encoding(source) -> str | None:
             if len(sample[encoding]) < 1_000_000:
                 sample[encoding] += text[:1_000_000]
             if len(letters[encoding]) < 20_000:
-                letters[encoding] += _CJK_CHAR.findall(text)[:20_000]
+                letters[encoding] += _CJK_CHAR.findall(text)[:20_000 - len(letters[encoding])]
         if final:
             break
         chunk = read(1 << 20)
@@ -346,7 +346,6 @@ def _reads_as_western(chars: list[str], encoding: str) -> bool:
     made of (KS X 1001, GB2312) all have a second byte of 0xA1 or more; only rarer ones (UHC's extra
     syllables, GBK's extension) do not. So: nearly all such characters means a Western file."""
     codec = "cp949" if encoding == "cp949" else "gbk"
-    chars = chars[:20_000]
     seconds = [c.encode(codec, "ignore")[1:2] for c in chars]
     ascii_second = sum(1 for b in seconds if b and b[0] < 0x80)
     return ascii_second > 0 and ascii_second > 0.8 * len(chars)
@@ -486,10 +485,7 @@ def _as_typed(numbers: np.ndarray, texts: np.ndarray, present: np.ndarray) -> bo
     if not np.isfinite(numbers[present]).all():
         return False
     zero = np.flatnonzero(present & (numbers == 0))
-    return not any(_NONZERO.match(str(texts[i])) for i in zero.tolist())
-
-
-_NONZERO = re.compile(r"\s*[+-]?[0-9]*\.?[0-9]*[1-9]")  # a digit other than 0 before any exponent
+    return not any(typed_as_nonzero(str(texts[i])) for i in zero.tolist())
 
 
 def _trimmed_texts(values: np.ndarray) -> np.ndarray:
