@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from itertools import repeat
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
@@ -415,7 +416,7 @@ _AFTER_LINKS = re.compile(r"<(?:printOptions|pageMargins|pageSetup|headerFooter|
 
 def _with_links(tail: str, tables: list[TableRows]) -> str:
     """The sheet XML after </sheetData>, with a <hyperlinks> element for the tables' links (if any)."""
-    links = [f'<hyperlink ref="{letter(column)}{t.first_row + position}" location="{_attribute(location)}"/>'
+    links = [f'<hyperlink ref="{letter(column)}{t.first_row + position}" location="{escape(location, _QUOTE)}"/>'
              for t in tables for position, column, location in t.links]
     if not links:
         return tail
@@ -423,8 +424,7 @@ def _with_links(tail: str, tables: list[TableRows]) -> str:
     return f"{tail[:at]}<hyperlinks>{''.join(links)}</hyperlinks>{tail[at:]}"
 
 
-def _attribute(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+_QUOTE = {'"': "&quot;"}  # escape() does &, < and >; an attribute in double quotes needs " too
 
 
 def _rows_bytes(tables: list[TableRows]) -> Iterator[bytes]:
